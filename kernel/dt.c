@@ -1,0 +1,296 @@
+/*
+ * Device tree parsing, with Debian's libfdt. Called once by kernel_main()
+ * on the boot CPU with the blob mapped through the DTB fixmap; also built
+ * on the host for the unit tests (tests/host/test_dt.c).
+ *
+ * We extract only what the kernel itself needs: RAM, reserved ranges, the
+ * console UART (/chosen stdout-path), the interrupt controller, the timer
+ * interrupt and the CPUs. Every other device is left to userspace (devmgr).
+ * A malformed tree is rejected with a reason, never half-used.
+ */
+#include <libfdt.h>
+#include <mica/platform.h>
+#include <mica/printk.h>
+#include <mica/status.h>
+#include <string.h>
+
+#define FAIL(...)                                  \
+    do {                                           \
+        snprintf(err, err_len, __VA_ARGS__);       \
+        return ERR_INVALID_ARGS;                   \
+    } while (0)
+
+static uint64_t read_cells(const fdt32_t *cells, int n)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++)
+        v = (v << 32) | fdt32_ld(&cells[i]);
+    return v;
+}
+
+/* #address-cells / #size-cells that apply to the children of node. */
+static void cell_counts(const void *fdt, int node, int *acells, int *scells)
+{
+    *acells = fdt_address_cells(fdt, node);
+    *scells = fdt_size_cells(fdt, node);
+    if (*acells < 0)
+        *acells = 2;
+    if (*scells < 0)
+        *scells = 1;
+}
+
+/* Translate a bus address of a child of bus_node up to a CPU physical
+ * address through the ranges properties of the buses above it. */
+static int translate(const void *fdt, int bus_node, uint64_t *addr)
+{
+    while (bus_node > 0) {
+        int parent = fdt_parent_offset(fdt, bus_node);
+        if (parent < 0)
+            return parent;
+        int len;
+        const fdt32_t *ranges = fdt_getprop(fdt, bus_node, "ranges", &len);
+        if (!ranges)
+            return -FDT_ERR_NOTFOUND; /* a bus without ranges: not CPU visible */
+        int ca, cs, pa, ps;
+        cell_counts(fdt, bus_node, &ca, &cs);
+        cell_counts(fdt, parent, &pa, &ps);
+        int entry = ca + pa + cs;
+        if (len > 0 && entry > 0) {
+            bool found = false;
+            for (int off = 0; (off + entry) * 4 <= len; off += entry) {
+                uint64_t child = read_cells(ranges + off, ca);
+                uint64_t parent_addr = read_cells(ranges + off + ca, pa);
+                uint64_t size = read_cells(ranges + off + ca + pa, cs);
+                if (*addr >= child && *addr - child < size) {
+                    *addr = *addr - child + parent_addr;
+                    found = true;
+                    break;
+                }
+            }
+            if (!found)
+                return -FDT_ERR_NOTFOUND;
+        }
+        bus_node = parent;
+    }
+    return 0;
+}
+
+/* The index'th (address, size) of node's reg, as a CPU physical range. */
+static int read_reg(const void *fdt, int node, int index, struct mem_range *out)
+{
+    int parent = fdt_parent_offset(fdt, node);
+    if (parent < 0)
+        return parent;
+    int ac, sc, len;
+    cell_counts(fdt, parent, &ac, &sc);
+    const fdt32_t *reg = fdt_getprop(fdt, node, "reg", &len);
+    if (!reg)
+        return -FDT_ERR_NOTFOUND;
+    if (ac < 1 || ac > 2 || sc > 2 || (index + 1) * (ac + sc) * 4 > len)
+        return -FDT_ERR_BADVALUE;
+    out->base = read_cells(reg + index * (ac + sc), ac);
+    out->size = read_cells(reg + index * (ac + sc) + ac, sc);
+    return translate(fdt, parent, &out->base);
+}
+
+static bool node_is(const void *fdt, int node, const char *compatible)
+{
+    return fdt_node_check_compatible(fdt, node, compatible) == 0;
+}
+
+static int parse_memory(const void *fdt, struct platform_info *out, char *err, size_t err_len)
+{
+    for (int node = fdt_node_offset_by_prop_value(fdt, -1, "device_type", "memory", 7); node >= 0;
+         node = fdt_node_offset_by_prop_value(fdt, node, "device_type", "memory", 7)) {
+        for (int i = 0;; i++) {
+            struct mem_range r;
+            if (read_reg(fdt, node, i, &r) < 0)
+                break;
+            if (r.size == 0)
+                continue;
+            if (out->n_memory == PLATFORM_MAX_RANGES)
+                FAIL("device tree: more than %d memory ranges", PLATFORM_MAX_RANGES);
+            out->memory[out->n_memory++] = r;
+        }
+    }
+    if (out->n_memory == 0)
+        FAIL("device tree: no memory node with a non-empty reg");
+
+    int n = fdt_num_mem_rsv(fdt);
+    for (int i = 0; i < n; i++) {
+        uint64_t base, size;
+        if (fdt_get_mem_rsv(fdt, i, &base, &size) < 0 || size == 0)
+            continue;
+        if (out->n_reserved == PLATFORM_MAX_RANGES)
+            FAIL("device tree: too many reserved ranges");
+        out->reserved[out->n_reserved++] = (struct mem_range){base, size};
+    }
+    int rsv = fdt_path_offset(fdt, "/reserved-memory");
+    if (rsv >= 0) {
+        int child;
+        fdt_for_each_subnode(child, fdt, rsv)
+        {
+            struct mem_range r;
+            if (read_reg(fdt, child, 0, &r) < 0 || r.size == 0)
+                continue;
+            if (out->n_reserved == PLATFORM_MAX_RANGES)
+                FAIL("device tree: too many reserved ranges");
+            out->reserved[out->n_reserved++] = r;
+        }
+    }
+    return OK;
+}
+
+static void parse_console(const void *fdt, struct platform_info *out)
+{
+    int chosen = fdt_path_offset(fdt, "/chosen");
+    const char *path = NULL;
+    if (chosen >= 0) {
+        path = fdt_getprop(fdt, chosen, "stdout-path", NULL);
+        if (!path)
+            path = fdt_getprop(fdt, chosen, "linux,stdout-path", NULL);
+    }
+    const char *args = chosen >= 0 ? fdt_getprop(fdt, chosen, "bootargs", NULL) : NULL;
+    if (args)
+        snprintf(out->bootargs, sizeof(out->bootargs), "%s", args);
+    if (!path)
+        return;
+    const char *colon = strchr(path, ':');
+    int len = colon ? (int)(colon - path) : (int)strlen(path);
+    snprintf(out->console_path, sizeof(out->console_path), "%.*s", len, path);
+    int node = fdt_path_offset_namelen(fdt, path, len); /* resolves aliases too */
+    struct mem_range r;
+    if (node < 0 || read_reg(fdt, node, 0, &r) < 0)
+        return;
+    if (node_is(fdt, node, "arm,pl011"))
+        out->console = UART_PL011;
+    else if (node_is(fdt, node, "brcm,bcm2835-aux-uart"))
+        out->console = UART_MINIUART;
+    else
+        return;
+    out->console_pa = r.base;
+}
+
+static int parse_intc(const void *fdt, struct platform_info *out, char *err, size_t err_len)
+{
+    static const char *const gicv2[] = {"arm,cortex-a15-gic", "arm,gic-400", "arm,cortex-a7-gic"};
+    for (unsigned i = 0; i < ARRAY_SIZE(gicv2) && out->intc == INTC_NONE; i++) {
+        int node = fdt_node_offset_by_compatible(fdt, -1, gicv2[i]);
+        if (node >= 0) {
+            out->intc = INTC_GICV2;
+            if (read_reg(fdt, node, 0, &out->intc_regs[0]) < 0 ||
+                read_reg(fdt, node, 1, &out->intc_regs[1]) < 0)
+                FAIL("device tree: GICv2 node %s has a bad reg", gicv2[i]);
+        }
+    }
+    int node = fdt_node_offset_by_compatible(fdt, -1, "arm,gic-v3");
+    if (out->intc == INTC_NONE && node >= 0) {
+        out->intc = INTC_GICV3;
+        if (read_reg(fdt, node, 0, &out->intc_regs[0]) < 0 ||
+            read_reg(fdt, node, 1, &out->intc_regs[1]) < 0)
+            FAIL("device tree: GICv3 node has a bad reg");
+    }
+    int local = fdt_node_offset_by_compatible(fdt, -1, "brcm,bcm2836-l1-intc");
+    if (out->intc == INTC_NONE && local >= 0) {
+        int armctrl = fdt_node_offset_by_compatible(fdt, -1, "brcm,bcm2836-armctrl-ic");
+        out->intc = INTC_BCM2836;
+        if (armctrl < 0 || read_reg(fdt, local, 0, &out->intc_regs[0]) < 0 ||
+            read_reg(fdt, armctrl, 0, &out->intc_regs[1]) < 0)
+            FAIL("device tree: BCM2836 interrupt controllers incomplete");
+    }
+    if (out->intc == INTC_NONE)
+        FAIL("device tree: no supported interrupt controller (GICv2, GICv3, BCM2836)");
+    return OK;
+}
+
+static int parse_timer(const void *fdt, struct platform_info *out, char *err, size_t err_len)
+{
+    int node = fdt_node_offset_by_compatible(fdt, -1, "arm,armv8-timer");
+    if (node < 0)
+        node = fdt_node_offset_by_compatible(fdt, -1, "arm,armv7-timer");
+    if (node < 0)
+        FAIL("device tree: no arm,armv8-timer node");
+    int len;
+    const fdt32_t *irqs = fdt_getprop(fdt, node, "interrupts", &len);
+    int cells = out->intc == INTC_BCM2836 ? 2 : 3;
+    /* Entries: secure phys, non-secure phys, virtual, hypervisor. */
+    if (!irqs || len < 2 * cells * 4)
+        FAIL("device tree: timer has no non-secure physical interrupt");
+    const fdt32_t *ns_phys = irqs + cells;
+    if (cells == 3) {
+        uint32_t type = fdt32_ld(&ns_phys[0]), num = fdt32_ld(&ns_phys[1]);
+        out->timer_irq = num + (type == 1 ? 16 : 32); /* PPI or SPI */
+    } else {
+        out->timer_irq = fdt32_ld(&ns_phys[0]);
+    }
+    return OK;
+}
+
+static void parse_cpus(const void *fdt, struct platform_info *out)
+{
+    int cpus = fdt_path_offset(fdt, "/cpus");
+    if (cpus < 0)
+        return;
+    int node;
+    fdt_for_each_subnode(node, fdt, cpus)
+    {
+        const char *type = fdt_getprop(fdt, node, "device_type", NULL);
+        int len;
+        const fdt32_t *reg = fdt_getprop(fdt, node, "reg", &len);
+        if (!type || strcmp(type, "cpu") != 0 || !reg || out->n_cpus == PLATFORM_MAX_CPUS)
+            continue;
+        out->cpu_mpidr[out->n_cpus++] = read_cells(reg, len >= 8 ? 2 : 1);
+        const char *method = fdt_getprop(fdt, node, "enable-method", NULL);
+        if (method)
+            snprintf(out->cpu_enable_method, sizeof(out->cpu_enable_method), "%s", method);
+    }
+}
+
+int dt_parse(const void *fdt, size_t buf_size, struct platform_info *out, char *err, size_t err_len)
+{
+    memset(out, 0, sizeof(*out));
+    if (buf_size < sizeof(struct fdt_header))
+        FAIL("device tree: buffer too small (%zu bytes)", buf_size);
+    if (fdt_magic(fdt) != FDT_MAGIC)
+        FAIL("device tree: bad magic 0x%08x (expected 0x%08x)", fdt_magic(fdt), FDT_MAGIC);
+    int rc = fdt_check_header(fdt);
+    if (rc < 0)
+        FAIL("device tree: bad header: %s", fdt_strerror(rc));
+    if (fdt_totalsize(fdt) > buf_size)
+        FAIL("device tree: claims %u bytes, only %zu available", fdt_totalsize(fdt), buf_size);
+    rc = fdt_check_full(fdt, fdt_totalsize(fdt));
+    if (rc < 0)
+        FAIL("device tree: corrupt structure: %s", fdt_strerror(rc));
+
+    out->from_dtb = true;
+    const char *model = fdt_getprop(fdt, 0, "model", NULL);
+    snprintf(out->model, sizeof(out->model), "%s", model ? model : "(no model)");
+    if ((rc = parse_memory(fdt, out, err, err_len)) < 0)
+        return rc;
+    parse_console(fdt, out);
+    if ((rc = parse_intc(fdt, out, err, err_len)) < 0)
+        return rc;
+    if ((rc = parse_timer(fdt, out, err, err_len)) < 0)
+        return rc;
+    parse_cpus(fdt, out);
+    return OK;
+}
+
+const char *intc_kind_name(enum intc_kind kind)
+{
+    switch (kind) {
+    case INTC_GICV2: return "GICv2";
+    case INTC_GICV3: return "GICv3";
+    case INTC_BCM2836: return "BCM2836 local + BCM2835";
+    default: return "none";
+    }
+}
+
+const char *uart_kind_name(enum uart_kind kind)
+{
+    switch (kind) {
+    case UART_PL011: return "PL011";
+    case UART_MINIUART: return "mini UART";
+    default: return "none";
+    }
+}

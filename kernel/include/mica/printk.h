@@ -1,0 +1,39 @@
+/*
+ * Kernel log. printk() formats a message into the log ring buffer and, once
+ * a console is active, writes it out. Messages printed before the console is
+ * chosen (the device tree decides which UART) are kept and replayed when it
+ * comes up, so nothing from early boot is lost.
+ */
+#ifndef MICA_PRINTK_H
+#define MICA_PRINTK_H
+
+#include <mica/types.h>
+#include <stdarg.h>
+
+int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+void printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void vprintk(const char *fmt, va_list ap);
+
+/* Console drivers (kernel/dev/pl011.c, platforms/raspi3b/miniuart.c). */
+struct console {
+    const char *name;
+    paddr_t phys;
+    volatile void *regs;
+    void (*putc)(struct console *con, char c);
+    void (*flush)(struct console *con); /* wait until the FIFO drained */
+};
+
+/* Make con the console and replay the log into it. Called by main.c once
+ * the device tree (or board default) named the UART. */
+void console_activate(struct console *con);
+struct console *console_active(void);
+/* Panic path: activate the board's early console if none is active yet,
+ * then drain the output. */
+void console_emergency(void);
+void console_flush(void);
+/* The board's default console, already mapped by boot/early_mmu.c. */
+struct console *board_early_console(void);
+
+#endif

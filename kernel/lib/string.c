@@ -1,0 +1,171 @@
+/*
+ * Freestanding string and memory functions for the kernel, and for Debian's
+ * libfdt.a which is linked into it (it needs exactly these plus strtoul and
+ * the stack protector symbols below). Simple byte loops where speed does
+ * not matter; memset/memcpy use word stores on aligned data because page
+ * clearing goes through them. Kernel code is built with -mstrict-align.
+ */
+#include <mica/types.h>
+#include <string.h>
+#include <stdlib.h>
+
+void *memset(void *dst, int c, size_t n)
+{
+    unsigned char *d = dst;
+    if (IS_ALIGNED((uintptr_t)d, 8) && IS_ALIGNED(n, 8)) {
+        uint64_t word = (unsigned char)c * 0x0101010101010101UL;
+        for (uint64_t *w = dst; n; n -= 8)
+            *w++ = word;
+        return dst;
+    }
+    while (n--)
+        *d++ = (unsigned char)c;
+    return dst;
+}
+
+void *memcpy(void *restrict dst, const void *restrict src, size_t n)
+{
+    if (IS_ALIGNED((uintptr_t)dst | (uintptr_t)src | n, 8)) {
+        uint64_t *d = dst;
+        const uint64_t *s = src;
+        for (; n; n -= 8)
+            *d++ = *s++;
+        return dst;
+    }
+    unsigned char *d = dst;
+    const unsigned char *s = src;
+    while (n--)
+        *d++ = *s++;
+    return dst;
+}
+
+void *memmove(void *dst, const void *src, size_t n)
+{
+    unsigned char *d = dst;
+    const unsigned char *s = src;
+    if (d < s) {
+        while (n--)
+            *d++ = *s++;
+    } else {
+        while (n--)
+            d[n] = s[n];
+    }
+    return dst;
+}
+
+int memcmp(const void *a, const void *b, size_t n)
+{
+    const unsigned char *x = a, *y = b;
+    for (; n; n--, x++, y++)
+        if (*x != *y)
+            return *x - *y;
+    return 0;
+}
+
+void *memchr(const void *s, int c, size_t n)
+{
+    const unsigned char *p = s;
+    for (; n; n--, p++)
+        if (*p == (unsigned char)c)
+            return (void *)p;
+    return NULL;
+}
+
+size_t strlen(const char *s)
+{
+    size_t n = 0;
+    while (s[n])
+        n++;
+    return n;
+}
+
+size_t strnlen(const char *s, size_t max)
+{
+    size_t n = 0;
+    while (n < max && s[n])
+        n++;
+    return n;
+}
+
+char *strchr(const char *s, int c)
+{
+    for (;; s++) {
+        if (*s == (char)c)
+            return (char *)s;
+        if (!*s)
+            return NULL;
+    }
+}
+
+char *strrchr(const char *s, int c)
+{
+    const char *last = NULL;
+    for (;; s++) {
+        if (*s == (char)c)
+            last = s;
+        if (!*s)
+            return (char *)last;
+    }
+}
+
+int strcmp(const char *a, const char *b)
+{
+    while (*a && *a == *b)
+        a++, b++;
+    return (unsigned char)*a - (unsigned char)*b;
+}
+
+int strncmp(const char *a, const char *b, size_t n)
+{
+    for (; n; n--, a++, b++) {
+        if (*a != *b)
+            return (unsigned char)*a - (unsigned char)*b;
+        if (!*a)
+            return 0;
+    }
+    return 0;
+}
+
+char *strstr(const char *haystack, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (; *haystack; haystack++)
+        if (strncmp(haystack, needle, n) == 0)
+            return (char *)haystack;
+    return n == 0 ? (char *)haystack : NULL;
+}
+
+static int digit_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A' + 10;
+    return 99;
+}
+
+unsigned long strtoul(const char *s, char **end, int base)
+{
+    unsigned long value = 0;
+    while (*s == ' ' || *s == '\t')
+        s++;
+    if ((base == 0 || base == 16) && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+        s += 2;
+        base = 16;
+    } else if (base == 0) {
+        base = s[0] == '0' ? 8 : 10;
+    }
+    for (int d; (d = digit_value(*s)) < base; s++)
+        value = value * (unsigned long)base + (unsigned long)d;
+    if (end)
+        *end = (char *)s;
+    return value;
+}
+
+/* libfdt.a is built with -fstack-protector. */
+uintptr_t __stack_chk_guard = 0x5eed1e55c0ffee00UL;
+
+void panic(const char *fmt, ...) __attribute__((noreturn));
+void __stack_chk_fail(void) { panic("stack protector: stack smashed"); }

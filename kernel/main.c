@@ -1,0 +1,150 @@
+/*
+ * kernel_main: the boot CPU's path from boot/entry.S to an idle, fully set
+ * up kernel. Order matters and is the whole point of this file:
+ *
+ *   per-CPU pointer -> MMU bookkeeping -> device tree (or board defaults)
+ *   -> console (replays what was logged so far) -> linear map of RAM
+ *   -> page allocator -> interrupt controller -> timer -> banner
+ *   -> self-tests (test build) or idle.
+ */
+#include <arch/irqflags.h>
+#include <board.h>
+#include <libfdt.h>
+#include <mica/console_drivers.h>
+#include <mica/cpu.h>
+#include <mica/idle.h>
+#include <mica/irq.h>
+#include <mica/memory.h>
+#include <mica/panic.h>
+#include <mica/platform.h>
+#include <mica/printk.h>
+#include <mica/selftest.h>
+#include <mica/status.h>
+#include <mica/timer.h>
+#include <mica/vm.h>
+
+struct platform_info platform;
+unsigned boot_entry_el;
+extern int boot_early_status;
+
+static struct console dt_console;
+
+/* Pick the console: a build-time choice, else /chosen stdout-path, else the
+ * board default the early page tables mapped. */
+static void console_setup(void)
+{
+    struct console *con = NULL;
+#if defined(MICA_CONSOLE_PL011) || defined(MICA_CONSOLE_MINIUART)
+    con = board_early_console();
+    printk("console: %s (build option)\n", con->name);
+#else
+    if (platform.console != UART_NONE) {
+        volatile void *regs = ioremap(platform.console_pa, 0x100);
+        if (regs && platform.console == UART_PL011)
+            pl011_console_init(&dt_console, platform.console_pa, regs);
+        else if (regs)
+            miniuart_console_init(&dt_console, platform.console_pa, regs);
+        if (regs)
+            con = &dt_console;
+    }
+    if (!con) {
+        con = board_early_console();
+        printk("console: no usable stdout-path in the device tree; using the board default %s\n",
+               con->name);
+    }
+#endif
+    console_activate(con);
+}
+
+static void print_banner(void)
+{
+    uint64_t midr, el;
+    char cpu[96];
+    __asm__ volatile("mrs %0, midr_el1" : "=r"(midr));
+    __asm__ volatile("mrs %0, CurrentEL" : "=r"(el));
+    cpu_describe(midr, cpu, sizeof(cpu));
+    struct console *con = console_active();
+    uint64_t freq = arch_timer_frequency();
+    struct kimage_layout img;
+    kimage_layout(&img);
+
+    printk("\nMica %s%s on %s\n", MICA_VERSION, kernel_is_test_build ? " (self-test build)" : "",
+           BOARD_NAME);
+    printk("  model     %s%s\n", platform.model, platform.from_dtb ? "" : "");
+    printk("  cpu       %s\n", cpu);
+    printk("  cpus      %u in device tree; cpu 0 running, the others parked (%s)\n",
+           platform.n_cpus ? platform.n_cpus : 1,
+           platform.cpu_enable_method[0] ? platform.cpu_enable_method : "no enable-method");
+    printk("  entry     EL%u, running at EL%lu\n", boot_entry_el, (el >> 2) & 3);
+    printk("  console   %s at 0x%lx %s\n", con->name, con->phys, platform.console_path);
+    printk("  timer     generic timer, %lu.%02lu MHz, IRQ %u, one-shot (tickless)\n", freq / 1000000,
+           (freq % 1000000) / 10000, platform.timer_irq);
+    printk("  irq       %s at 0x%lx, 0x%lx\n", irq_controller_name(), platform.intc_regs[0].base,
+           platform.intc_regs[1].base);
+    printk("  kernel    text %lx-%lx rodata %lx-%lx data+bss %lx-%lx\n", img.text, img.text_end - 1,
+           img.rodata, img.rodata_end - 1, img.data, img.end - 1);
+    printk("  memory map:\n");
+    memory_print_map();
+}
+
+static void read_device_tree(paddr_t dtb_pa, size_t *dtb_size)
+{
+    static char why[160];
+    size_t mapped = 0;
+    const void *fdt = dtb_pa ? dtb_map(dtb_pa, &mapped) : NULL;
+    int err;
+    if (!dtb_pa) {
+        snprintf(why, sizeof(why), "no device tree was passed (x0 = 0)");
+        err = ERR_NOT_FOUND;
+    } else if (!fdt) {
+        snprintf(why, sizeof(why), "cannot map the device tree at 0x%lx", dtb_pa);
+        err = ERR_NO_MEMORY;
+    } else {
+        err = dt_parse(fdt, mapped, &platform, why, sizeof(why));
+    }
+    *dtb_size = err ? 0 : fdt_totalsize(fdt);
+    if (!err)
+        return;
+    printk("boot: %s (x0 = 0x%lx)\n", why, dtb_pa);
+    if (board_defaults(&platform) != OK)
+        panic("boot: no usable device tree, and board %s has no defaults to fall back on", BOARD_NAME);
+    printk("boot: using the documented %s board defaults (docs/boards.md)\n", BOARD_NAME);
+}
+
+void kernel_main(paddr_t dtb_pa, unsigned entry_el, paddr_t load_pa)
+{
+    cpu_init_boot();
+    mmu_init(load_pa);
+    boot_entry_el = entry_el;
+    printk("Mica: boot cpu up at EL1 (entered at EL%u), image at 0x%lx, device tree at 0x%lx\n",
+           entry_el, load_pa, dtb_pa);
+    if (boot_early_status)
+        panic("boot: early page tables failed: %s", status_name(boot_early_status));
+
+    size_t dtb_size;
+    read_device_tree(dtb_pa, &dtb_size);
+    console_setup();
+
+    int err = mmu_map_linear(platform.memory, platform.n_memory);
+    if (err)
+        panic("boot: cannot map RAM: %s%s", status_name(err),
+              err == ERR_NOT_FOUND ? " (the kernel image is outside the RAM the DTB describes)" : "");
+    memory_init(&platform, dtb_pa, dtb_size);
+    mmu_use_page_alloc();
+
+    err = irq_init(&platform);
+    if (err)
+        panic("boot: interrupt controller %s: %s", intc_kind_name(platform.intc), status_name(err));
+    timer_init_cpu();
+    print_banner();
+    arch_irq_enable();
+
+    if (kernel_is_test_build) {
+        int failed = selftest_run(platform.bootargs);
+        console_flush();
+        semihost_exit(failed ? EXIT_TESTS_FAILED : EXIT_TESTS_PASSED);
+        printk("selftest: semihosting unavailable; halting\n");
+    }
+    printk("Mica: idle (no userspace yet)\n");
+    idle_loop();
+}

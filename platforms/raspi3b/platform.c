@@ -1,0 +1,58 @@
+/*
+ * Raspberry Pi 3B / Zero 2 W board glue: interrupt controller driver, early
+ * console, and the defaults used when no device tree was passed (QEMU
+ * raspi3b without -dtb, or firmware that loaded none). The defaults are
+ * documented in docs/boards.md:
+ *   RAM       0x00000000-0x1BFFFFFF (448 MiB: safe on the 512 MiB Zero 2 W
+ *             and the 1 GiB Pi 3B, below the GPU's share on both)
+ *   console   mini UART (AUX 0x3F215040) or PL011 (0x3F201000) per build
+ *   interrupts BCM2836 local 0x40000000, BCM2835 0x3F00B200, timer = local 1
+ *   CPUs      4, spin table
+ */
+#include <board.h>
+#include <mica/console_drivers.h>
+#include <mica/irq.h>
+#include <mica/status.h>
+#include <mica/vm.h>
+#include <string.h>
+
+extern const struct intc_ops bcm2836_ops;
+
+const struct intc_ops *board_intc_ops(enum intc_kind kind)
+{
+    return kind == INTC_BCM2836 ? &bcm2836_ops : NULL;
+}
+
+int board_defaults(struct platform_info *out)
+{
+    memset(out, 0, sizeof(*out));
+    snprintf(out->model, sizeof(out->model), "Raspberry Pi 3 (board defaults, no device tree)");
+    out->memory[0] = (struct mem_range){0, 0x1C000000};
+    out->n_memory = 1;
+    out->console = BOARD_EARLY_UART_PL011 ? UART_PL011 : UART_MINIUART;
+    out->console_pa = BOARD_EARLY_UART_PA + BOARD_EARLY_UART_OFFSET;
+    snprintf(out->console_path, sizeof(out->console_path), "(board default)");
+    out->intc = INTC_BCM2836;
+    out->intc_regs[0] = (struct mem_range){0x40000000, 0x100};
+    out->intc_regs[1] = (struct mem_range){0x3F00B200, 0x200};
+    out->timer_irq = 1;
+    out->n_cpus = 4;
+    for (unsigned i = 0; i < 4; i++)
+        out->cpu_mpidr[i] = i;
+    snprintf(out->cpu_enable_method, sizeof(out->cpu_enable_method), "spin-table");
+    return OK;
+}
+
+static struct console early_console;
+
+struct console *board_early_console(void)
+{
+    if (!early_console.putc) {
+        paddr_t pa = BOARD_EARLY_UART_PA + BOARD_EARLY_UART_OFFSET;
+        if (BOARD_EARLY_UART_PL011)
+            pl011_console_init(&early_console, pa, early_uart_regs());
+        else
+            miniuart_console_init(&early_console, pa, early_uart_regs());
+    }
+    return &early_console;
+}
