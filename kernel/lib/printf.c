@@ -1,6 +1,7 @@
 /*
  * vsnprintf for the kernel: %d %i %u %x %X %p %s %c %%, with flags '-' and
- * '0', a field width (or '*'), and the length modifiers l, ll, z. Output is
+ * '0', a field width (or '*'), a precision for %s (".N" or ".*"), and the
+ * length modifiers l, ll, z. Output is
  * always NUL-terminated when size > 0; the return value is the length the
  * full output would have had.
  */
@@ -83,6 +84,19 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
         }
         while (*fmt >= '0' && *fmt <= '9')
             width = width * 10 + (*fmt++ - '0');
+        size_t precision = 4096; /* longest string we print */
+        if (*fmt == '.') {
+            fmt++;
+            if (*fmt == '*') {
+                int p = va_arg(ap, int);
+                precision = p < 0 ? 0 : (size_t)p;
+                fmt++;
+            } else {
+                precision = 0;
+                while (*fmt >= '0' && *fmt <= '9')
+                    precision = precision * 10 + (size_t)(*fmt++ - '0');
+            }
+        }
         int longs = 0;
         while (*fmt == 'l' || *fmt == 'z') {
             longs++;
@@ -111,7 +125,7 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
             const char *s = va_arg(ap, const char *);
             if (!s)
                 s = "(null)";
-            put_padded(&o, s, strnlen(s, 4096), width, left, ' ');
+            put_padded(&o, s, strnlen(s, precision), width, left, ' ');
             break;
         }
         case 'c': {

@@ -48,6 +48,8 @@ static int test_snprintf(void)
     CHECK(strcmp(buf, "-42|    7|ab  |00001234|ok|z") == 0);
     CHECK_EQ(snprintf(buf, 4, "%s", "truncated"), 9);
     CHECK(strcmp(buf, "tru") == 0);
+    snprintf(buf, sizeof(buf), "[%.*s|%.2s]", 3, "serial1:115200", "abc");
+    CHECK(strcmp(buf, "[ser|ab]") == 0);
     return 0;
 }
 
