@@ -1,0 +1,211 @@
+#!/usr/bin/env python3
+"""Boot a Mica image in QEMU and judge what it prints.
+
+The harness starts QEMU with a timeout, captures the console UART, and
+reports one line per check: every expected self-test by name, the exit
+status (the guest reports it through semihosting), and any text the
+configuration must show. It fails on a timeout, a panic that was not
+expected, a missing or failed test, or a wrong exit status.
+
+Examples:
+  harness.py --board virt --image build/virt/mica-test.img --machine gic-version=3
+  harness.py --board raspi3b --image build/raspi3b/kernel8-test.img --dtb none
+  harness.py --board virt --image build/virt/mica-test.img --mode panic
+"""
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(os.path.dirname(HERE))
+
+# Every self-test the kernel must report (kernel/selftest/*.c).
+SELFTESTS = [
+    "boot_exception_level", "boot_platform", "lib_snprintf", "ksyms_lookup",
+    "page_alloc_basic", "page_alloc_reserved", "page_alloc_exhaust", "slab_cache",
+    "time_advances", "timer_deadlines_in_order", "timer_cancel", "timer_repeats_in_wfi",
+    "fault_unmapped_read", "fault_null_dereference", "wx_rodata_write_faults",
+    "wx_text_write_faults", "wx_data_not_executable", "wx_mapping_permissions",
+    "fault_decoding",
+]
+
+# What each mode expects: self-tests, exit status, required text.
+MODES = {
+    "tests": (SELFTESTS, 0, ["*** expected fault (self-test), recovering",
+                             "exception class 0x25: Data Abort (same EL)",
+                             "fault: permission fault, level 3 on write",
+                             "exception class 0x21: Instruction Abort (same EL)"]),
+    "panic": ([], 3, ["exception class 0x25: Data Abort (same EL)",
+                      "fault: translation fault", "ESR ", "FAR  ffff7f0000000040",
+                      "x30 ", "backtrace:", "selftest_panic_fault+", "kernel_main+",
+                      "*** kernel halted"]),
+    "idle": (["idle_tickless"], 0, []),
+    "boot": ([], None, ["Mica: idle (no userspace yet)"]),
+}
+
+
+class Report:
+    """Collects ok / not ok lines and prints the summary."""
+
+    def __init__(self, name):
+        self.name = name
+        self.passed = 0
+        self.failed = 0
+
+    def check(self, ok, what):
+        print(f"{'ok' if ok else 'not ok'} - {self.name}: {what}")
+        if ok:
+            self.passed += 1
+        else:
+            self.failed += 1
+
+
+def boot_files_dir():
+    out = subprocess.run([os.path.join(TOP, "scripts", "fetch-boot-files"), "--print-dir"],
+                         check=True, capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+def qemu_command(args, workdir):
+    """The QEMU command line for this configuration."""
+    cmd = ["qemu-system-aarch64", "-display", "none", "-monitor", "none", "-no-reboot",
+           "-semihosting", "-kernel", args.image]
+    if args.board == "virt":
+        machine = "virt" + ("," + args.machine if args.machine else "")
+        cmd += ["-M", machine, "-cpu", "cortex-a53", "-m", "512M", "-smp", str(args.smp),
+                "-serial", "stdio"]
+    else:
+        cmd += ["-M", "raspi3b"]
+        if args.dtb != "none":
+            dtb = os.path.join(boot_files_dir(), "dtbs", args.dtb)
+            if args.stdout_path:
+                patched = os.path.join(workdir, "board.dtb")
+                subprocess.run(["cp", dtb, patched], check=True)
+                subprocess.run(["fdtput", "-t", "s", patched, "/chosen", "stdout-path",
+                                args.stdout_path], check=True)
+                dtb = patched
+            cmd += ["-dtb", dtb]
+        other = os.path.join(workdir, "other-uart.log")
+        if args.console == "serial0":
+            cmd += ["-serial", "stdio", "-serial", "file:" + other]
+        else:
+            cmd += ["-serial", "file:" + other, "-serial", "stdio"]
+    if args.append:
+        cmd += ["-append", args.append]
+    return cmd
+
+
+def run_qemu(cmd, timeout, stop_text):
+    """Run QEMU; return (output, exit status or None on timeout, cpu seconds, wall seconds)."""
+    start = time.monotonic()
+    usage_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    chunks = []
+    seen = threading.Event()
+
+    def reader():
+        for line in iter(proc.stdout.readline, b""):
+            chunks.append(line)
+            if stop_text and stop_text.encode() in line:
+                seen.set()
+
+    thread = threading.Thread(target=reader, daemon=True)
+    thread.start()
+    status = None
+    deadline = start + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            status = proc.returncode
+            break
+        if seen.is_set():
+            time.sleep(0.5)  # let the line finish, then stop the idle kernel
+            proc.terminate()
+            proc.wait()
+            status = "stopped"
+            break
+        time.sleep(0.05)
+    if status is None:
+        proc.kill()
+        proc.wait()
+    thread.join(timeout=2)
+    wall = time.monotonic() - start
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (usage.ru_utime - usage_before.ru_utime) + (usage.ru_stime - usage_before.ru_stime)
+    return b"".join(chunks).decode(errors="replace"), status, cpu, wall
+
+
+def judge(args, output, status, cpu, wall):
+    """Check the captured run against the mode's expectations."""
+    report = Report(args.name or f"{args.board}:{args.mode}")
+    tests, want_status, texts = MODES[args.mode]
+    report.check(status is not None, "finished before the timeout" if status is not None
+                 else f"timed out after {args.timeout} s")
+    if want_status is not None:
+        report.check(status == want_status, f"exit status {status} (want {want_status})")
+    if args.mode != "panic":
+        report.check("*** PANIC" not in output and "*** kernel halted" not in output,
+                     "no panic")
+    for test in tests:
+        if f"[ PASS ] {test}" in output:
+            report.check(True, f"test {test}")
+        elif f"[ FAIL ] {test}" in output:
+            report.check(False, f"test {test} FAILED")
+        else:
+            report.check(False, f"test {test} gave no result")
+    for text in texts + (args.expect or []):
+        report.check(text in output, f"output shows '{text}'")
+    if args.max_cpu is not None:
+        fraction = cpu / wall if wall else 1.0
+        report.check(fraction <= args.max_cpu,
+                     f"QEMU used {fraction:.0%} of a host CPU over {wall:.1f} s "
+                     f"(limit {args.max_cpu:.0%})")
+    return report
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--board", choices=["virt", "raspi3b"], required=True)
+    ap.add_argument("--image", required=True)
+    ap.add_argument("--mode", choices=sorted(MODES), default="tests")
+    ap.add_argument("--name", help="label for the report lines")
+    ap.add_argument("--machine", default="", help="extra -M options for virt, e.g. gic-version=3")
+    ap.add_argument("--smp", type=int, default=1)
+    ap.add_argument("--dtb", default="bcm2837-rpi-3-b.dtb", help="raspi3b device tree, or 'none'")
+    ap.add_argument("--stdout-path", help="raspi3b: rewrite /chosen stdout-path in the DTB")
+    ap.add_argument("--console", choices=["serial0", "serial1"], default="serial1",
+                    help="raspi3b: which QEMU serial port carries the console")
+    ap.add_argument("--append", help="kernel command line (mica.test=panic|idle)")
+    ap.add_argument("--expect", action="append", help="text the output must contain")
+    ap.add_argument("--max-cpu", type=float, help="largest share of a host CPU QEMU may use")
+    ap.add_argument("--timeout", type=float, default=120)
+    ap.add_argument("--log", help="save the console output here")
+    args = ap.parse_args()
+    if not os.path.exists(args.image):
+        sys.exit(f"harness: no image {args.image}: run scripts/build first")
+    if args.mode in ("panic", "idle") and not args.append:
+        args.append = f"mica.test={args.mode}"
+
+    with tempfile.TemporaryDirectory(prefix="mica-harness-") as workdir:
+        cmd = qemu_command(args, workdir)
+        stop = MODES["boot"][2][0] if args.mode == "boot" else None
+        output, status, cpu, wall = run_qemu(cmd, args.timeout, stop)
+    if args.log:
+        with open(args.log, "w") as f:
+            f.write(output)
+    report = judge(args, output, status, cpu, wall)
+    if report.failed:
+        print(f"--- console output ({' '.join(cmd)}) ---")
+        print(output[-6000:])
+        print("--- end of console output ---")
+    print(f"{report.passed} passed, {report.failed} failed")
+    sys.exit(1 if report.failed else 0)
+
+
+if __name__ == "__main__":
+    main()
