@@ -194,13 +194,18 @@ kernel_high_entry:
     b       1b
 
 /*
- * Cores other than the boot core wait here with nothing to run. SMP
- * bring-up (later) releases them through the platform's mechanism (PSCI on
- * virt, the spin table on raspi3b), which starts them at a fresh entry.
+ * Cores other than the boot core wait here with nothing to run: those that
+ * enter the image themselves, and on raspi3b those the kernel moves here
+ * from the firmware's spin table (board_park_secondaries), since QEMU
+ * emulates the stub's WFE loop as a busy loop. WFI with interrupts masked
+ * sleeps until an interrupt is pending; none is routed to these cores yet.
+ * SMP bring-up (later) wakes them with an IPI and a fresh entry point.
+ * Runs at whatever EL and with the MMU off: position independent.
  */
+    .global secondary_park
 secondary_park:
     msr     daifset, #0xF
-1:  wfe
+1:  wfi
     b       1b
 
     .ltorg

@@ -235,11 +235,14 @@ static void parse_cpus(const void *fdt, struct platform_info *out)
     fdt_for_each_subnode(node, fdt, cpus)
     {
         const char *type = fdt_getprop(fdt, node, "device_type", NULL);
-        int len;
-        const fdt32_t *reg = fdt_getprop(fdt, node, "reg", &len);
+        int reg_len, release_len;
+        const fdt32_t *reg = fdt_getprop(fdt, node, "reg", &reg_len);
         if (!type || strcmp(type, "cpu") != 0 || !reg || out->n_cpus == PLATFORM_MAX_CPUS)
             continue;
-        out->cpu_mpidr[out->n_cpus++] = read_cells(reg, len >= 8 ? 2 : 1);
+        const fdt32_t *release = fdt_getprop(fdt, node, "cpu-release-addr", &release_len);
+        if (release && release_len >= 4)
+            out->cpu_release_addr[out->n_cpus] = read_cells(release, release_len >= 8 ? 2 : 1);
+        out->cpu_mpidr[out->n_cpus++] = read_cells(reg, reg_len >= 8 ? 2 : 1);
         const char *method = fdt_getprop(fdt, node, "enable-method", NULL);
         if (method)
             snprintf(out->cpu_enable_method, sizeof(out->cpu_enable_method), "%s", method);

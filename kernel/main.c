@@ -72,7 +72,7 @@ static void print_banner(void)
            BOARD_NAME);
     printk("  model     %s%s\n", platform.model, platform.from_dtb ? "" : "");
     printk("  cpu       %s\n", cpu);
-    printk("  cpus      %u in device tree; cpu 0 running, the others parked (%s)\n",
+    printk("  cpus      %u in device tree, cpu 0 running, others parked (%s)\n",
            platform.n_cpus ? platform.n_cpus : 1,
            platform.cpu_enable_method[0] ? platform.cpu_enable_method : "no enable-method");
     printk("  entry     EL%u, running at EL%lu\n", boot_entry_el, (el >> 2) & 3);
@@ -131,6 +131,7 @@ void kernel_main(paddr_t dtb_pa, unsigned entry_el, paddr_t load_pa)
               err == ERR_NOT_FOUND ? " (the kernel image is outside the RAM the DTB describes)" : "");
     memory_init(&platform, dtb_pa, dtb_size);
     mmu_use_page_alloc();
+    board_park_secondaries(&platform);
 
     err = irq_init(&platform);
     if (err)

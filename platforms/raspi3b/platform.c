@@ -37,8 +37,10 @@ int board_defaults(struct platform_info *out)
     out->intc_regs[1] = (struct mem_range){0x3F00B200, 0x200};
     out->timer_irq = 1;
     out->n_cpus = 4;
-    for (unsigned i = 0; i < 4; i++)
+    for (unsigned i = 0; i < 4; i++) {
         out->cpu_mpidr[i] = i;
+        out->cpu_release_addr[i] = 0xD8 + 8 * i;
+    }
     snprintf(out->cpu_enable_method, sizeof(out->cpu_enable_method), "spin-table");
     return OK;
 }
@@ -55,4 +57,25 @@ struct console *board_early_console(void)
             miniuart_console_init(&early_console, pa, early_uart_regs());
     }
     return &early_console;
+}
+
+/*
+ * The firmware's stub keeps cores 1-3 polling their spin-table slot (from
+ * the DTB's cpu-release-addr: 0xE0, 0xE8, 0xF0) with WFE. Point them at the
+ * kernel's WFI park loop instead: store the entry's physical address, clean
+ * it to the point of coherency (they read with caches off), then SEV.
+ */
+void board_park_secondaries(const struct platform_info *plat)
+{
+    extern char secondary_park[];
+    paddr_t entry = virt_to_phys(secondary_park);
+    for (unsigned i = 1; i < plat->n_cpus; i++) {
+        paddr_t slot = plat->cpu_release_addr[i];
+        if (slot == 0 || slot + 8 > BOARD_RESERVED_LOW)
+            continue; /* only the firmware page is ours to write */
+        volatile uint64_t *p = phys_to_virt(slot);
+        *p = entry;
+        __asm__ volatile("dc civac, %0" ::"r"(p) : "memory");
+    }
+    __asm__ volatile("dsb sy\n sev" ::: "memory");
 }

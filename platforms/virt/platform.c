@@ -34,3 +34,7 @@ struct console *board_early_console(void)
         pl011_console_init(&early_console, BOARD_EARLY_UART_PA, early_uart_regs());
     return &early_console;
 }
+
+/* virt's secondaries are started only by PSCI CPU_ON, which nothing calls
+ * yet: they are already powered off. */
+void board_park_secondaries(const struct platform_info *plat) { (void)plat; }

@@ -98,6 +98,8 @@ static void test_rpi(const char *name, uint64_t ram, const char *model)
     assert_int_equal(p.timer_irq, 1);
     assert_int_equal(p.n_cpus, 4);
     assert_string_equal(p.cpu_enable_method, "spin-table");
+    assert_int_equal(p.cpu_release_addr[1], 0xE0);
+    assert_int_equal(p.cpu_release_addr[3], 0xF0);
 }
 
 static void test_rpi3b(void **state)

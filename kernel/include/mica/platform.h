@@ -42,6 +42,7 @@ struct platform_info {
 
     unsigned n_cpus;
     uint64_t cpu_mpidr[PLATFORM_MAX_CPUS];
+    paddr_t cpu_release_addr[PLATFORM_MAX_CPUS]; /* spin-table, 0 if none */
     char cpu_enable_method[16];
 };
 
@@ -53,6 +54,10 @@ int dt_parse(const void *fdt, size_t buf_size, struct platform_info *out, char *
 
 /* Board defaults when no device tree is available (platforms/<board>). */
 int board_defaults(struct platform_info *out);
+/* Move the secondary CPUs from wherever firmware left them into the
+ * kernel's own park loop (boot/entry.S secondary_park: WFI, never running
+ * kernel code). Called once by kernel_main() after RAM is mapped. */
+void board_park_secondaries(const struct platform_info *plat);
 
 const char *intc_kind_name(enum intc_kind kind);
 const char *uart_kind_name(enum uart_kind kind);
