@@ -29,7 +29,10 @@ int boot_early_status; /* non-zero: early mapping failed (reported later) */
 extern char _start_image[], __text_start[], __text_end[], __rodata_start[], __rodata_end[],
     __data_start[], _end[];
 
-static paddr_t pa_of(const char *sym) { return (paddr_t)(uintptr_t)sym; }
+static paddr_t pa_of(const char *sym)
+{
+    return (paddr_t)(uintptr_t)sym;
+}
 
 static void map_image_part(const char *start, const char *end, uint64_t prot)
 {
@@ -56,14 +59,15 @@ void boot_build_early_tables(paddr_t load_pa)
     map_image_part(__rodata_start, __rodata_end, PROT_KERNEL_RO);
     map_image_part(__data_start, _end, PROT_KERNEL_RW);
 
-    int err = pgtable_map(ctx, boot_ttbr1_pa, DEVICE_BASE, BOARD_EARLY_UART_PA, PAGE_SIZE, PROT_DEVICE,
-                          true);
+    int err = pgtable_map(ctx, boot_ttbr1_pa, DEVICE_BASE, BOARD_EARLY_UART_PA, PAGE_SIZE,
+                          PROT_DEVICE, true);
     if (err)
         boot_early_status = err;
 
     paddr_t id_start = ALIGN_DOWN(load_pa, 0x200000UL);
     paddr_t id_end = ALIGN_UP(pa_of(_end), 0x200000UL);
-    err = pgtable_map(ctx, boot_ttbr0_pa, id_start, id_start, id_end - id_start, PROT_KERNEL_RX, false);
+    err = pgtable_map(ctx, boot_ttbr0_pa, id_start, id_start, id_end - id_start, PROT_KERNEL_RX,
+                      false);
     if (err)
         boot_early_status = err;
 }

@@ -14,10 +14,10 @@
 #include <mica/status.h>
 #include <string.h>
 
-#define FAIL(...)                                  \
-    do {                                           \
-        snprintf(err, err_len, __VA_ARGS__);       \
-        return ERR_INVALID_ARGS;                   \
+#define FAIL(...)                                                                                  \
+    do {                                                                                           \
+        snprintf(err, err_len, __VA_ARGS__);                                                       \
+        return ERR_INVALID_ARGS;                                                                   \
     } while (0)
 
 static uint64_t read_cells(const fdt32_t *cells, int n)

@@ -35,7 +35,10 @@ int irq_init(const struct platform_info *plat)
     return OK;
 }
 
-const char *irq_controller_name(void) { return intc ? intc->name : "none"; }
+const char *irq_controller_name(void)
+{
+    return intc ? intc->name : "none";
+}
 
 int irq_register(unsigned irq, irq_handler_fn fn, void *arg)
 {
@@ -59,7 +62,10 @@ int irq_enable(unsigned irq)
     return intc->enable(irq);
 }
 
-uint64_t irq_spurious_count(void) { return spurious; }
+uint64_t irq_spurious_count(void)
+{
+    return spurious;
+}
 
 void irq_handle(void)
 {

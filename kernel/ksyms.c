@@ -18,7 +18,10 @@ extern const struct ksym ksyms_table[];
 extern const char ksyms_names[];
 extern char __text_start[], __text_end[];
 
-size_t ksyms_count_get(void) { return ksyms_count; }
+size_t ksyms_count_get(void)
+{
+    return ksyms_count;
+}
 
 void ksyms_describe(uint64_t addr, char *buf, size_t len)
 {

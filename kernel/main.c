@@ -77,8 +77,8 @@ static void print_banner(void)
            platform.cpu_enable_method[0] ? platform.cpu_enable_method : "no enable-method");
     printk("  entry     EL%u, running at EL%lu\n", boot_entry_el, (el >> 2) & 3);
     printk("  console   %s at 0x%lx %s\n", con->name, con->phys, platform.console_path);
-    printk("  timer     generic timer, %lu.%02lu MHz, IRQ %u, one-shot (tickless)\n", freq / 1000000,
-           (freq % 1000000) / 10000, platform.timer_irq);
+    printk("  timer     generic timer, %lu.%02lu MHz, IRQ %u, one-shot (tickless)\n",
+           freq / 1000000, (freq % 1000000) / 10000, platform.timer_irq);
     printk("  irq       %s at 0x%lx, 0x%lx\n", irq_controller_name(), platform.intc_regs[0].base,
            platform.intc_regs[1].base);
     printk("  kernel    text %lx-%lx rodata %lx-%lx data+bss %lx-%lx\n", img.text, img.text_end - 1,
@@ -107,7 +107,8 @@ static void read_device_tree(paddr_t dtb_pa, size_t *dtb_size)
         return;
     printk("boot: %s (x0 = 0x%lx)\n", why, dtb_pa);
     if (board_defaults(&platform) != OK)
-        panic("boot: no usable device tree, and board %s has no defaults to fall back on", BOARD_NAME);
+        panic("boot: no usable device tree, and board %s has no defaults to fall back on",
+              BOARD_NAME);
     printk("boot: using the documented %s board defaults (docs/boards.md)\n", BOARD_NAME);
 }
 
@@ -128,7 +129,8 @@ void kernel_main(paddr_t dtb_pa, unsigned entry_el, paddr_t load_pa)
     int err = mmu_map_linear(platform.memory, platform.n_memory);
     if (err)
         panic("boot: cannot map RAM: %s%s", status_name(err),
-              err == ERR_NOT_FOUND ? " (the kernel image is outside the RAM the DTB describes)" : "");
+              err == ERR_NOT_FOUND ? " (the kernel image is outside the RAM the DTB describes)"
+                                   : "");
     memory_init(&platform, dtb_pa, dtb_size);
     mmu_use_page_alloc();
     board_park_secondaries(&platform);

@@ -72,7 +72,10 @@ void console_activate(struct console *con)
     spin_unlock_irqrestore(&log_lock, flags);
 }
 
-struct console *console_active(void) { return active_console; }
+struct console *console_active(void)
+{
+    return active_console;
+}
 
 void console_flush(void)
 {

@@ -18,9 +18,15 @@ static uint64_t freq;       /* counter ticks per second */
 static uint64_t ns_mult;    /* ns = (ticks * ns_mult) >> 32 */
 static uint64_t ticks_mult; /* ticks = (ns * ticks_mult) >> 32 */
 
-static uint64_t mul_shift32(uint64_t a, uint64_t b) { return (uint64_t)(((unsigned __int128)a * b) >> 32); }
+static uint64_t mul_shift32(uint64_t a, uint64_t b)
+{
+    return (uint64_t)(((unsigned __int128)a * b) >> 32);
+}
 
-uint64_t time_now_ns(void) { return mul_shift32(arch_timer_count(), ns_mult); }
+uint64_t time_now_ns(void)
+{
+    return mul_shift32(arch_timer_count(), ns_mult);
+}
 
 static void program(struct timer_queue *q)
 {

@@ -34,8 +34,8 @@ static void put_padded(struct out *o, const char *s, size_t n, int width, bool l
             put(o, ' ');
 }
 
-static void put_number(struct out *o, uint64_t v, bool negative, unsigned base, bool upper, int width,
-                       bool left, char pad)
+static void put_number(struct out *o, uint64_t v, bool negative, unsigned base, bool upper,
+                       int width, bool left, char pad)
 {
     const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
     char tmp[24];
@@ -133,15 +133,9 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
             put_padded(&o, &c, 1, width, left, ' ');
             break;
         }
-        case '%':
-            put(&o, '%');
-            break;
-        case '\0':
-            fmt--;
-            break;
-        default:
-            put(&o, '%');
-            put(&o, *fmt);
+        case '%': put(&o, '%'); break;
+        case '\0': fmt--; break;
+        default: put(&o, '%'); put(&o, *fmt);
         }
     }
     if (size)

@@ -6,8 +6,8 @@
  * clearing goes through them. Kernel code is built with -mstrict-align.
  */
 #include <mica/types.h>
-#include <string.h>
 #include <stdlib.h>
+#include <string.h>
 
 void *memset(void *dst, int c, size_t n)
 {
@@ -168,4 +168,7 @@ unsigned long strtoul(const char *s, char **end, int base)
 uintptr_t __stack_chk_guard = 0x5eed1e55c0ffee00UL;
 
 void panic(const char *fmt, ...) __attribute__((noreturn));
-void __stack_chk_fail(void) { panic("stack protector: stack smashed"); }
+void __stack_chk_fail(void)
+{
+    panic("stack protector: stack smashed");
+}

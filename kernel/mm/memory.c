@@ -77,7 +77,8 @@ static void slab_free_page(void *ctx, void *page)
         panic("slab returned page %p the allocator refused: %s", page, status_name(err));
 }
 
-const struct slab_page_source kernel_slab_pages = {slab_alloc_page, slab_free_page, &kernel_page_alloc};
+const struct slab_page_source kernel_slab_pages = {slab_alloc_page, slab_free_page,
+                                                   &kernel_page_alloc};
 
 void memory_init(const struct platform_info *plat, paddr_t dtb_pa, size_t dtb_size)
 {

@@ -54,7 +54,10 @@ struct page_alloc_desc {
 _Static_assert(sizeof(struct page_alloc_desc) == 12, "page descriptor should be 12 bytes");
 _Static_assert(PAGE_ALLOC_MAX_ORDER >= 10 && PAGE_ALLOC_MAX_ORDER < 31, "bad max order");
 
-static inline uint32_t order_pages(unsigned order) { return (uint32_t)1 << order; }
+static inline uint32_t order_pages(unsigned order)
+{
+    return (uint32_t)1 << order;
+}
 
 /* Smallest order whose block holds npages (1 <= npages <= MAX_PAGES). */
 static unsigned order_for_pages(size_t npages)
@@ -468,9 +471,7 @@ int page_alloc_check(struct page_alloc *pa)
     for (uint32_t i = 0; ok && i < pa->npages;) {
         const struct page_alloc_desc *d = &pa->pages[i];
         switch (d->state) {
-        case PAGE_STATE_RESERVED:
-            i++;
-            break;
+        case PAGE_STATE_RESERVED: i++; break;
         case PAGE_STATE_FREE_HEAD:
             ok = free_block_ok(pa, i);
             if (ok) {
@@ -486,9 +487,7 @@ int page_alloc_check(struct page_alloc *pa)
                 i += d->u.alloc_npages;
             }
             break;
-        default: /* FREE or ALLOC outside a block, or garbage */
-            ok = false;
-            break;
+        default: /* FREE or ALLOC outside a block, or garbage */ ok = false; break;
         }
     }
 

@@ -35,10 +35,10 @@
 #define SLAB_BITMAP_WORDS (SLAB_MAX_OBJS / 64)
 
 struct slab {
-    uint32_t magic;                       /* SLAB_MAGIC while owned by a cache */
-    uint32_t in_use;                      /* slots allocated */
-    struct kmem_cache *cache;             /* owner */
-    struct slab *next, *prev;             /* partial or full list; NULL when cached empty */
+    uint32_t magic;                        /* SLAB_MAGIC while owned by a cache */
+    uint32_t in_use;                       /* slots allocated */
+    struct kmem_cache *cache;              /* owner */
+    struct slab *next, *prev;              /* partial or full list; NULL when cached empty */
     uint64_t allocated[SLAB_BITMAP_WORDS]; /* bit set: slot in use (or past the end) */
 };
 
@@ -274,8 +274,7 @@ size_t kmem_cache_shrink(struct kmem_cache *c)
 int kmem_cache_destroy(struct kmem_cache *c)
 {
     irqflags_t flags = spin_lock_irqsave(&c->lock);
-    if (c->magic != KMEM_CACHE_MAGIC || c->in_use != 0 || c->partial != NULL ||
-        c->full != NULL) {
+    if (c->magic != KMEM_CACHE_MAGIC || c->in_use != 0 || c->partial != NULL || c->full != NULL) {
         spin_unlock_irqrestore(&c->lock, flags);
         return ERR_BAD_STATE;
     }
@@ -298,7 +297,10 @@ size_t kmem_cache_slab_count(const struct kmem_cache *c)
     return __atomic_load_n(&c->nr_slabs, __ATOMIC_RELAXED);
 }
 
-size_t kmem_cache_objs_per_slab(const struct kmem_cache *c) { return c->objs_per_slab; }
+size_t kmem_cache_objs_per_slab(const struct kmem_cache *c)
+{
+    return c->objs_per_slab;
+}
 
 /* ---- consistency check ---- */
 
@@ -327,8 +329,8 @@ static bool slab_list_ok(const struct kmem_cache *c, const struct slab *list, ui
 {
     const struct slab *prev = NULL;
     for (const struct slab *s = list; s != NULL; prev = s, s = s->next) {
-        if (++*slabs > c->nr_slabs || s->prev != prev || !slab_ok(c, s) ||
-            s->in_use < min_use || s->in_use > max_use)
+        if (++*slabs > c->nr_slabs || s->prev != prev || !slab_ok(c, s) || s->in_use < min_use ||
+            s->in_use > max_use)
             return false;
         *objects += s->in_use;
     }

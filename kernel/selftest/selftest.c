@@ -18,7 +18,10 @@
 #include <string.h>
 
 static const struct selftest *const groups[] = {
-    selftests_misc, selftests_mm, selftests_timer, selftests_fault,
+    selftests_misc,
+    selftests_mm,
+    selftests_timer,
+    selftests_fault,
 };
 
 static bool mode_is(const char *bootargs, const char *mode)
@@ -62,8 +65,8 @@ static int run_idle_mode(void)
     uint64_t elapsed = time_now_ns() - start;
     irqs = c->irq_count - irqs;
     wfis = c->idle_wfi_count - wfis;
-    printk("    idle %lu ms: %lu interrupt(s), %lu WFI wake-up(s), timer now %s\n", elapsed / 1000000,
-           irqs, wfis, arch_timer_enabled() ? "armed" : "off");
+    printk("    idle %lu ms: %lu interrupt(s), %lu WFI wake-up(s), timer now %s\n",
+           elapsed / 1000000, irqs, wfis, arch_timer_enabled() ? "armed" : "off");
     bool ok = irqs == 1 && wfis == 1 && elapsed >= 3000000000UL && !arch_timer_enabled();
     printk("[ %s ] idle_tickless\n", ok ? "PASS" : "FAIL");
     printk("selftest: %d passed, %d failed\n", ok ? 1 : 0, ok ? 0 : 1);

@@ -91,7 +91,8 @@ static int test_slab(void)
     static struct kmem_cache cache;
     static void *objs[600];
     size_t pages_before = page_alloc_free_count(&kernel_page_alloc);
-    CHECK_EQ(kmem_cache_init(&cache, "selftest", sizeof(struct test_obj), 16, &kernel_slab_pages), OK);
+    CHECK_EQ(kmem_cache_init(&cache, "selftest", sizeof(struct test_obj), 16, &kernel_slab_pages),
+             OK);
     for (size_t i = 0; i < 600; i++) {
         struct test_obj *o = kmem_cache_alloc(&cache);
         CHECK(o != NULL);
@@ -108,7 +109,7 @@ static int test_slab(void)
         CHECK_EQ(o->b, ~i);
     }
     CHECK_EQ(kmem_cache_free(&cache, objs[7]), OK);
-    CHECK_EQ(kmem_cache_free(&cache, objs[7]), ERR_BAD_STATE);               /* double free */
+    CHECK_EQ(kmem_cache_free(&cache, objs[7]), ERR_BAD_STATE);                /* double free */
     CHECK_EQ(kmem_cache_free(&cache, (char *)objs[8] + 4), ERR_INVALID_ARGS); /* interior */
     for (size_t i = 0; i < 600; i++)
         if (i != 7)

@@ -16,7 +16,7 @@
 #define BOARD_EARLY_UART_OFFSET 0x40     /* mini UART registers */
 #define BOARD_EARLY_UART_PL011 0
 #endif
-#define BOARD_HAS_DEFAULTS 1 /* without a DTB use the documented defaults */
+#define BOARD_HAS_DEFAULTS 1      /* without a DTB use the documented defaults */
 #define BOARD_RESERVED_LOW 0x1000 /* firmware stub + spin table at 0xD8..0xF8 */
 
 #endif

@@ -35,8 +35,14 @@
 
 static volatile uint8_t *local, *armctrl;
 
-static inline void wr32(volatile uint8_t *b, unsigned off, uint32_t v) { *(volatile uint32_t *)(b + off) = v; }
-static inline uint32_t rd32(volatile uint8_t *b, unsigned off) { return *(volatile uint32_t *)(b + off); }
+static inline void wr32(volatile uint8_t *b, unsigned off, uint32_t v)
+{
+    *(volatile uint32_t *)(b + off) = v;
+}
+static inline uint32_t rd32(volatile uint8_t *b, unsigned off)
+{
+    return *(volatile uint32_t *)(b + off);
+}
 
 static int bcm_init(const struct platform_info *plat)
 {
@@ -50,7 +56,10 @@ static int bcm_init(const struct platform_info *plat)
     return OK;
 }
 
-static void bcm_init_cpu(void) { wr32(local, LOCAL_TIMER_CTL(this_cpu()->id), 0); }
+static void bcm_init_cpu(void)
+{
+    wr32(local, LOCAL_TIMER_CTL(this_cpu()->id), 0);
+}
 
 static int set_enable(unsigned irq, bool on)
 {
@@ -63,7 +72,8 @@ static int set_enable(unsigned irq, bool on)
     }
     if (irq >= GPU_IRQ_BASE && irq < BASIC_IRQ_BASE) {
         unsigned n = irq - GPU_IRQ_BASE;
-        unsigned reg = n < 32 ? (on ? ARM_ENABLE1 : ARM_DISABLE1) : (on ? ARM_ENABLE2 : ARM_DISABLE2);
+        unsigned reg =
+            n < 32 ? (on ? ARM_ENABLE1 : ARM_DISABLE1) : (on ? ARM_ENABLE2 : ARM_DISABLE2);
         wr32(armctrl, reg, 1u << (n % 32));
         return OK;
     }
@@ -74,8 +84,14 @@ static int set_enable(unsigned irq, bool on)
     return ERR_INVALID_ARGS;
 }
 
-static int bcm_enable(unsigned irq) { return set_enable(irq, true); }
-static int bcm_disable(unsigned irq) { return set_enable(irq, false); }
+static int bcm_enable(unsigned irq)
+{
+    return set_enable(irq, true);
+}
+static int bcm_disable(unsigned irq)
+{
+    return set_enable(irq, false);
+}
 
 static unsigned bcm_ack(void)
 {
@@ -97,7 +113,10 @@ static unsigned bcm_ack(void)
     return IRQ_NONE;
 }
 
-static void bcm_eoi(unsigned irq) { (void)irq; }
+static void bcm_eoi(unsigned irq)
+{
+    (void)irq;
+}
 
 const struct intc_ops bcm2836_ops = {
     "BCM2836 local + BCM2835", bcm_init, bcm_init_cpu, bcm_enable, bcm_disable, bcm_ack, bcm_eoi,

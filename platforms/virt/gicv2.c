@@ -22,8 +22,14 @@
 static volatile uint8_t *gicd, *gicc;
 static unsigned n_lines;
 
-static inline void wr32(volatile uint8_t *base, unsigned off, uint32_t v) { *(volatile uint32_t *)(base + off) = v; }
-static inline uint32_t rd32(volatile uint8_t *base, unsigned off) { return *(volatile uint32_t *)(base + off); }
+static inline void wr32(volatile uint8_t *base, unsigned off, uint32_t v)
+{
+    *(volatile uint32_t *)(base + off) = v;
+}
+static inline uint32_t rd32(volatile uint8_t *base, unsigned off)
+{
+    return *(volatile uint32_t *)(base + off);
+}
 
 static int gicv2_init(const struct platform_info *plat)
 {
@@ -72,7 +78,10 @@ static unsigned gicv2_ack(void)
     return irq >= 1020 ? IRQ_NONE : iar;
 }
 
-static void gicv2_eoi(unsigned irq) { wr32(gicc, GICC_EOIR, irq); }
+static void gicv2_eoi(unsigned irq)
+{
+    wr32(gicc, GICC_EOIR, irq);
+}
 
 const struct intc_ops gicv2_ops = {
     "GICv2", gicv2_init, gicv2_init_cpu, gicv2_enable, gicv2_disable, gicv2_ack, gicv2_eoi,

@@ -34,8 +34,14 @@ static volatile uint8_t *gicd, *gicr_base, *gicr_cpu0;
 static size_t gicr_size;
 static unsigned n_lines;
 
-static inline void wr32(volatile uint8_t *b, unsigned off, uint32_t v) { *(volatile uint32_t *)(b + off) = v; }
-static inline uint32_t rd32(volatile uint8_t *b, unsigned off) { return *(volatile uint32_t *)(b + off); }
+static inline void wr32(volatile uint8_t *b, unsigned off, uint32_t v)
+{
+    *(volatile uint32_t *)(b + off) = v;
+}
+static inline uint32_t rd32(volatile uint8_t *b, unsigned off)
+{
+    return *(volatile uint32_t *)(b + off);
+}
 
 static void wait_rwp(void)
 {
@@ -95,7 +101,7 @@ static void gicv3_init_cpu(void)
         return; /* irq_enable() of a PPI will then fail */
     gicr_cpu0 = r;
     wr32(r, GICR_WAKER, rd32(r, GICR_WAKER) & ~(1u << 1)); /* ProcessorSleep = 0 */
-    while (rd32(r, GICR_WAKER) & (1u << 2))                 /* ChildrenAsleep */
+    while (rd32(r, GICR_WAKER) & (1u << 2))                /* ChildrenAsleep */
         ;
     wr32(r, GICR_SGI + GICD_IGROUPR, 0xFFFFFFFF);
     wr32(r, GICR_SGI + GICD_ICENABLER, 0xFFFFFFFF);
@@ -124,8 +130,14 @@ static int set_enable(unsigned irq, bool on)
     return OK;
 }
 
-static int gicv3_enable(unsigned irq) { return set_enable(irq, true); }
-static int gicv3_disable(unsigned irq) { return set_enable(irq, false); }
+static int gicv3_enable(unsigned irq)
+{
+    return set_enable(irq, true);
+}
+static int gicv3_disable(unsigned irq)
+{
+    return set_enable(irq, false);
+}
 
 static unsigned gicv3_ack(void)
 {

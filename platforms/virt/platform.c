@@ -37,4 +37,7 @@ struct console *board_early_console(void)
 
 /* virt's secondaries are started only by PSCI CPU_ON, which nothing calls
  * yet: they are already powered off. */
-void board_park_secondaries(const struct platform_info *plat) { (void)plat; }
+void board_park_secondaries(const struct platform_info *plat)
+{
+    (void)plat;
+}

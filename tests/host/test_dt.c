@@ -128,10 +128,26 @@ static void expect_reject(void (*damage)(uint8_t *blob, size_t *size), const cha
     free(blob);
 }
 
-static void bad_magic(uint8_t *b, size_t *s) { (void)s; b[0] ^= 0xFF; }
-static void truncated(uint8_t *b, size_t *s) { (void)b; *s = fdt_totalsize(b) / 2; }
-static void tiny(uint8_t *b, size_t *s) { (void)b; *s = 8; }
-static void bad_version(uint8_t *b, size_t *s) { (void)s; fdt_set_version(b, 1); }
+static void bad_magic(uint8_t *b, size_t *s)
+{
+    (void)s;
+    b[0] ^= 0xFF;
+}
+static void truncated(uint8_t *b, size_t *s)
+{
+    (void)b;
+    *s = fdt_totalsize(b) / 2;
+}
+static void tiny(uint8_t *b, size_t *s)
+{
+    (void)b;
+    *s = 8;
+}
+static void bad_version(uint8_t *b, size_t *s)
+{
+    (void)s;
+    fdt_set_version(b, 1);
+}
 static void bad_struct(uint8_t *b, size_t *s)
 {
     (void)s;

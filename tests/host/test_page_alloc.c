@@ -24,7 +24,7 @@
 #include <mica/status.h>
 
 #define PG ((paddr_t)PAGE_SIZE)
-#define ALIGNED_BASE ((paddr_t)0x40000000)           /* 4 MiB aligned */
+#define ALIGNED_BASE ((paddr_t)0x40000000)            /* 4 MiB aligned */
 #define UNALIGNED_BASE ((paddr_t)0x40000000 + 3 * PG) /* pfn = 3 mod 1024 */
 #define MAX_LIVE 16384
 
@@ -75,7 +75,10 @@ static void fixture_free(struct fixture *fx)
     free(fx);
 }
 
-static paddr_t page_addr(const struct fixture *fx, size_t index) { return fx->base + index * PG; }
+static paddr_t page_addr(const struct fixture *fx, size_t index)
+{
+    return fx->base + index * PG;
+}
 
 static size_t shadow_count(const struct fixture *fx, enum shadow_state state)
 {
@@ -335,8 +338,8 @@ static void test_reserve(void **state)
     assert_int_equal(page_alloc_free_count(&fx->pa), 2045);
     assert_int_equal(page_alloc_total_count(&fx->pa), 2045);
     assert_int_equal(page_alloc_check(&fx->pa), OK);
-    reserve(fx, 5, 3); /* already reserved: fine, nothing changes */
-    reserve(fx, 6, 4); /* half already reserved */
+    reserve(fx, 5, 3);      /* already reserved: fine, nothing changes */
+    reserve(fx, 6, 4);      /* half already reserved */
     reserve(fx, 1000, 100); /* straddles two blocks */
     reserve(fx, 1536, 512); /* exactly one whole block */
     assert_int_equal(page_alloc_check(&fx->pa), OK);
@@ -476,12 +479,12 @@ static void test_bad_frees_are_refused(void **state)
 
     struct snapshot s;
     snapshot_take(fx, &s);
-    assert_int_equal(page_free_pages(pa, a, 4), ERR_BAD_STATE);       /* too small */
-    assert_int_equal(page_free_pages(pa, a, 6), ERR_BAD_STATE);       /* too large */
-    assert_int_equal(page_free_pages(pa, a, 8), ERR_BAD_STATE);       /* the rounded size */
-    assert_int_equal(page_free_pages(pa, a + PG, 4), ERR_BAD_STATE);  /* interior */
+    assert_int_equal(page_free_pages(pa, a, 4), ERR_BAD_STATE);      /* too small */
+    assert_int_equal(page_free_pages(pa, a, 6), ERR_BAD_STATE);      /* too large */
+    assert_int_equal(page_free_pages(pa, a, 8), ERR_BAD_STATE);      /* the rounded size */
+    assert_int_equal(page_free_pages(pa, a + PG, 4), ERR_BAD_STATE); /* interior */
     assert_int_equal(page_free_pages(pa, page_addr(fx, tail), 1), ERR_BAD_STATE); /* tail */
-    assert_int_equal(page_free_pages(pa, free_page, 1), ERR_BAD_STATE);  /* double free */
+    assert_int_equal(page_free_pages(pa, free_page, 1), ERR_BAD_STATE);           /* double free */
     assert_int_equal(page_free_pages(pa, page_addr(fx, 20), 1), ERR_BAD_STATE);   /* reserved */
     assert_int_equal(page_free_pages(pa, page_addr(fx, 1600), 1), ERR_BAD_STATE); /* hole */
     assert_int_equal(page_free_pages(pa, fx->base - PG, 1), ERR_OUT_OF_RANGE);
@@ -591,8 +594,9 @@ static void test_random_stress(void **state)
     for (int op = 0; op < 6000; op++) {
         size_t r = rng_below(100);
         if (r < 55 || fx->nlive == 0) {
-            size_t n = rng_below(10) < 8 ? 1 + rng_below(8)
-                       : rng_below(10) < 9 ? 1 + rng_below(64) : 1 + rng_below(1024);
+            size_t n = rng_below(10) < 8   ? 1 + rng_below(8)
+                       : rng_below(10) < 9 ? 1 + rng_below(64)
+                                           : 1 + rng_below(1024);
             alloc_checked(fx, n, NULL);
         } else if (r < 95) {
             size_t slot = rng_below(fx->nlive);

@@ -152,7 +152,10 @@ static uint64_t rng_next(void)
     rng_state ^= rng_state >> 27;
     return rng_state * 0x2545F4914F6CDD1Dull;
 }
-static size_t rng_below(size_t n) { return (size_t)(rng_next() % n); }
+static size_t rng_below(size_t n)
+{
+    return (size_t)(rng_next() % n);
+}
 static void rng_seed(void)
 {
     const char *env = getenv("MICA_TEST_SEED");
@@ -319,8 +322,8 @@ static void test_foreign_pointers_are_refused(void **state)
     assert_int_equal(kmem_cache_free(&a, obj_a + 1), ERR_INVALID_ARGS); /* interior */
     assert_int_equal(kmem_cache_free(&a, obj_a + stride / 2), ERR_INVALID_ARGS);
     assert_int_equal(kmem_cache_free(&a, obj_a + stride - 1), ERR_INVALID_ARGS);
-    assert_int_equal(kmem_cache_free(&a, page_a), ERR_INVALID_ARGS);     /* the header */
-    assert_int_equal(kmem_cache_free(&a, page_a + 8), ERR_INVALID_ARGS); /* inside it */
+    assert_int_equal(kmem_cache_free(&a, page_a), ERR_INVALID_ARGS);        /* the header */
+    assert_int_equal(kmem_cache_free(&a, page_a + 8), ERR_INVALID_ARGS);    /* inside it */
     assert_int_equal(kmem_cache_free(&a, last + stride), ERR_INVALID_ARGS); /* past the end */
     assert_int_equal(kmem_cache_free(&a, page_a + PAGE_SIZE - 1), ERR_INVALID_ARGS);
     assert_int_equal(kmem_cache_free(&a, page_a + PAGE_SIZE), ERR_INVALID_ARGS); /* next page */
@@ -363,8 +366,8 @@ static void test_empty_slab_policy(void **state)
     assert_int_equal(kmem_cache_slab_count(&c), 1);
     size_t allocs_before = ts.allocs;
     assert_non_null(objs[0] = kmem_cache_alloc(&c));
-    assert_int_equal(ts.allocs, allocs_before); /* the cached slab was used */
-    assert_int_equal(kmem_cache_shrink(&c), 0);  /* it is partial now, not empty */
+    assert_int_equal(ts.allocs, allocs_before);              /* the cached slab was used */
+    assert_int_equal(kmem_cache_shrink(&c), 0);              /* it is partial now, not empty */
     assert_int_equal(kmem_cache_destroy(&c), ERR_BAD_STATE); /* live object */
     assert_int_equal(kmem_cache_check(&c), OK);
     assert_int_equal(kmem_cache_free(&c, objs[0]), OK);

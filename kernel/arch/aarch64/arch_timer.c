@@ -25,7 +25,10 @@ void arch_timer_set_deadline(uint64_t count)
                      : "memory");
 }
 
-void arch_timer_stop(void) { __asm__ volatile("msr cntp_ctl_el0, xzr\n isb" ::: "memory"); }
+void arch_timer_stop(void)
+{
+    __asm__ volatile("msr cntp_ctl_el0, xzr\n isb" ::: "memory");
+}
 
 bool arch_timer_enabled(void)
 {

@@ -56,7 +56,10 @@ void mmu_init(paddr_t load_pa)
     tlb_flush_all();
 }
 
-volatile void *early_uart_regs(void) { return (volatile void *)(DEVICE_BASE + BOARD_EARLY_UART_OFFSET); }
+volatile void *early_uart_regs(void)
+{
+    return (volatile void *)(DEVICE_BASE + BOARD_EARLY_UART_OFFSET);
+}
 
 static int map_kernel(vaddr_t va, paddr_t pa, size_t size, uint64_t prot, bool pages_only)
 {
@@ -105,7 +108,10 @@ int mmu_map_linear(const struct mem_range *ranges, unsigned n)
     return OK;
 }
 
-void mmu_use_page_alloc(void) { boot_pgtable.use_page_alloc = true; }
+void mmu_use_page_alloc(void)
+{
+    boot_pgtable.use_page_alloc = true;
+}
 
 volatile void *ioremap(paddr_t pa, size_t size)
 {

@@ -39,7 +39,10 @@ static int new_table(struct pgtable_ctx *ctx, paddr_t *out)
     return OK;
 }
 
-static unsigned level_shift(int level) { return 39 - 9 * (unsigned)level; }
+static unsigned level_shift(int level)
+{
+    return 39 - 9 * (unsigned)level;
+}
 
 int pgtable_map(struct pgtable_ctx *ctx, paddr_t root_pa, vaddr_t va, paddr_t pa, size_t size,
                 uint64_t prot, bool pages_only)
@@ -52,10 +55,11 @@ int pgtable_map(struct pgtable_ctx *ctx, paddr_t root_pa, vaddr_t va, paddr_t pa
             unsigned shift = level_shift(level);
             uint64_t block = 1UL << shift;
             uint64_t *entry = &table[(va >> shift) & 511];
-            bool block_ok = level == 3 || (!pages_only && level >= 1 && IS_ALIGNED(va | pa, block) &&
-                                           size >= block);
+            bool block_ok = level == 3 || (!pages_only && level >= 1 &&
+                                           IS_ALIGNED(va | pa, block) && size >= block);
             if (block_ok) {
-                uint64_t desc = (pa & PTE_ADDR_MASK) | prot | PTE_VALID | (level == 3 ? PTE_PAGE : 0);
+                uint64_t desc =
+                    (pa & PTE_ADDR_MASK) | prot | PTE_VALID | (level == 3 ? PTE_PAGE : 0);
                 if (*entry != 0 && *entry != desc)
                     return ERR_BAD_STATE;
                 *entry = desc;

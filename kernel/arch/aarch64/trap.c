@@ -13,9 +13,9 @@
 #include <mica/trap.h>
 
 static const char *const vector_names[16] = {
-    "sync from EL1t",  "IRQ from EL1t",  "FIQ from EL1t",  "SError from EL1t",
-    "sync from EL1h",  "IRQ from EL1h",  "FIQ from EL1h",  "SError from EL1h",
-    "sync from EL0",   "IRQ from EL0",   "FIQ from EL0",   "SError from EL0",
+    "sync from EL1t",   "IRQ from EL1t",   "FIQ from EL1t",   "SError from EL1t",
+    "sync from EL1h",   "IRQ from EL1h",   "FIQ from EL1h",   "SError from EL1h",
+    "sync from EL0",    "IRQ from EL0",    "FIQ from EL0",    "SError from EL0",
     "sync from EL0/32", "IRQ from EL0/32", "FIQ from EL0/32", "SError from EL0/32",
 };
 
@@ -72,7 +72,10 @@ void fault_status_describe(uint32_t iss, char *buf, size_t len)
         snprintf(buf, len, "%s (FSC 0x%02x)", kind, fsc);
 }
 
-static bool is_abort(unsigned ec) { return ec == 0x20 || ec == 0x21 || ec == 0x24 || ec == 0x25; }
+static bool is_abort(unsigned ec)
+{
+    return ec == 0x20 || ec == 0x21 || ec == 0x24 || ec == 0x25;
+}
 
 void trap_dump(const char *why, const struct trap_frame *f)
 {
@@ -84,7 +87,8 @@ void trap_dump(const char *why, const struct trap_frame *f)
         char desc[64];
         fault_status_describe(iss, desc, sizeof(desc));
         printk("    fault: %s%s\n", desc,
-               (ec == 0x24 || ec == 0x25) ? ((iss & (1 << 6)) ? " on write" : " on read") : " on fetch");
+               (ec == 0x24 || ec == 0x25) ? ((iss & (1 << 6)) ? " on write" : " on read")
+                                          : " on fetch");
     }
     printk("    ESR  %016lx  FAR  %016lx\n", f->esr, f->far);
     printk("    ELR  %016lx  SPSR %016lx  SP %016lx\n", f->elr, f->spsr, f->sp);
@@ -144,15 +148,12 @@ static bool try_recover(struct trap_frame *f)
 void trap_dispatch(unsigned kind, struct trap_frame *frame)
 {
     switch (kind) {
-    case 5: /* IRQ from EL1h */
-        irq_handle();
-        return;
+    case 5: /* IRQ from EL1h */ irq_handle(); return;
     case 4: /* sync from EL1h */
         if (try_recover(frame))
             return;
         break;
-    default:
-        break;
+    default: break;
     }
     console_emergency();
     trap_dump(vector_names[kind & 15], frame);

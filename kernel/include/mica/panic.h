@@ -9,10 +9,10 @@ NORETURN void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Stop this CPU for good after the console has been flushed. */
 NORETURN void panic_halt(void);
 
-#define ASSERT(cond)                                                           \
-    do {                                                                       \
-        if (!(cond))                                                           \
-            panic("assertion failed: %s (%s:%d)", #cond, __FILE__, __LINE__);  \
+#define ASSERT(cond)                                                                               \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            panic("assertion failed: %s (%s:%d)", #cond, __FILE__, __LINE__);                      \
     } while (0)
 
 /* Exit codes the test harness understands (semihosting). */

@@ -21,7 +21,7 @@ enum uart_kind { UART_NONE, UART_PL011, UART_MINIUART };
 
 struct platform_info {
     char model[64];
-    bool from_dtb; /* false: board defaults */
+    bool from_dtb;      /* false: board defaults */
     char bootargs[128]; /* /chosen bootargs (QEMU -append) */
 
     struct mem_range memory[PLATFORM_MAX_RANGES];
@@ -50,7 +50,8 @@ extern struct platform_info platform;
 
 /* Parse the device tree at fdt (buffer of buf_size bytes). Returns 0, or a
  * negative status with a human-readable reason in err. Pure: host-testable. */
-int dt_parse(const void *fdt, size_t buf_size, struct platform_info *out, char *err, size_t err_len);
+int dt_parse(const void *fdt, size_t buf_size, struct platform_info *out, char *err,
+             size_t err_len);
 
 /* Board defaults when no device tree is available (platforms/<board>). */
 int board_defaults(struct platform_info *out);

@@ -13,22 +13,22 @@ struct selftest {
     int (*fn)(void); /* 0 = pass */
 };
 
-#define CHECK(cond)                                                                     \
-    do {                                                                                \
-        if (!(cond)) {                                                                  \
-            printk("    check failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__);        \
-            return -1;                                                                  \
-        }                                                                               \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            printk("    check failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__);                   \
+            return -1;                                                                             \
+        }                                                                                          \
     } while (0)
 
-#define CHECK_EQ(a, b)                                                                  \
-    do {                                                                                \
-        uint64_t a_ = (uint64_t)(a), b_ = (uint64_t)(b);                                \
-        if (a_ != b_) {                                                                 \
-            printk("    check failed: %s == %s (0x%lx != 0x%lx) (%s:%d)\n", #a, #b, a_, b_, \
-                   __FILE__, __LINE__);                                                 \
-            return -1;                                                                  \
-        }                                                                               \
+#define CHECK_EQ(a, b)                                                                             \
+    do {                                                                                           \
+        uint64_t a_ = (uint64_t)(a), b_ = (uint64_t)(b);                                           \
+        if (a_ != b_) {                                                                            \
+            printk("    check failed: %s == %s (0x%lx != 0x%lx) (%s:%d)\n", #a, #b, a_, b_,        \
+                   __FILE__, __LINE__);                                                            \
+            return -1;                                                                             \
+        }                                                                                          \
     } while (0)
 
 /* Runs the tests selected by bootargs ("mica.test=NAME" picks a special

@@ -52,12 +52,12 @@ struct kmem_cache {
     struct spinlock lock;
 
     /* Set by kmem_cache_init() and then constant. */
-    uint32_t magic;                /* a fixed value while initialised (slab.c) */
-    const char *name;              /* for diagnostics */
-    size_t obj_size;               /* bytes asked for */
-    size_t stride;                 /* slot size: obj_size rounded up to align */
-    size_t first_offset;           /* offset of slot 0 within a slab page */
-    uint32_t objs_per_slab;        /* slots per slab */
+    uint32_t magic;         /* a fixed value while initialised (slab.c) */
+    const char *name;       /* for diagnostics */
+    size_t obj_size;        /* bytes asked for */
+    size_t stride;          /* slot size: obj_size rounded up to align */
+    size_t first_offset;    /* offset of slot 0 within a slab page */
+    uint32_t objs_per_slab; /* slots per slab */
     struct slab_page_source source;
 
     struct slab *partial; /* list of slabs with some, not all, slots in use */

@@ -10,7 +10,10 @@
 
 extern uint64_t kimage_voffset; /* kernel image: va - pa */
 
-static inline void *phys_to_virt(paddr_t pa) { return (void *)(uintptr_t)(PHYS_MAP_BASE + pa); }
+static inline void *phys_to_virt(paddr_t pa)
+{
+    return (void *)(uintptr_t)(PHYS_MAP_BASE + pa);
+}
 paddr_t virt_to_phys(const void *va);
 
 /* Called once by kernel_main() on the boot CPU, in this order. */

@@ -18,7 +18,13 @@ static inline void arch_irq_restore(irqflags_t flags)
     __asm__ volatile("msr daif, %0" ::"r"(flags) : "memory");
 }
 
-static inline void arch_irq_enable(void) { __asm__ volatile("msr daifclr, #2" ::: "memory"); }
-static inline void arch_irq_disable(void) { __asm__ volatile("msr daifset, #2" ::: "memory"); }
+static inline void arch_irq_enable(void)
+{
+    __asm__ volatile("msr daifclr, #2" ::: "memory");
+}
+static inline void arch_irq_disable(void)
+{
+    __asm__ volatile("msr daifset, #2" ::: "memory");
+}
 
 #endif

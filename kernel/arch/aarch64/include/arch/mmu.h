@@ -30,13 +30,13 @@
 
 /* Mapping kinds used by the kernel (block/page type bits added by the walker). */
 #define PROT_KERNEL_RX (PTE_ATTR(MAIR_IDX_NORMAL) | PTE_SH_INNER | PTE_AF | PTE_AP_RO_EL1 | PTE_UXN)
-#define PROT_KERNEL_RO \
+#define PROT_KERNEL_RO                                                                             \
     (PTE_ATTR(MAIR_IDX_NORMAL) | PTE_SH_INNER | PTE_AF | PTE_AP_RO_EL1 | PTE_UXN | PTE_PXN)
-#define PROT_KERNEL_RW \
+#define PROT_KERNEL_RW                                                                             \
     (PTE_ATTR(MAIR_IDX_NORMAL) | PTE_SH_INNER | PTE_AF | PTE_AP_RW_EL1 | PTE_UXN | PTE_PXN)
-#define PROT_KERNEL_RWX (PTE_ATTR(MAIR_IDX_NORMAL) | PTE_SH_INNER | PTE_AF | PTE_AP_RW_EL1 | PTE_UXN)
-#define PROT_DEVICE \
-    (PTE_ATTR(MAIR_IDX_DEVICE_nGnRE) | PTE_AF | PTE_AP_RW_EL1 | PTE_UXN | PTE_PXN)
+#define PROT_KERNEL_RWX                                                                            \
+    (PTE_ATTR(MAIR_IDX_NORMAL) | PTE_SH_INNER | PTE_AF | PTE_AP_RW_EL1 | PTE_UXN)
+#define PROT_DEVICE (PTE_ATTR(MAIR_IDX_DEVICE_nGnRE) | PTE_AF | PTE_AP_RW_EL1 | PTE_UXN | PTE_PXN)
 
 /*
  * Where a table walker gets its table pages and how it reaches them.
@@ -46,11 +46,11 @@
  * linear map exists. Once the page allocator runs, it supplies new tables.
  */
 struct pgtable_ctx {
-    size_t pool_size;        /* tables in the pool */
-    size_t pool_used;        /* tables handed out */
-    paddr_t pool_pa;         /* physical address of pool[0] */
+    size_t pool_size; /* tables in the pool */
+    size_t pool_used; /* tables handed out */
+    paddr_t pool_pa;  /* physical address of pool[0] */
     uint64_t table_va_offset;
-    bool use_page_alloc;     /* pool exhausted: take tables from the allocator */
+    bool use_page_alloc; /* pool exhausted: take tables from the allocator */
 };
 
 /* Map [va, va+size) to [pa, pa+size) with prot; uses 2 MiB / 1 GiB blocks
