@@ -27,8 +27,6 @@ struct platform_info platform;
 unsigned boot_entry_el;
 extern int boot_early_status;
 
-static struct console dt_console;
-
 /* Pick the console: a build-time choice, else /chosen stdout-path, else the
  * board default the early page tables mapped. */
 static void console_setup(void)
@@ -38,6 +36,7 @@ static void console_setup(void)
     con = board_early_console();
     printk("console: %s (build option)\n", con->name);
 #else
+    static struct console dt_console;
     if (platform.console != UART_NONE) {
         volatile void *regs = ioremap(platform.console_pa, 0x100);
         if (regs && platform.console == UART_PL011)
