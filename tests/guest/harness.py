@@ -77,8 +77,9 @@ def qemu_command(args, workdir):
            "-semihosting", "-kernel", args.image]
     if args.board == "virt":
         machine = "virt" + ("," + args.machine if args.machine else "")
+        # -nic none: no default NIC, whose ROM file a minimal QEMU install lacks
         cmd += ["-M", machine, "-cpu", "cortex-a53", "-m", "512M", "-smp", str(args.smp),
-                "-serial", "stdio"]
+                "-nic", "none", "-serial", "stdio"]
     else:
         cmd += ["-M", "raspi3b"]
         if args.dtb != "none":
