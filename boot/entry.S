@@ -84,6 +84,24 @@ from_el2:
     msr     elr_el2, x0
     eret
 
+/* dc ivac over .bss, by the smallest D-cache line size (CTR_EL0.DminLine).
+ * Clobbers x0-x3; touches no stack (the stack is in .bss). */
+invalidate_bss:
+    mrs     x2, ctr_el0
+    ubfx    x2, x2, #16, #4
+    mov     x3, #4
+    lsl     x3, x3, x2              /* line size in bytes */
+    adrp    x0, __bss_start
+    add     x0, x0, :lo12:__bss_start
+    adrp    x1, __bss_end
+    add     x1, x1, :lo12:__bss_end
+1:  dc      ivac, x0
+    add     x0, x0, x3
+    cmp     x0, x1
+    b.lo    1b
+    dsb     sy
+    ret
+
 /* Configure EL2 so that EL1 runs AArch64 with timer, FP and GIC access. */
 setup_el2_for_el1:
     mov     x0, #(1 << 31)          /* HCR_EL2.RW: EL1 is AArch64 */
@@ -103,6 +121,10 @@ setup_el2_for_el1:
     msr     S3_4_C12_C9_5, x0
     isb
 1:  msr     vttbr_el2, xzr
+    mrs     x0, midr_el1            /* EL1 reads of MIDR/MPIDR see these */
+    msr     vpidr_el2, x0
+    mrs     x0, mpidr_el1
+    msr     vmpidr_el2, x0
     ret
 
 at_el1:
@@ -117,6 +139,9 @@ at_el1:
     add     x0, x0, :lo12:boot_stack_top
     mov     sp, x0
 
+    /* Invalidate .bss before clearing it too: a dirty line a loader left
+     * behind could otherwise be written back over our zeroes later. */
+    bl      invalidate_bss
     adrp    x0, __bss_start
     add     x0, x0, :lo12:__bss_start
     adrp    x1, __bss_end
@@ -130,15 +155,7 @@ at_el1:
 
     /* Drop any stale cache lines over .bss (tables, stack): written with
      * the MMU and caches off, they must be read from memory later. */
-    adrp    x0, __bss_start
-    add     x0, x0, :lo12:__bss_start
-    adrp    x1, __bss_end
-    add     x1, x1, :lo12:__bss_end
-1:  dc      ivac, x0
-    add     x0, x0, #64
-    cmp     x0, x1
-    b.lo    1b
-    dsb     sy
+    bl      invalidate_bss
 
     /* Memory attributes: 0 Device-nGnRnE, 1 Normal WB, 2 Device-nGnRE,
      * 3 Normal non-cacheable (see arch/mmu.h). */

@@ -93,6 +93,17 @@ static int read_reg(const void *fdt, int node, int index, struct mem_range *out)
     return translate(fdt, parent, &out->base);
 }
 
+/* A string property, or NULL unless it is non-empty and NUL-terminated
+ * within its length (libfdt does not check that for us). */
+static const char *get_string(const void *fdt, int node, const char *name)
+{
+    int len;
+    const char *s = fdt_getprop(fdt, node, name, &len);
+    if (!s || len <= 0 || s[len - 1] != '\0')
+        return NULL;
+    return s;
+}
+
 static bool node_is(const void *fdt, int node, const char *compatible)
 {
     return fdt_node_check_compatible(fdt, node, compatible) == 0;
@@ -146,11 +157,11 @@ static void parse_console(const void *fdt, struct platform_info *out)
     int chosen = fdt_path_offset(fdt, "/chosen");
     const char *path = NULL;
     if (chosen >= 0) {
-        path = fdt_getprop(fdt, chosen, "stdout-path", NULL);
+        path = get_string(fdt, chosen, "stdout-path");
         if (!path)
-            path = fdt_getprop(fdt, chosen, "linux,stdout-path", NULL);
+            path = get_string(fdt, chosen, "linux,stdout-path");
     }
-    const char *args = chosen >= 0 ? fdt_getprop(fdt, chosen, "bootargs", NULL) : NULL;
+    const char *args = chosen >= 0 ? get_string(fdt, chosen, "bootargs") : NULL;
     if (args)
         snprintf(out->bootargs, sizeof(out->bootargs), "%s", args);
     if (!path)
@@ -234,16 +245,17 @@ static void parse_cpus(const void *fdt, struct platform_info *out)
     int node;
     fdt_for_each_subnode(node, fdt, cpus)
     {
-        const char *type = fdt_getprop(fdt, node, "device_type", NULL);
+        const char *type = get_string(fdt, node, "device_type");
         int reg_len, release_len;
         const fdt32_t *reg = fdt_getprop(fdt, node, "reg", &reg_len);
-        if (!type || strcmp(type, "cpu") != 0 || !reg || out->n_cpus == PLATFORM_MAX_CPUS)
+        if (!type || strcmp(type, "cpu") != 0 || !reg || reg_len < 4 ||
+            out->n_cpus == PLATFORM_MAX_CPUS)
             continue;
         const fdt32_t *release = fdt_getprop(fdt, node, "cpu-release-addr", &release_len);
         if (release && release_len >= 4)
             out->cpu_release_addr[out->n_cpus] = read_cells(release, release_len >= 8 ? 2 : 1);
         out->cpu_mpidr[out->n_cpus++] = read_cells(reg, reg_len >= 8 ? 2 : 1);
-        const char *method = fdt_getprop(fdt, node, "enable-method", NULL);
+        const char *method = get_string(fdt, node, "enable-method");
         if (method)
             snprintf(out->cpu_enable_method, sizeof(out->cpu_enable_method), "%s", method);
     }
@@ -266,7 +278,7 @@ int dt_parse(const void *fdt, size_t buf_size, struct platform_info *out, char *
         FAIL("device tree: corrupt structure: %s", fdt_strerror(rc));
 
     out->from_dtb = true;
-    const char *model = fdt_getprop(fdt, 0, "model", NULL);
+    const char *model = get_string(fdt, 0, "model");
     snprintf(out->model, sizeof(out->model), "%s", model ? model : "(no model)");
     if ((rc = parse_memory(fdt, out, err, err_len)) < 0)
         return rc;

@@ -10,6 +10,7 @@
  */
 #include <mica/cpu.h>
 #include <mica/irq.h>
+#include <mica/panic.h>
 #include <mica/printk.h>
 #include <mica/spinlock.h>
 #include <mica/status.h>
@@ -83,7 +84,8 @@ void irq_handle(void)
                 handlers[irq].warned = true;
                 printk("irq: interrupt %u has no handler; masking it\n", irq);
             }
-            intc->disable(irq);
+            if (intc->disable(irq) != OK)
+                panic("irq: interrupt %u has no handler and cannot be masked", irq);
         }
         intc->eoi(irq);
     }

@@ -86,20 +86,56 @@ static void print_banner(void)
     memory_print_map();
 }
 
+static bool range_in_ram(paddr_t base, uint64_t size)
+{
+    for (unsigned i = 0; i < platform.n_memory; i++) {
+        const struct mem_range *r = &platform.memory[i];
+        if (base >= r->base && size <= r->size && base - r->base <= r->size - size)
+            return true;
+    }
+    return false;
+}
+
+/* RAM beyond the linear map cannot be used: drop it before anyone sees it. */
+static void clip_memory_to_linear_map(void)
+{
+    for (unsigned i = 0; i < platform.n_memory; i++) {
+        struct mem_range *r = &platform.memory[i];
+        if (r->base >= PHYS_MAP_SIZE)
+            r->size = 0;
+        else if (r->size > PHYS_MAP_SIZE - r->base)
+            r->size = PHYS_MAP_SIZE - r->base;
+    }
+}
+
 static void read_device_tree(paddr_t dtb_pa, size_t *dtb_size)
 {
     static char why[160];
     size_t mapped = 0;
-    const void *fdt = dtb_pa ? dtb_map(dtb_pa, &mapped) : NULL;
+    uint64_t mmfr0;
+    __asm__ volatile("mrs %0, id_aa64mmfr0_el1" : "=r"(mmfr0));
+    static const unsigned pa_bits[] = {32, 36, 40, 42, 44, 48, 52};
+    unsigned parange = MIN((unsigned)(mmfr0 & 0xF), 5u);
+    bool addressable =
+        dtb_pa < (1UL << pa_bits[parange]) - FIXMAP_DTB_SIZE && IS_ALIGNED(dtb_pa, 8);
+    const void *fdt = dtb_pa && addressable ? dtb_map(dtb_pa, &mapped) : NULL;
     int err;
     if (!dtb_pa) {
         snprintf(why, sizeof(why), "no device tree was passed (x0 = 0)");
         err = ERR_NOT_FOUND;
+    } else if (!addressable) {
+        snprintf(why, sizeof(why), "x0 = 0x%lx is not a usable device tree address", dtb_pa);
+        err = ERR_OUT_OF_RANGE;
     } else if (!fdt) {
         snprintf(why, sizeof(why), "cannot map the device tree at 0x%lx", dtb_pa);
         err = ERR_NO_MEMORY;
     } else {
         err = dt_parse(fdt, mapped, &platform, why, sizeof(why));
+        if (!err && !range_in_ram(dtb_pa, fdt_totalsize(fdt))) {
+            snprintf(why, sizeof(why), "the device tree at 0x%lx lies outside the RAM it describes",
+                     dtb_pa);
+            err = ERR_OUT_OF_RANGE;
+        }
     }
     *dtb_size = err ? 0 : fdt_totalsize(fdt);
     if (!err)
@@ -125,6 +161,7 @@ void kernel_main(paddr_t dtb_pa, unsigned entry_el, paddr_t load_pa)
     read_device_tree(dtb_pa, &dtb_size);
     console_setup();
 
+    clip_memory_to_linear_map();
     int err = mmu_map_linear(platform.memory, platform.n_memory);
     if (err)
         panic("boot: cannot map RAM: %s%s", status_name(err),

@@ -6,18 +6,27 @@
  * a timeout.
  */
 #include <arch/irqflags.h>
+#include <mica/cpu.h>
 #include <mica/panic.h>
 #include <mica/printk.h>
 #include <mica/trap.h>
 #include <stdarg.h>
 
+/* Stop for good. Without semihosting (a test image on a real Pi, or QEMU
+ * without -semihosting) the HLT in semihost_exit() is itself an undefined
+ * instruction that lands back here: in_panic makes that second pass go
+ * straight to the WFI loop instead of recursing. */
 void panic_halt(void)
 {
     arch_irq_disable();
-    printk("*** kernel halted\n");
-    console_flush();
-    if (kernel_is_test_build)
-        semihost_exit(EXIT_PANIC);
+    bool again = this_cpu()->in_panic;
+    this_cpu()->in_panic = true;
+    if (!again) {
+        printk("*** kernel halted\n");
+        console_flush();
+        if (kernel_is_test_build)
+            semihost_exit(EXIT_PANIC);
+    }
     for (;;)
         __asm__ volatile("wfi");
 }

@@ -40,8 +40,8 @@ void vprintk(const char *fmt, va_list ap)
 {
     char line[512];
     int n = vsnprintf(line, sizeof(line), fmt, ap);
-    if (n >= (int)sizeof(line))
-        n = sizeof(line) - 1;
+    if (n < 0 || n >= (int)sizeof(line))
+        n = (int)strlen(line);
     irqflags_t flags = spin_lock_irqsave(&log_lock);
     log_write(line, (size_t)n);
     spin_unlock_irqrestore(&log_lock, flags);

@@ -14,18 +14,27 @@
 #include <mica/platform.h>
 #include <mica/printk.h>
 
-static uint64_t freq;       /* counter ticks per second */
-static uint64_t ns_mult;    /* ns = (ticks * ns_mult) >> 32 */
-static uint64_t ticks_mult; /* ticks = (ns * ticks_mult) >> 32 */
+#define NS_PER_SEC 1000000000UL
 
-static uint64_t mul_shift32(uint64_t a, uint64_t b)
+static uint64_t freq; /* counter ticks per second (< 2^32 on every board) */
+
+/* Split into whole seconds and a remainder so that every product fits in
+ * 64 bits: remainder * freq < 1e9 * 2^32 and remainder * 1e9 < 2^32 * 1e9. */
+uint64_t ns_to_ticks(uint64_t ns)
 {
-    return (uint64_t)(((unsigned __int128)a * b) >> 32);
+    uint64_t secs = ns / NS_PER_SEC, rem = ns % NS_PER_SEC;
+    return secs * freq + (rem * freq + NS_PER_SEC - 1) / NS_PER_SEC;
+}
+
+uint64_t ticks_to_ns(uint64_t ticks)
+{
+    uint64_t secs = ticks / freq, rem = ticks % freq;
+    return secs * NS_PER_SEC + rem * NS_PER_SEC / freq;
 }
 
 uint64_t time_now_ns(void)
 {
-    return mul_shift32(arch_timer_count(), ns_mult);
+    return ticks_to_ns(arch_timer_count());
 }
 
 static void program(struct timer_queue *q)
@@ -34,7 +43,7 @@ static void program(struct timer_queue *q)
         arch_timer_stop();
         return;
     }
-    arch_timer_set_deadline(mul_shift32(q->head->deadline_ns, ticks_mult) + 1);
+    arch_timer_set_deadline(q->head->deadline_ticks);
 }
 
 static void unlink(struct timer_queue *q, struct timer *t)
@@ -56,6 +65,7 @@ void timer_arm(struct timer *t, uint64_t deadline_ns, timer_fn fn, void *arg)
     if (t->pending)
         unlink(q, t);
     t->deadline_ns = deadline_ns;
+    t->deadline_ticks = ns_to_ticks(deadline_ns);
     t->fn = fn;
     t->arg = arg;
     struct timer **p = &q->head;
@@ -82,13 +92,13 @@ void timer_cancel(struct timer *t)
 void timer_interrupt(void)
 {
     struct timer_queue *q = &this_cpu()->timers;
-    uint64_t now = time_now_ns();
-    while (q->head && q->head->deadline_ns <= now) {
+    uint64_t now = arch_timer_count();
+    while (q->head && q->head->deadline_ticks <= now) {
         struct timer *t = q->head;
         unlink(q, t);
         q->fired++;
         t->fn(t, t->arg); /* may re-arm t */
-        now = time_now_ns();
+        now = arch_timer_count();
     }
     program(q);
 }
@@ -106,8 +116,8 @@ void timer_init_cpu(void)
         freq = arch_timer_frequency();
         if (freq == 0)
             panic("timer: CNTFRQ_EL0 is 0 (firmware did not set the counter frequency)");
-        ns_mult = (1000000000UL << 32) / freq;
-        ticks_mult = (freq << 32) / 1000000000UL;
+        if (freq >= (1UL << 32))
+            panic("timer: counter frequency %lu Hz is out of range", freq);
         int err = irq_register(platform.timer_irq, timer_irq, NULL);
         if (err)
             panic("timer: cannot register interrupt %u", platform.timer_irq);

@@ -106,7 +106,8 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
         case 'd':
         case 'i': {
             int64_t v = longs ? va_arg(ap, int64_t) : va_arg(ap, int);
-            put_number(&o, v < 0 ? (uint64_t)-v : (uint64_t)v, v < 0, 10, false, width, left, pad);
+            put_number(&o, v < 0 ? 0 - (uint64_t)v : (uint64_t)v, v < 0, 10, false, width, left,
+                       pad);
             break;
         }
         case 'u':

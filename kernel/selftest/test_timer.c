@@ -120,8 +120,31 @@ static int test_repeated_firing_in_wfi(void)
     return 0;
 }
 
+/* Round trips at this board's frequency (19.2 MHz on a real Pi, 62.5 MHz
+ * under QEMU) and at the other, including large uptimes: a deadline's tick
+ * value must never read back as earlier than the deadline. */
+static int test_tick_conversion(void)
+{
+    static const uint64_t samples[] = {0,
+                                       1,
+                                       999,
+                                       1000000,
+                                       123456789,
+                                       1000000000UL,
+                                       86400UL * 1000000000UL + 7,
+                                       30UL * 86400 * 1000000000UL + 3};
+    for (unsigned i = 0; i < sizeof(samples) / sizeof(samples[0]); i++) {
+        uint64_t d = samples[i];
+        uint64_t t = ns_to_ticks(d);
+        CHECK(ticks_to_ns(t) >= d);
+        CHECK(t == 0 || ticks_to_ns(t - 1) < d); /* and it is the first such tick */
+    }
+    return 0;
+}
+
 const struct selftest selftests_timer[] = {
     {"time_advances", test_time_advances},
+    {"timer_tick_conversion", test_tick_conversion},
     {"timer_deadlines_in_order", test_deadlines_in_order},
     {"timer_cancel", test_cancel},
     {"timer_repeats_in_wfi", test_repeated_firing_in_wfi},

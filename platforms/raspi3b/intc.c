@@ -17,6 +17,8 @@
 #include <mica/vm.h>
 
 #define LOCAL_TIMER_CTL(core) (0x40 + 4 * (core))
+#define LOCAL_MAILBOX_CTL(core) (0x50 + 4 * (core))
+#define LOCAL_MAILBOX_CLR(core, n) (0xC0 + 16 * (core) + 4 * (n))
 #define LOCAL_IRQ_SOURCE(core) (0x60 + 4 * (core))
 #define LOCAL_SRC_GPU 8
 
@@ -58,7 +60,11 @@ static int bcm_init(const struct platform_info *plat)
 
 static void bcm_init_cpu(void)
 {
-    wr32(local, LOCAL_TIMER_CTL(this_cpu()->id), 0);
+    unsigned core = this_cpu()->id;
+    wr32(local, LOCAL_TIMER_CTL(core), 0);
+    wr32(local, LOCAL_MAILBOX_CTL(core), 0);
+    for (unsigned n = 0; n < 4; n++)
+        wr32(local, LOCAL_MAILBOX_CLR(core, n), 0xFFFFFFFF);
 }
 
 static int set_enable(unsigned irq, bool on)
@@ -68,6 +74,12 @@ static int set_enable(unsigned irq, bool on)
         uint32_t ctl = rd32(local, LOCAL_TIMER_CTL(core));
         ctl = on ? ctl | (1u << irq) : ctl & ~(1u << irq);
         wr32(local, LOCAL_TIMER_CTL(core), ctl);
+        return OK;
+    }
+    if (irq >= 4 && irq < 8) { /* mailboxes */
+        uint32_t ctl = rd32(local, LOCAL_MAILBOX_CTL(core));
+        ctl = on ? ctl | (1u << (irq - 4)) : ctl & ~(1u << (irq - 4));
+        wr32(local, LOCAL_MAILBOX_CTL(core), ctl);
         return OK;
     }
     if (irq >= GPU_IRQ_BASE && irq < BASIC_IRQ_BASE) {

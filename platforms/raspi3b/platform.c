@@ -71,8 +71,8 @@ void board_park_secondaries(const struct platform_info *plat)
     paddr_t entry = virt_to_phys(secondary_park);
     for (unsigned i = 1; i < plat->n_cpus; i++) {
         paddr_t slot = plat->cpu_release_addr[i];
-        if (slot == 0 || slot + 8 > BOARD_RESERVED_LOW)
-            continue; /* only the firmware page is ours to write */
+        if (slot == 0 || slot > BOARD_RESERVED_LOW - 8 || !IS_ALIGNED(slot, 8))
+            continue; /* only aligned slots in the firmware page are ours to write */
         volatile uint64_t *p = phys_to_virt(slot);
         *p = entry;
         __asm__ volatile("dc civac, %0" ::"r"(p) : "memory");

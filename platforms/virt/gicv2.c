@@ -4,6 +4,7 @@
  * 0 and signal IRQ (QEMU's virt GIC has no security extensions unless
  * secure=on). SPIs are routed to CPU 0 until SMP bring-up.
  */
+#include <mica/cpu.h>
 #include <mica/irq.h>
 #include <mica/status.h>
 #include <mica/vm.h>
@@ -20,6 +21,9 @@
 #define GICC_EOIR 0x10
 
 static volatile uint8_t *gicd, *gicc;
+/* The IAR value of the interrupt being handled, per CPU: EOIR wants it
+ * whole (for SGIs it carries the source CPU), dispatch wants the ID. */
+static uint32_t active_iar[MAX_CPUS];
 static unsigned n_lines;
 
 static inline void wr32(volatile uint8_t *base, unsigned off, uint32_t v)
@@ -75,12 +79,16 @@ static unsigned gicv2_ack(void)
 {
     uint32_t iar = rd32(gicc, GICC_IAR);
     unsigned irq = iar & 0x3FF;
-    return irq >= 1020 ? IRQ_NONE : iar;
+    if (irq >= 1020)
+        return IRQ_NONE;
+    active_iar[this_cpu()->id] = iar;
+    return irq;
 }
 
 static void gicv2_eoi(unsigned irq)
 {
-    wr32(gicc, GICC_EOIR, irq);
+    (void)irq;
+    wr32(gicc, GICC_EOIR, active_iar[this_cpu()->id]);
 }
 
 const struct intc_ops gicv2_ops = {

@@ -29,6 +29,7 @@
 #define ICC_IAR1_EL1 "S3_0_C12_C12_0"
 #define ICC_EOIR1_EL1 "S3_0_C12_C12_1"
 #define ICC_BPR1_EL1 "S3_0_C12_C12_3"
+#define ICC_CTLR_EL1 "S3_0_C12_C12_4"
 
 static volatile uint8_t *gicd, *gicr_base, *gicr_cpu0;
 static size_t gicr_size;
@@ -71,9 +72,12 @@ static int gicv3_init(const struct platform_info *plat)
     }
     for (unsigned i = 32; i < n_lines; i += 4)
         wr32(gicd, GICD_IPRIORITYR + i, 0xA0A0A0A0);
+    /* IROUTER only exists with affinity routing on: enable ARE first (groups
+     * still off), route, then enable group 1. */
+    wr32(gicd, GICD_CTLR, 1u << 4);
+    wait_rwp();
     for (unsigned i = 32; i < n_lines; i++)
         *(volatile uint64_t *)(gicd + GICD_IROUTER + i * 8) = route;
-    wait_rwp();
     wr32(gicd, GICD_CTLR, (1u << 4) | (1u << 1) | (1u << 0)); /* ARE, group 1 on */
     wait_rwp();
     return OK;
@@ -84,8 +88,10 @@ static volatile uint8_t *find_redistributor(void)
 {
     uint64_t mpidr = this_cpu()->mpidr;
     uint32_t want = (uint32_t)((mpidr & 0xFFFFFF) | ((mpidr >> 32) & 0xFF) << 24);
-    for (size_t off = 0; off + GICR_STRIDE <= gicr_size; off += GICR_STRIDE) {
+    size_t stride = GICR_STRIDE;
+    for (size_t off = 0; off + stride <= gicr_size; off += stride) {
         uint64_t typer = *(volatile uint64_t *)(gicr_base + off + GICR_TYPER);
+        stride = (typer & (1 << 1)) ? 2 * GICR_STRIDE : GICR_STRIDE; /* VLPIS: 4 frames */
         if ((uint32_t)(typer >> 32) == want)
             return gicr_base + off;
         if (typer & (1 << 4)) /* Last */
@@ -112,6 +118,7 @@ static void gicv3_init_cpu(void)
     __asm__ volatile("msr " ICC_SRE_EL1 ", %0\n isb" ::"r"(sre | 1));
     __asm__ volatile("msr " ICC_PMR_EL1 ", %0" ::"r"(0xF0UL));
     __asm__ volatile("msr " ICC_BPR1_EL1 ", xzr");
+    __asm__ volatile("msr " ICC_CTLR_EL1 ", xzr"); /* EOImode 0: EOIR also deactivates */
     __asm__ volatile("msr " ICC_IGRPEN1_EL1 ", %0\n isb" ::"r"(1UL));
 }
 

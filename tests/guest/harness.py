@@ -11,6 +11,7 @@ Examples:
   harness.py --board virt --image build/virt/mica-test.img --machine gic-version=3
   harness.py --board raspi3b --image build/raspi3b/kernel8-test.img --dtb none
   harness.py --board virt --image build/virt/mica-test.img --mode panic
+  harness.py --board raspi3b --image build/raspi3b/kernel8-test.img --mode halt
 """
 import argparse
 import os
@@ -28,7 +29,7 @@ TOP = os.path.dirname(os.path.dirname(HERE))
 SELFTESTS = [
     "boot_exception_level", "boot_platform", "lib_snprintf", "ksyms_lookup",
     "page_alloc_basic", "page_alloc_reserved", "page_alloc_exhaust", "slab_cache",
-    "time_advances", "timer_deadlines_in_order", "timer_cancel", "timer_repeats_in_wfi",
+    "time_advances", "timer_tick_conversion", "timer_deadlines_in_order", "timer_cancel", "timer_repeats_in_wfi",
     "fault_unmapped_read", "fault_null_dereference", "wx_rodata_write_faults",
     "wx_text_write_faults", "wx_data_not_executable", "wx_mapping_permissions",
     "fault_decoding",
@@ -46,7 +47,14 @@ MODES = {
                       "*** kernel halted"]),
     "idle": (["idle_tickless"], 0, []),
     "boot": ([], None, ["Mica: idle (no userspace yet)"]),
+    # A panic without semihosting (as on a real Pi): the HLT that would end
+    # QEMU is an undefined instruction, which must halt, not recurse.
+    "halt": ([], "stopped", ["selftest_panic_fault+", "*** kernel halted"]),
 }
+# Text that must appear exactly once, per mode.
+ONCE = {"halt": ["*** sync from EL1h", "*** kernel halted"], "panic": ["*** kernel halted"]}
+# Text after which an idling or halted kernel is stopped by the harness.
+STOP_TEXT = {"boot": "Mica: idle (no userspace yet)", "halt": "*** kernel halted"}
 
 
 class Report:
@@ -74,7 +82,9 @@ def boot_files_dir():
 def qemu_command(args, workdir):
     """The QEMU command line for this configuration."""
     cmd = ["qemu-system-aarch64", "-display", "none", "-monitor", "none", "-no-reboot",
-           "-semihosting", "-kernel", args.image]
+           "-kernel", args.image]
+    if args.mode != "halt":
+        cmd.append("-semihosting")
     if args.board == "virt":
         machine = "virt" + ("," + args.machine if args.machine else "")
         # -nic none: no default NIC, whose ROM file a minimal QEMU install lacks
@@ -149,7 +159,7 @@ def judge(args, output, status, cpu, wall):
                  else f"timed out after {args.timeout} s")
     if want_status is not None:
         report.check(status == want_status, f"exit status {status} (want {want_status})")
-    if args.mode != "panic":
+    if args.mode not in ("panic", "halt"):
         report.check("*** PANIC" not in output and "*** kernel halted" not in output,
                      "no panic")
     for test in tests:
@@ -161,6 +171,9 @@ def judge(args, output, status, cpu, wall):
             report.check(False, f"test {test} gave no result")
     for text in texts + (args.expect or []):
         report.check(text in output, f"output shows '{text}'")
+    for text in ONCE.get(args.mode, []):
+        n = output.count(text)
+        report.check(n == 1, f"'{text}' appears once (seen {n} times)")
     if args.max_cpu is not None:
         fraction = cpu / wall if wall else 1.0
         report.check(fraction <= args.max_cpu,
@@ -189,13 +202,12 @@ def main():
     args = ap.parse_args()
     if not os.path.exists(args.image):
         sys.exit(f"harness: no image {args.image}: run scripts/build first")
-    if args.mode in ("panic", "idle") and not args.append:
-        args.append = f"mica.test={args.mode}"
+    if args.mode in ("panic", "idle", "halt") and not args.append:
+        args.append = "mica.test=" + ("panic" if args.mode == "halt" else args.mode)
 
     with tempfile.TemporaryDirectory(prefix="mica-harness-") as workdir:
         cmd = qemu_command(args, workdir)
-        stop = MODES["boot"][2][0] if args.mode == "boot" else None
-        output, status, cpu, wall = run_qemu(cmd, args.timeout, stop)
+        output, status, cpu, wall = run_qemu(cmd, args.timeout, STOP_TEXT.get(args.mode))
     if args.log:
         with open(args.log, "w") as f:
             f.write(output)

@@ -35,6 +35,9 @@ static int new_table(struct pgtable_ctx *ctx, paddr_t *out)
     uint64_t *t = table_at(ctx, pa);
     for (int i = 0; i < 512; i++)
         t[i] = 0;
+    /* The zeroes must be visible to the table walker before the table is
+     * linked in (a recycled page may hold old descriptors). */
+    __asm__ volatile("dsb ishst" ::: "memory");
     *out = pa;
     return OK;
 }
@@ -49,6 +52,8 @@ int pgtable_map(struct pgtable_ctx *ctx, paddr_t root_pa, vaddr_t va, paddr_t pa
 {
     if (!IS_ALIGNED(va | pa | size, PAGE_SIZE))
         return ERR_INVALID_ARGS;
+    if (pa > PTE_ADDR_MASK || size > PTE_ADDR_MASK + 1 - pa)
+        return ERR_OUT_OF_RANGE; /* beyond what a descriptor can hold */
     while (size > 0) {
         uint64_t *table = table_at(ctx, root_pa);
         for (int level = 0;; level++) {

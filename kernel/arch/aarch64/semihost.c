@@ -2,6 +2,8 @@
  * Arm semihosting, used only to end QEMU with a status code in tests
  * (QEMU must run with -semihosting). SYS_EXIT (0x18) with the block
  * {ADP_Stopped_ApplicationExit, code} makes QEMU exit with `code`.
+ * Without semihosting HLT is an undefined instruction: the exception ends
+ * in panic_halt(), which stops the CPU (see its in_panic guard).
  */
 #include <mica/panic.h>
 

@@ -8,6 +8,7 @@
  */
 #include <mica/irq.h>
 #include <mica/ksyms.h>
+#include <mica/memlayout.h>
 #include <mica/panic.h>
 #include <mica/printk.h>
 #include <mica/trap.h>
@@ -107,6 +108,13 @@ void trap_dump(const char *why, const struct trap_frame *f)
 extern char __text_start[], __text_end[];
 extern char boot_stack_top[];
 
+/* Frame records live on the boot stack today (thread stacks will join). */
+static bool on_kernel_stack(uint64_t fp)
+{
+    uint64_t top = (uintptr_t)boot_stack_top;
+    return fp < top && fp + 16 <= top && fp >= top - BOOT_STACK_SIZE;
+}
+
 void backtrace_print(uint64_t pc, uint64_t fp)
 {
     char sym[80];
@@ -114,9 +122,9 @@ void backtrace_print(uint64_t pc, uint64_t fp)
     ksyms_describe(pc, sym, sizeof(sym));
     printk("      #0 %016lx %s\n", pc, sym);
     for (int depth = 1; depth < 32 && fp; depth++) {
-        /* Frames live on a kernel stack inside the image or the linear map;
-         * refuse anything misaligned or outside kernel space. */
-        if ((fp & 0xF) || fp < 0xFFFF000000000000UL)
+        /* Follow only aligned records on a kernel stack: a corrupt chain
+         * must not fault while we are already reporting a fault. */
+        if ((fp & 0xF) || !on_kernel_stack(fp))
             break;
         uint64_t *frame = (uint64_t *)fp;
         uint64_t lr = frame[1];
@@ -155,6 +163,8 @@ void trap_dispatch(unsigned kind, struct trap_frame *frame)
         break;
     default: break;
     }
+    if (this_cpu()->in_panic)
+        panic_halt(); /* faulted while panicking: no second dump */
     console_emergency();
     trap_dump(vector_names[kind & 15], frame);
     panic_halt();

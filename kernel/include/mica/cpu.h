@@ -42,6 +42,7 @@ struct cpu {
     struct fault_recovery recovery;
     uint64_t irq_count;
     uint64_t idle_wfi_count; /* times the idle loop executed WFI */
+    bool in_panic;           /* a second fault while panicking just halts */
 };
 
 extern struct cpu cpus[MAX_CPUS];

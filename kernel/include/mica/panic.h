@@ -20,8 +20,8 @@ NORETURN void panic_halt(void);
 #define EXIT_TESTS_FAILED 1
 #define EXIT_PANIC 3
 
-/* arch/aarch64/semihost.c: end QEMU with this status (needs -semihosting);
- * returns if semihosting is not available. */
+/* arch/aarch64/semihost.c: end QEMU with this status (needs -semihosting;
+ * without it the CPU halts through an undefined-instruction exception). */
 void semihost_exit(int code);
 /* True in the self-test build (kernel/selftest), false in the normal one. */
 extern const bool kernel_is_test_build;

@@ -14,7 +14,8 @@ typedef void (*timer_fn)(struct timer *t, void *arg);
 
 struct timer {
     uint64_t deadline_ns;
-    timer_fn fn; /* runs in interrupt context on the timer's CPU */
+    uint64_t deadline_ticks; /* counter value: ceil(deadline_ns * f / 1e9) */
+    timer_fn fn;             /* runs in interrupt context on the timer's CPU */
     void *arg;
     struct timer *next;
     bool pending;
@@ -29,6 +30,11 @@ struct timer_queue {
 
 void timer_init_cpu(void);
 uint64_t time_now_ns(void);
+/* Exact conversions between counter ticks and ns (no drift with uptime):
+ * ns_to_ticks rounds up, ticks_to_ns down, so a counter value at or past
+ * ns_to_ticks(d) always reads back as a time at or past d. */
+uint64_t ns_to_ticks(uint64_t ns);
+uint64_t ticks_to_ns(uint64_t ticks);
 /* Arm t on this CPU for deadline_ns (absolute); re-arming moves it. */
 void timer_arm(struct timer *t, uint64_t deadline_ns, timer_fn fn, void *arg);
 void timer_cancel(struct timer *t);

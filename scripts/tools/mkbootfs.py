@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+"""Build Mica's bootfs: a cpio "newc" archive of servers, manifest and data.
+
+newc is the Linux initramfs format: per file a 110-byte ASCII header
+("070701" and thirteen 8-digit hex fields), the name with a NUL, zero
+padding to a multiple of 4, the data, padding to 4 again; an entry named
+"TRAILER!!!" ends the archive. The kernel reads it with kernel/bootfs.c;
+scripts/tools/mkimage.py appends it to the kernel image.
+
+The output is reproducible: entries are sorted by name and carry mtime 0,
+uid/gid 0, nlink 1 and inode numbers 1, 2, ... in that order. A file's mode
+is 0100755 if any execute bit is set on its source, 0100644 otherwise.
+Only regular files are stored (no directory entries); names are relative.
+The archive is written to a temporary file and renamed into place, so an
+error leaves no output behind.
+
+Usage: mkbootfs.py --out OUT.cpio [--manifest FILE] NAME=PATH ...
+"""
+
+import argparse
+import os
+import stat
+import sys
+import tempfile
+
+MAGIC = b"070701"
+TRAILER = "TRAILER!!!"
+MANIFEST_NAME = "boot/manifest"
+MAX_NAME = 255            # bytes, without the NUL
+MAX_FILE = 0xFFFFFFFF     # filesize is an 8-digit hex field
+
+
+class BootfsError(Exception):
+    """A problem with the inputs, reported as one line and exit status 1."""
+
+
+def pad4(n):
+    """Zero bytes needed to bring length n up to a multiple of 4."""
+    return b"\0" * (-n % 4)
+
+
+def header(ino, mode, nlink, filesize, namesize):
+    """One newc header; the fields not passed are always 0 here."""
+    fields = [ino, mode, 0, 0, nlink, 0, filesize, 0, 0, 0, 0, namesize, 0]
+    return MAGIC + b"".join(b"%08X" % f for f in fields)
+
+
+def entry(ino, mode, nlink, name, data):
+    """A whole entry: header, name, padding, data, padding. Offsets in the
+    archive stay multiples of 4 because every entry's length is one."""
+    raw_name = name.encode() + b"\0"
+    head = header(ino, mode, nlink, len(data), len(raw_name)) + raw_name
+    return head + pad4(len(head)) + data + pad4(len(data))
+
+
+def check_name(name):
+    """Refuse names the kernel could not look up unambiguously."""
+    if not name:
+        raise BootfsError("empty NAME")
+    if len(name.encode()) > MAX_NAME:
+        raise BootfsError(f"NAME longer than {MAX_NAME} bytes: {name[:40]}...")
+    if ".." in name:
+        raise BootfsError(f"NAME must not contain '..': {name}")
+    if name.startswith("/") or name.startswith("./"):
+        raise BootfsError(f"NAME must be relative, without '/' or './' "
+                          f"in front: {name}")
+    if name == TRAILER:
+        raise BootfsError(f"NAME {TRAILER} is reserved for the archive end")
+
+
+def parse_specs(specs, manifest):
+    """Turn NAME=PATH arguments (and --manifest) into a sorted list of
+    (name, path), checking names and that each path is a readable file."""
+    files = {}
+    pairs = []
+    for spec in specs:
+        name, sep, path = spec.partition("=")
+        if not sep:
+            raise BootfsError(f"expected NAME=PATH, got: {spec}")
+        pairs.append((name, path))
+    if manifest is not None:
+        pairs.append((MANIFEST_NAME, manifest))
+    for name, path in pairs:
+        check_name(name)
+        if name in files:
+            raise BootfsError(f"duplicate NAME: {name}")
+        if not path:
+            raise BootfsError(f"empty PATH for {name}")
+        if not os.path.isfile(path):
+            raise BootfsError(f"{path}: no such file (for {name})")
+        files[name] = path
+    return sorted(files.items())
+
+
+def build(files):
+    """The whole archive as bytes."""
+    out = []
+    for ino, (name, path) in enumerate(files, start=1):
+        st = os.stat(path)
+        exe = st.st_mode & (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+        with open(path, "rb") as f:
+            data = f.read()
+        if len(data) > MAX_FILE:
+            raise BootfsError(f"{path}: too large for cpio newc "
+                              f"({len(data)} bytes)")
+        mode = 0o100755 if exe else 0o100644
+        out.append(entry(ino, mode, 1, name, data))
+    out.append(entry(0, 0, 1, TRAILER, b""))
+    return b"".join(out)
+
+
+def write_atomic(out, blob):
+    """Write blob to a temporary file next to out, then rename it."""
+    out_dir = os.path.dirname(os.path.abspath(out))
+    fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=".mkbootfs-",
+                               suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(blob)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, out)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but usage errors exit with 1 like every other error."""
+
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        print(f"mkbootfs.py: error: {message}", file=sys.stderr)
+        sys.exit(1)
+
+
+def main(argv=None):
+    """Entry point: build the archive, report errors as one line."""
+    p = Parser(description="Build a cpio newc bootfs archive for Mica.")
+    p.add_argument("--out", required=True, help="archive to write")
+    p.add_argument("--manifest", metavar="FILE",
+                   help=f"stored as {MANIFEST_NAME}")
+    p.add_argument("files", nargs="*", metavar="NAME=PATH",
+                   help="store the file at PATH under NAME")
+    args = p.parse_args(argv)
+    try:
+        write_atomic(args.out, build(parse_specs(args.files, args.manifest)))
+    except (BootfsError, OSError) as e:
+        print(f"mkbootfs.py: error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
