@@ -21,7 +21,11 @@
 #include <mica/selftest.h>
 #include <mica/status.h>
 #include <mica/timer.h>
+#include <mica/aspace.h>
+#include <mica/process.h>
+#include <mica/userboot.h>
 #include <mica/vm.h>
+#include <mica/vmo.h>
 
 struct platform_info platform;
 unsigned boot_entry_el;
@@ -147,6 +151,35 @@ static void read_device_tree(paddr_t dtb_pa, size_t *dtb_size)
     printk("boot: using the documented %s board defaults (docs/boards.md)\n", BOARD_NAME);
 }
 
+/* The kernel object caches and the scheduler (this CPU becomes idle). */
+static void objects_init(void)
+{
+    handle_init();
+    process_init();
+    thread_init();
+    vmo_init();
+    aspace_init();
+    sched_init_cpu();
+}
+
+/* Start init and become this CPU's idle thread. EL0 may read the counter
+ * (CNTKCTL_EL1.EL0PCTEN/EL0VCTEN) and TTBR0 walks are switched on. */
+NORETURN static void start_userspace(bool have_bootfs, paddr_t dtb_pa, size_t dtb_size)
+{
+    uint64_t v;
+    __asm__ volatile("mrs %0, cntkctl_el1" : "=r"(v));
+    __asm__ volatile("msr cntkctl_el1, %0" ::"r"(v | 3));
+    __asm__ volatile("mrs %0, tcr_el1" : "=r"(v));
+    __asm__ volatile("msr tcr_el1, %0\n isb" ::"r"(v & ~(1UL << 7)));
+    arch_irq_disable();
+    spin_lock(&kernel_lock);
+    int err = have_bootfs ? userboot_start(dtb_pa, dtb_size, platform.bootargs) : ERR_NOT_FOUND;
+    spin_unlock(&kernel_lock);
+    if (err)
+        printk("Mica: idle (no userspace)\n");
+    sched_run_idle();
+}
+
 void kernel_main(paddr_t dtb_pa, unsigned entry_el, paddr_t load_pa)
 {
     cpu_init_boot();
@@ -167,6 +200,11 @@ void kernel_main(paddr_t dtb_pa, unsigned entry_el, paddr_t load_pa)
         panic("boot: cannot map RAM: %s%s", status_name(err),
               err == ERR_NOT_FOUND ? " (the kernel image is outside the RAM the DTB describes)"
                                    : "");
+    paddr_t bootfs_pa;
+    size_t bootfs_size;
+    bool have_bootfs = bootfs_locate(&bootfs_pa, &bootfs_size);
+    if (have_bootfs)
+        memory_add_reservation(bootfs_pa, bootfs_size, "bootfs");
     memory_init(&platform, dtb_pa, dtb_size);
     mmu_use_page_alloc();
     board_park_secondaries(&platform);
@@ -175,15 +213,17 @@ void kernel_main(paddr_t dtb_pa, unsigned entry_el, paddr_t load_pa)
     if (err)
         panic("boot: interrupt controller %s: %s", intc_kind_name(platform.intc), status_name(err));
     timer_init_cpu();
+    objects_init();
     print_banner();
     arch_irq_enable();
 
     if (kernel_is_test_build) {
         int failed = selftest_run(platform.bootargs);
-        console_flush();
-        semihost_exit(failed ? EXIT_TESTS_FAILED : EXIT_TESTS_PASSED);
-        printk("selftest: semihosting unavailable; halting\n");
+        if (failed || selftest_mode_exits(platform.bootargs)) {
+            console_flush();
+            semihost_exit(failed ? EXIT_TESTS_FAILED : EXIT_TESTS_PASSED);
+            panic("selftest: semihosting unavailable");
+        }
     }
-    printk("Mica: idle (no userspace yet)\n");
-    idle_loop();
+    start_userspace(have_bootfs, dtb_pa, dtb_size);
 }

@@ -14,6 +14,10 @@ const char *status_name(int status)
     case ERR_TIMED_OUT: return "ERR_TIMED_OUT";
     case ERR_BAD_HANDLE: return "ERR_BAD_HANDLE";
     case ERR_ACCESS_DENIED: return "ERR_ACCESS_DENIED";
+    case ERR_WRONG_TYPE: return "ERR_WRONG_TYPE";
+    case ERR_FAULT: return "ERR_FAULT";
+    case ERR_PEER_CLOSED: return "ERR_PEER_CLOSED";
+    case ERR_LIMIT: return "ERR_LIMIT";
     default: return "ERR_UNKNOWN";
     }
 }

@@ -23,7 +23,7 @@ static struct reservation reservations[MAX_RESERVATIONS];
 static unsigned n_reservations;
 static const struct platform_info *mem_platform;
 
-static void add_reservation(paddr_t base, uint64_t size, const char *what)
+void memory_add_reservation(paddr_t base, uint64_t size, const char *what)
 {
     if (size == 0)
         return;
@@ -85,13 +85,13 @@ void memory_init(const struct platform_info *plat, paddr_t dtb_pa, size_t dtb_si
     struct kimage_layout img;
     kimage_layout(&img);
     mem_platform = plat;
-    add_reservation(img.pa_start, img.pa_end - img.pa_start, "kernel image");
+    memory_add_reservation(img.pa_start, img.pa_end - img.pa_start, "kernel image");
     if (dtb_size)
-        add_reservation(dtb_pa, dtb_size, "device tree");
+        memory_add_reservation(dtb_pa, dtb_size, "device tree");
     for (unsigned i = 0; i < plat->n_reserved; i++)
-        add_reservation(plat->reserved[i].base, plat->reserved[i].size, "firmware reserved");
+        memory_add_reservation(plat->reserved[i].base, plat->reserved[i].size, "firmware reserved");
 #ifdef BOARD_RESERVED_LOW
-    add_reservation(0, BOARD_RESERVED_LOW, "spin table / firmware stub");
+    memory_add_reservation(0, BOARD_RESERVED_LOW, "spin table / firmware stub");
 #endif
 
     paddr_t lo = ~0UL, hi = 0;
@@ -102,7 +102,7 @@ void memory_init(const struct platform_info *plat, paddr_t dtb_pa, size_t dtb_si
     size_t npages = (hi - lo) / PAGE_SIZE;
     size_t meta_size = ALIGN_UP(page_alloc_metadata_size(npages), PAGE_SIZE);
     paddr_t meta = find_free_region(plat, meta_size);
-    add_reservation(meta, meta_size, "page descriptors");
+    memory_add_reservation(meta, meta_size, "page descriptors");
 
     int err = page_alloc_init(&kernel_page_alloc, lo, npages, phys_to_virt(meta), meta_size);
     for (unsigned i = 0; !err && i < plat->n_memory; i++) {

@@ -73,6 +73,11 @@ static int run_idle_mode(void)
     return ok ? 0 : 1;
 }
 
+bool selftest_mode_exits(const char *bootargs)
+{
+    return mode_is(bootargs, "panic") || mode_is(bootargs, "idle");
+}
+
 int selftest_run(const char *bootargs)
 {
     if (mode_is(bootargs, "panic")) {

@@ -35,9 +35,19 @@ SELFTESTS = [
     "fault_decoding",
 ]
 
+# Every test of the native userspace test program (tests/user/ktest*.c),
+# which init runs after the kernel self-tests.
+USER_TESTS = [
+    "user_handle_info_dup", "user_handle_bad_stale", "user_handle_revoke", "user_handle_give",
+    "user_handle_limit", "user_unknown_syscall", "user_debug_log", "user_clocks",
+    "user_vmo_read_write", "user_map_and_touch", "user_map_rights_placement",
+    "user_process_exit_code", "user_fault_kills_process", "user_kill_and_deadline",
+    "user_thread_bad_args", "user_no_leaks", "user_fuzz_syscalls",
+]
+
 # What each mode expects: self-tests, exit status, required text.
 MODES = {
-    "tests": (SELFTESTS, 0, ["*** expected fault (self-test), recovering",
+    "tests": (SELFTESTS + USER_TESTS, 0, ["init: ktest finished with 0 failure(s)","*** expected fault (self-test), recovering",
                              "exception class 0x25: Data Abort (same EL)",
                              "fault: permission fault, level 3 on write",
                              "exception class 0x21: Instruction Abort (same EL)"]),
@@ -46,7 +56,7 @@ MODES = {
                       "x30 ", "backtrace:", "selftest_panic_fault+", "kernel_main+",
                       "*** kernel halted"]),
     "idle": (["idle_tickless"], 0, []),
-    "boot": ([], None, ["Mica: idle (no userspace yet)"]),
+    "boot": ([], None, ["init: Mica userspace is up (no servers yet)"]),
     # A panic without semihosting (as on a real Pi): the HLT that would end
     # QEMU is an undefined instruction, which must halt, not recurse.
     "halt": ([], "stopped", ["selftest_panic_fault+", "*** kernel halted"]),
@@ -54,7 +64,7 @@ MODES = {
 # Text that must appear exactly once, per mode.
 ONCE = {"halt": ["*** sync from EL1h", "*** kernel halted"], "panic": ["*** kernel halted"]}
 # Text after which an idling or halted kernel is stopped by the harness.
-STOP_TEXT = {"boot": "Mica: idle (no userspace yet)", "halt": "*** kernel halted"}
+STOP_TEXT = {"boot": "init: Mica userspace is up", "halt": "*** kernel halted"}
 
 
 class Report:

@@ -9,6 +9,7 @@
 #include <mica/irq.h>
 #include <mica/ksyms.h>
 #include <mica/memlayout.h>
+#include <mica/object.h>
 #include <mica/panic.h>
 #include <mica/printk.h>
 #include <mica/trap.h>
@@ -153,12 +154,25 @@ static bool try_recover(struct trap_frame *f)
     return true;
 }
 
+void el0_trap(unsigned kind, struct trap_frame *frame);
+bool usercopy_fixup(struct trap_frame *frame);
+
 void trap_dispatch(unsigned kind, struct trap_frame *frame)
 {
+    if (kind >= 8) { /* from EL0 (AArch32 included: it is killed) */
+        el0_trap(kind, frame);
+        return;
+    }
     switch (kind) {
-    case 5: /* IRQ from EL1h */ irq_handle(); return;
+    case 5:
+        /* IRQ from EL1h: only the idle loop (or a self-test) runs with
+         * interrupts on, and neither holds the kernel lock. */
+        spin_lock(&kernel_lock);
+        irq_handle();
+        spin_unlock(&kernel_lock);
+        return;
     case 4: /* sync from EL1h */
-        if (try_recover(frame))
+        if (usercopy_fixup(frame) || try_recover(frame))
             return;
         break;
     default: break;

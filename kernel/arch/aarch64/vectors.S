@@ -77,6 +77,10 @@ trap_common:
     bl      trap_dispatch
     add     sp, sp, #16
 
+/* Return from an exception (or a new thread's first entry to EL0): sp
+ * points at a struct trap_frame. */
+    .global trap_restore
+trap_restore:
     ldp     x1, x2, [sp, #OFF_ELR]
     msr     elr_el1, x1
     msr     spsr_el1, x2

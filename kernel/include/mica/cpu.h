@@ -12,6 +12,8 @@
 
 #define MAX_CPUS 8
 
+struct thread;
+
 /* Saved by kernel/arch/aarch64/vectors.S on every exception. */
 struct trap_frame {
     uint64_t x[31];
@@ -43,6 +45,12 @@ struct cpu {
     uint64_t irq_count;
     uint64_t idle_wfi_count; /* times the idle loop executed WFI */
     bool in_panic;           /* a second fault while panicking just halts */
+    /* Scheduling (kernel/sched.c), under the big kernel lock. */
+    struct thread *current;
+    struct thread *idle;
+    struct thread *reap; /* exited thread whose stack the next thread frees */
+    bool need_resched;
+    struct timer slice;  /* armed only while same-priority threads wait */
 };
 
 extern struct cpu cpus[MAX_CPUS];

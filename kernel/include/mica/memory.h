@@ -25,6 +25,8 @@ struct reservation {
  * metadata. Called once by kernel_main(). Panics with a reason if RAM as
  * described cannot hold the kernel. */
 void memory_init(const struct platform_info *plat, paddr_t dtb_pa, size_t dtb_size);
+/* Keep [base, base+size) out of the allocator; before memory_init only. */
+void memory_add_reservation(paddr_t base, uint64_t size, const char *what);
 void memory_print_map(void);
 
 #endif

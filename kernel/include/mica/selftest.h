@@ -34,6 +34,8 @@ struct selftest {
 /* Runs the tests selected by bootargs ("mica.test=NAME" picks a special
  * mode; default: all). Returns the number of failures. */
 int selftest_run(const char *bootargs);
+/* True for the modes (panic, idle) that end the run in the kernel. */
+bool selftest_mode_exits(const char *bootargs);
 
 /* Test groups, one per file in kernel/selftest/. */
 extern const struct selftest selftests_mm[], selftests_timer[], selftests_fault[], selftests_misc[];

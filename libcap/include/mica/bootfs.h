@@ -22,7 +22,8 @@
 #ifndef MICA_BOOTFS_H
 #define MICA_BOOTFS_H
 
-#include <mica/types.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #define BOOTFS_MAGIC 0x5346544f4f42494dull /* "MIBOOTFS" read little endian */
 #define BOOTFS_VERSION 1

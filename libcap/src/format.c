@@ -1,11 +1,13 @@
 /*
- * vsnprintf for the kernel: %d %i %u %x %X %p %s %c %%, with flags '-' and
+ * vsnprintf for the kernel and userspace (libcap): %d %i %u %x %X %p %s %c %%, with flags '-' and
  * '0', a field width (or '*'), a precision for %s (".N" or ".*"), and the
  * length modifiers l, ll, z. Output is
  * always NUL-terminated when size > 0; the return value is the length the
  * full output would have had.
  */
-#include <mica/printk.h>
+#include <mica/format.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 
 struct out {

@@ -1,18 +1,18 @@
 /*
- * Freestanding string and memory functions for the kernel, and for Debian's
- * libfdt.a which is linked into it (it needs exactly these plus strtoul and
- * the stack protector symbols below). Simple byte loops where speed does
+ * Freestanding string and memory functions, shared by the kernel (and
+ * Debian's libfdt.a linked into it, which needs exactly these plus strtoul)
+ * and by userspace through libcap. Simple byte loops where speed does
  * not matter; memset/memcpy use word stores on aligned data because page
  * clearing goes through them. Kernel code is built with -mstrict-align.
  */
-#include <mica/types.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 void *memset(void *dst, int c, size_t n)
 {
     unsigned char *d = dst;
-    if (IS_ALIGNED((uintptr_t)d, 8) && IS_ALIGNED(n, 8)) {
+    if (((uintptr_t)d & 7) == 0 && (n & 7) == 0) {
         uint64_t word = (unsigned char)c * 0x0101010101010101UL;
         for (uint64_t *w = dst; n; n -= 8)
             *w++ = word;
@@ -25,7 +25,7 @@ void *memset(void *dst, int c, size_t n)
 
 void *memcpy(void *restrict dst, const void *restrict src, size_t n)
 {
-    if (IS_ALIGNED((uintptr_t)dst | (uintptr_t)src | n, 8)) {
+    if ((((uintptr_t)dst | (uintptr_t)src | n) & 7) == 0) {
         uint64_t *d = dst;
         const uint64_t *s = src;
         for (; n; n -= 8)
@@ -162,13 +162,4 @@ unsigned long strtoul(const char *s, char **end, int base)
     if (end)
         *end = (char *)s;
     return value;
-}
-
-/* libfdt.a is built with -fstack-protector. */
-uintptr_t __stack_chk_guard = 0x5eed1e55c0ffee00UL;
-
-void panic(const char *fmt, ...) __attribute__((noreturn));
-void __stack_chk_fail(void)
-{
-    panic("stack protector: stack smashed");
 }

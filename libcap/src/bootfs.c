@@ -16,10 +16,11 @@
  * it once; find and iterate walk it again with the same checks, which is
  * cheap and keeps them safe even on a struct bootfs built by hand.
  */
+#include <stdbool.h>
 #include <string.h>
 
 #include <mica/bootfs.h>
-#include <mica/status.h>
+#include <mica/abi.h>
 
 #define NEWC_MAGIC "070701"
 #define NEWC_MAGIC_LEN 6
@@ -82,17 +83,17 @@ static int hex8(const uint8_t *p, uint32_t *out)
         else if (c >= 'A' && c <= 'F')
             d = (uint32_t)(c - 'A' + 10);
         else
-            return ERR_INVALID_ARGS;
+            return MICA_ERR_INVALID_ARGS;
         v = (v << 4) | d;
     }
     *out = v;
-    return OK;
+    return MICA_OK;
 }
 
 /*
  * Parse the entry whose header starts at offset off of the archive
- * base[0..size). Called by every walk over the archive. OK with *e filled
- * in, or ERR_INVALID_ARGS if any part of the entry (padding included)
+ * base[0..size). Called by every walk over the archive. MICA_OK with *e filled
+ * in, or MICA_ERR_INVALID_ARGS if any part of the entry (padding included)
  * would lie outside the archive or is malformed.
  */
 static int entry_parse(const uint8_t *base, size_t size, size_t off, struct entry *e)
@@ -100,41 +101,41 @@ static int entry_parse(const uint8_t *base, size_t size, size_t off, struct entr
     uint32_t f[NEWC_FIELDS];
 
     if ((off & 3) != 0 || off > size || size - off < NEWC_HEADER_SIZE)
-        return ERR_INVALID_ARGS;
+        return MICA_ERR_INVALID_ARGS;
     const uint8_t *h = base + off;
     if (memcmp(h, NEWC_MAGIC, NEWC_MAGIC_LEN) != 0)
-        return ERR_INVALID_ARGS;
+        return MICA_ERR_INVALID_ARGS;
     for (int i = 0; i < NEWC_FIELDS; i++) {
-        if (hex8(h + NEWC_MAGIC_LEN + 8 * i, &f[i]) != OK)
-            return ERR_INVALID_ARGS;
+        if (hex8(h + NEWC_MAGIC_LEN + 8 * i, &f[i]) != MICA_OK)
+            return MICA_ERR_INVALID_ARGS;
     }
 
     /* The name: namesize bytes, the last one its only NUL. */
     size_t pos = off + NEWC_HEADER_SIZE;
     size_t name_size = f[F_NAMESIZE];
     if (name_size == 0 || name_size > size - pos)
-        return ERR_INVALID_ARGS;
+        return MICA_ERR_INVALID_ARGS;
     const char *name = (const char *)(base + pos);
     for (size_t i = 0; i + 1 < name_size; i++) {
         if (name[i] == '\0')
-            return ERR_INVALID_ARGS;
+            return MICA_ERR_INVALID_ARGS;
     }
     if (name[name_size - 1] != '\0')
-        return ERR_INVALID_ARGS;
+        return MICA_ERR_INVALID_ARGS;
     pos += name_size;
 
     /* Padding, data, padding: each must fit in what is left. */
     if (pad4(pos) > size - pos)
-        return ERR_INVALID_ARGS;
+        return MICA_ERR_INVALID_ARGS;
     pos += pad4(pos);
     size_t data_size = f[F_FILESIZE];
     if (data_size > size - pos)
-        return ERR_INVALID_ARGS;
+        return MICA_ERR_INVALID_ARGS;
     e->data = base + pos;
     e->data_size = data_size;
     pos += data_size;
     if (pad4(pos) > size - pos)
-        return ERR_INVALID_ARGS;
+        return MICA_ERR_INVALID_ARGS;
     e->next = pos + pad4(pos);
 
     size_t name_len = name_size - 1;
@@ -147,7 +148,7 @@ static int entry_parse(const uint8_t *base, size_t size, size_t off, struct entr
     e->name = name;
     e->name_len = name_len;
     e->mode = f[F_MODE];
-    return OK;
+    return MICA_OK;
 }
 
 static bool entry_is_file(const struct entry *e)
@@ -163,25 +164,25 @@ static bool entry_is_file(const struct entry *e)
 int bootfs_init(struct bootfs *fs, const void *cpio, size_t size)
 {
     if (fs == NULL)
-        return ERR_INVALID_ARGS;
+        return MICA_ERR_INVALID_ARGS;
     fs->base = NULL;
     fs->size = 0;
     if (cpio == NULL)
-        return ERR_INVALID_ARGS;
+        return MICA_ERR_INVALID_ARGS;
 
     const uint8_t *base = cpio;
     size_t off = 0;
     for (;;) {
         struct entry e;
-        if (entry_parse(base, size, off, &e) != OK)
-            return ERR_INVALID_ARGS; /* includes running off the end: no trailer */
+        if (entry_parse(base, size, off, &e) != MICA_OK)
+            return MICA_ERR_INVALID_ARGS; /* includes running off the end: no trailer */
         if (e.trailer) {
             fs->base = base;
             fs->size = e.next;
-            return OK;
+            return MICA_OK;
         }
         if (entry_is_file(&e) && e.name_len == 0)
-            return ERR_INVALID_ARGS;
+            return MICA_ERR_INVALID_ARGS;
         off = e.next; /* at least 112 bytes further on */
     }
 }
@@ -190,17 +191,17 @@ int bootfs_init(struct bootfs *fs, const void *cpio, size_t size)
  * Called by bootfs users (the boot manifest reader, the loader of the
  * first servers) to step through the files; bootfs_find() uses it too.
  * The cursor is the offset of the next header to look at; at the trailer
- * it moves to fs->size so that further calls keep saying ERR_NOT_FOUND.
+ * it moves to fs->size so that further calls keep saying MICA_ERR_NOT_FOUND.
  */
 int bootfs_iterate(const struct bootfs *fs, size_t *cursor, const char **name, const void **data,
                    size_t *size)
 {
     if (fs == NULL || cursor == NULL)
-        return ERR_INVALID_ARGS;
+        return MICA_ERR_INVALID_ARGS;
     while (*cursor < fs->size) {
         struct entry e;
-        if (entry_parse(fs->base, fs->size, *cursor, &e) != OK)
-            return ERR_INVALID_ARGS;
+        if (entry_parse(fs->base, fs->size, *cursor, &e) != MICA_OK)
+            return MICA_ERR_INVALID_ARGS;
         if (e.trailer) {
             *cursor = fs->size;
             break;
@@ -214,9 +215,9 @@ int bootfs_iterate(const struct bootfs *fs, size_t *cursor, const char **name, c
             *data = e.data;
         if (size != NULL)
             *size = e.data_size;
-        return OK;
+        return MICA_OK;
     }
-    return ERR_NOT_FOUND;
+    return MICA_ERR_NOT_FOUND;
 }
 
 /*
@@ -227,23 +228,23 @@ int bootfs_iterate(const struct bootfs *fs, size_t *cursor, const char **name, c
 int bootfs_find(const struct bootfs *fs, const char *name, const void **data, size_t *size)
 {
     if (fs == NULL || name == NULL)
-        return ERR_INVALID_ARGS;
+        return MICA_ERR_INVALID_ARGS;
     size_t len = strlen(name);
     size_t cursor = 0;
     const char *n;
     const void *d;
     size_t s;
     int err;
-    while ((err = bootfs_iterate(fs, &cursor, &n, &d, &s)) == OK) {
+    while ((err = bootfs_iterate(fs, &cursor, &n, &d, &s)) == MICA_OK) {
         if (strlen(n) == len && memcmp(n, name, len) == 0) {
             if (data != NULL)
                 *data = d;
             if (size != NULL)
                 *size = s;
-            return OK;
+            return MICA_OK;
         }
     }
-    return err == ERR_NOT_FOUND ? ERR_NOT_FOUND : ERR_INVALID_ARGS;
+    return err == MICA_ERR_NOT_FOUND ? MICA_ERR_NOT_FOUND : MICA_ERR_INVALID_ARGS;
 }
 
 /*
@@ -253,9 +254,8 @@ int bootfs_find(const struct bootfs *fs, const char *name, const void **data, si
  * under a second even on a Raspberry Pi.
  */
 static const uint32_t crc_nibble[16] = {
-    0x00000000, 0x1db71064, 0x3b6e20c8, 0x26d930ac, 0x76dc4190, 0x6b6b51f4,
-    0x4db26158, 0x5005713c, 0xedb88320, 0xf00f9344, 0xd6d6a3e8, 0xcb61b38c,
-    0x9b64c2b0, 0x86d3d2d4, 0xa00ae278, 0xbdbdf21c,
+    0x00000000, 0x1db71064, 0x3b6e20c8, 0x26d930ac, 0x76dc4190, 0x6b6b51f4, 0x4db26158, 0x5005713c,
+    0xedb88320, 0xf00f9344, 0xd6d6a3e8, 0xcb61b38c, 0x9b64c2b0, 0x86d3d2d4, 0xa00ae278, 0xbdbdf21c,
 };
 
 /* Called by bootfs_header_check(); public so that tests can check it. */
@@ -292,33 +292,33 @@ int bootfs_header_check(const void *image_tail, size_t avail, size_t *cpio_offse
                         size_t *cpio_size)
 {
     if (image_tail == NULL || cpio_offset == NULL || cpio_size == NULL)
-        return ERR_INVALID_ARGS;
+        return MICA_ERR_INVALID_ARGS;
     *cpio_offset = 0;
     *cpio_size = 0;
 
     const uint8_t *h = image_tail;
     if (avail < 8 || le64(h) != BOOTFS_MAGIC)
-        return ERR_NOT_FOUND;
+        return MICA_ERR_NOT_FOUND;
     if (avail < BOOTFS_HEADER_SIZE)
-        return ERR_INVALID_ARGS;
+        return MICA_ERR_INVALID_ARGS;
     if (le32(h + 8) != BOOTFS_VERSION)
-        return ERR_NOT_SUPPORTED;
+        return MICA_ERR_NOT_SUPPORTED;
     if (le32(h + 12) != BOOTFS_HEADER_SIZE)
-        return ERR_INVALID_ARGS;
+        return MICA_ERR_INVALID_ARGS;
     for (size_t i = 36; i < BOOTFS_HEADER_SIZE; i++) {
         if (h[i] != 0)
-            return ERR_INVALID_ARGS;
+            return MICA_ERR_INVALID_ARGS;
     }
 
     uint64_t off = le64(h + 16);
     uint64_t size = le64(h + 24);
     if (off < BOOTFS_HEADER_SIZE || (off & 3) != 0 || off > (uint64_t)avail ||
         size > (uint64_t)avail - off)
-        return ERR_INVALID_ARGS;
+        return MICA_ERR_INVALID_ARGS;
     if (bootfs_crc32(h + off, (size_t)size) != le32(h + 32))
-        return ERR_INVALID_ARGS;
+        return MICA_ERR_INVALID_ARGS;
 
     *cpio_offset = (size_t)off;
     *cpio_size = (size_t)size;
-    return OK;
+    return MICA_OK;
 }

@@ -1,0 +1,83 @@
+/*
+ * Exceptions from EL0: system calls, page faults, interrupts, and every
+ * other synchronous exception, which ends the faulting process (delivery
+ * to a fault endpoint comes with fault endpoints). trap_dispatch() sends
+ * every exception taken from EL0 here; we take the big kernel lock, handle
+ * it, and user_return() releases it on the way back.
+ */
+#include <mica/aspace.h>
+#include <mica/irq.h>
+#include <mica/printk.h>
+#include <mica/process.h>
+#include <mica/syscall.h>
+#include <mica/trap.h>
+#include <mica/usercopy.h>
+
+#define EC_SVC64 0x15
+#define EC_IABT_LOWER 0x20
+#define EC_DABT_LOWER 0x24
+
+static void fault_kill(struct trap_frame *f)
+{
+    struct thread *t = current_thread();
+    unsigned ec = (unsigned)(f->esr >> 26) & 0x3F;
+    char desc[64] = "";
+    if (ec == EC_IABT_LOWER || ec == EC_DABT_LOWER)
+        fault_status_describe((uint32_t)f->esr, desc, sizeof(desc));
+    printk("fault: process '%s' killed: %s%s%s at pc 0x%lx, address 0x%lx (ESR 0x%lx)\n",
+           t->proc->name, exception_class_name(ec), desc[0] ? ", " : "", desc, f->elr, f->far,
+           f->esr);
+    process_terminate(t->proc, (int64_t)f->esr, MICA_EXIT_FAULT);
+}
+
+void el0_sync(struct trap_frame *f)
+{
+    unsigned ec = (unsigned)(f->esr >> 26) & 0x3F;
+    if (ec == EC_SVC64) {
+        syscall_dispatch(f);
+        return;
+    }
+    if (ec == EC_IABT_LOWER || ec == EC_DABT_LOWER) {
+        bool write = ec == EC_DABT_LOWER && (f->esr & (1 << 6));
+        struct aspace *as = current_thread()->proc->aspace;
+        if (as && aspace_fault(as, f->far, write, ec == EC_IABT_LOWER) == OK)
+            return; /* a lazily mapped page: retry the access */
+    }
+    fault_kill(f);
+}
+
+/* Last step before eret to EL0 (also a new thread's first entry): honour
+ * kill and preemption, then let go of the kernel lock. */
+void user_return(struct trap_frame *f)
+{
+    (void)f;
+    sched_preempt_check();
+    spin_unlock(&kernel_lock);
+}
+
+void el0_trap(unsigned kind, struct trap_frame *f)
+{
+    spin_lock(&kernel_lock);
+    if (kind == 8)
+        el0_sync(f);
+    else if (kind == 9)
+        irq_handle();
+    else
+        fault_kill(f); /* FIQ, SError, AArch32 */
+    user_return(f);
+}
+
+/* A fault inside copy_from_user/copy_to_user (EL1): resolve a lazily mapped
+ * user page, or make the copy fail with ERR_FAULT. */
+bool usercopy_fixup(struct trap_frame *f)
+{
+    if (f->elr < (uintptr_t)usercopy_start || f->elr >= (uintptr_t)usercopy_end)
+        return false;
+    unsigned ec = (unsigned)(f->esr >> 26) & 0x3F;
+    struct thread *t = current_thread();
+    if (ec == 0x25 && t && !t->is_idle && t->proc->aspace &&
+        aspace_fault(t->proc->aspace, f->far, f->esr & (1 << 6), false) == OK)
+        return true;
+    f->elr = (uintptr_t)usercopy_fault;
+    return true;
+}

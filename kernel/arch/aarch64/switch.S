@@ -1,0 +1,37 @@
+/*
+ * context_switch(from, to): save the callee-saved registers and the stack
+ * pointer of the running kernel context into *from and resume *to. Called
+ * only by schedule() with the big kernel lock held; the lock passes to the
+ * thread that resumes.
+ *
+ * thread_enter_user: where a new thread's first context_switch "returns".
+ * Its stack pointer is its trap frame: finish the switch in C, then leave
+ * through the common exception return path (vectors.S trap_restore).
+ */
+    .text
+    .global context_switch
+context_switch:
+    mov     x9, sp
+    stp     x19, x20, [x0, #0]
+    stp     x21, x22, [x0, #16]
+    stp     x23, x24, [x0, #32]
+    stp     x25, x26, [x0, #48]
+    stp     x27, x28, [x0, #64]
+    stp     x29, x30, [x0, #80]
+    str     x9, [x0, #96]
+    ldp     x19, x20, [x1, #0]
+    ldp     x21, x22, [x1, #16]
+    ldp     x23, x24, [x1, #32]
+    ldp     x25, x26, [x1, #48]
+    ldp     x27, x28, [x1, #64]
+    ldp     x29, x30, [x1, #80]
+    ldr     x9, [x1, #96]
+    mov     sp, x9
+    ret
+
+    .global thread_enter_user
+thread_enter_user:
+    bl      sched_finish_switch
+    mov     x0, sp
+    bl      user_return
+    b       trap_restore

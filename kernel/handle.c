@@ -1,0 +1,226 @@
+/*
+ * Handle tables and the derivation tree (see mica/handle.h).
+ *
+ * A handle value is (generation << 16) | slot. Freeing a slot bumps its
+ * generation (skipping 0), so values that named the old handle no longer
+ * match. The slot array (HANDLE_TABLE_SLOTS entries) is allocated the first
+ * time a process gets a handle and freed with the process.
+ */
+#include <mica/handle.h>
+#include <mica/memory.h>
+#include <mica/panic.h>
+#include <mica/process.h>
+#include <mica/status.h>
+#include <mica/vm.h>
+#include <string.h>
+
+#define SLOT_BYTES (HANDLE_TABLE_SLOTS * sizeof(struct handle_slot))
+#define SLOT_PAGES ((SLOT_BYTES + PAGE_SIZE - 1) / PAGE_SIZE)
+
+static struct kmem_cache handle_cache;
+uint64_t live_handles;
+
+void handle_init(void)
+{
+    if (kmem_cache_init(&handle_cache, "handle", sizeof(struct handle), 8, &kernel_slab_pages))
+        panic("handle: cannot create the handle cache");
+}
+
+static uint32_t make_value(uint32_t slot, uint16_t gen) { return ((uint32_t)gen << 16) | slot; }
+
+static int table_ready(struct handle_table *t)
+{
+    if (t->slots)
+        return OK;
+    paddr_t pa;
+    if (page_alloc_pages(&kernel_page_alloc, SLOT_PAGES, &pa) != OK)
+        return ERR_NO_MEMORY;
+    t->slots = phys_to_virt(pa);
+    memset(t->slots, 0, SLOT_PAGES * PAGE_SIZE);
+    for (uint32_t i = 0; i < HANDLE_TABLE_SLOTS; i++)
+        t->slots[i].generation = 1;
+    return OK;
+}
+
+static void tree_link(struct handle *h, struct handle *parent)
+{
+    h->parent = parent;
+    h->prev_sibling = NULL;
+    h->next_sibling = parent ? parent->children : NULL;
+    if (h->next_sibling)
+        h->next_sibling->prev_sibling = h;
+    if (parent)
+        parent->children = h;
+}
+
+static void tree_unlink(struct handle *h)
+{
+    if (h->prev_sibling)
+        h->prev_sibling->next_sibling = h->next_sibling;
+    else if (h->parent)
+        h->parent->children = h->next_sibling;
+    if (h->next_sibling)
+        h->next_sibling->prev_sibling = h->prev_sibling;
+    h->parent = h->next_sibling = h->prev_sibling = NULL;
+}
+
+/* Put h into a free slot of p. */
+static int slot_insert(struct process *p, struct handle *h, uint32_t *value)
+{
+    struct handle_table *t = &p->handles;
+    int err = table_ready(t);
+    if (err)
+        return err;
+    if (t->count >= HANDLE_TABLE_SLOTS)
+        return ERR_LIMIT;
+    uint32_t i = t->next_free_hint;
+    while (t->slots[i].handle)
+        i = (i + 1) % HANDLE_TABLE_SLOTS;
+    t->slots[i].handle = h;
+    t->count++;
+    t->next_free_hint = (i + 1) % HANDLE_TABLE_SLOTS;
+    h->owner = p;
+    h->slot = i;
+    *value = make_value(i, t->slots[i].generation);
+    return OK;
+}
+
+static void slot_remove(struct handle *h)
+{
+    struct handle_table *t = &h->owner->handles;
+    struct handle_slot *s = &t->slots[h->slot];
+    s->handle = NULL;
+    if (++s->generation == 0)
+        s->generation = 1;
+    t->count--;
+    h->owner = NULL;
+}
+
+int handle_install(struct process *p, struct object *obj, uint32_t rights, uint64_t badge,
+                   struct handle *parent, uint32_t *value)
+{
+    struct handle *h = kmem_cache_alloc(&handle_cache);
+    if (!h)
+        return ERR_NO_MEMORY;
+    h->obj = obj;
+    h->rights = rights;
+    h->badge = badge;
+    int err = slot_insert(p, h, value);
+    if (err) {
+        kmem_cache_free(&handle_cache, h);
+        return err;
+    }
+    object_ref(obj);
+    tree_link(h, parent);
+    live_handles++;
+    return OK;
+}
+
+int handle_get(struct process *p, uint32_t value, uint32_t type, uint32_t rights,
+               struct handle **out)
+{
+    uint32_t slot = value & 0xFFFF;
+    uint16_t gen = (uint16_t)(value >> 16);
+    struct handle_table *t = &p->handles;
+    if (!t->slots || slot >= HANDLE_TABLE_SLOTS || gen == 0)
+        return ERR_BAD_HANDLE;
+    struct handle_slot *s = &t->slots[slot];
+    if (!s->handle || s->generation != gen)
+        return ERR_BAD_HANDLE;
+    if (type && s->handle->obj->type != type)
+        return ERR_WRONG_TYPE;
+    if ((s->handle->rights & rights) != rights)
+        return ERR_ACCESS_DENIED;
+    *out = s->handle;
+    return OK;
+}
+
+/* Free one handle: its derived handles move up to its parent, so that
+ * revoking an ancestor still reaches them. */
+static void handle_free(struct handle *h)
+{
+    while (h->children) {
+        struct handle *child = h->children;
+        tree_unlink(child);
+        tree_link(child, h->parent);
+    }
+    tree_unlink(h);
+    slot_remove(h);
+    struct object *obj = h->obj;
+    kmem_cache_free(&handle_cache, h);
+    live_handles--;
+    object_unref(obj);
+}
+
+int handle_close(struct process *p, uint32_t value)
+{
+    struct handle *h;
+    int err = handle_get(p, value, 0, 0, &h);
+    if (err)
+        return err;
+    handle_free(h);
+    return OK;
+}
+
+int handle_dup(struct process *p, uint32_t value, uint32_t rights, uint64_t badge, bool mint,
+               uint32_t *out)
+{
+    struct handle *h;
+    int err = handle_get(p, value, mint ? MICA_OBJ_ENDPOINT : 0, MICA_RIGHT_DUPLICATE, &h);
+    if (err)
+        return err;
+    if (rights & ~h->rights)
+        return ERR_ACCESS_DENIED; /* attenuation only */
+    if (mint && h->badge != 0)
+        return ERR_BAD_STATE; /* a badged handle keeps its badge */
+    return handle_install(p, h->obj, rights, mint ? badge : h->badge, h, out);
+}
+
+int handle_revoke(struct process *p, uint32_t value)
+{
+    struct handle *root;
+    int err = handle_get(p, value, 0, 0, &root);
+    if (err)
+        return err;
+    /* Close the deepest descendants first; each free re-parents children
+     * upward, so repeatedly freeing the first leaf under root empties it. */
+    while (root->children) {
+        struct handle *h = root->children;
+        while (h->children)
+            h = h->children;
+        handle_free(h);
+    }
+    return OK;
+}
+
+int handle_move(struct process *from, uint32_t value, struct process *to, uint32_t *out)
+{
+    struct handle *h;
+    int err = handle_get(from, value, 0, MICA_RIGHT_TRANSFER, &h);
+    if (err)
+        return err;
+    if (from == to) {
+        *out = value;
+        return OK;
+    }
+    if ((err = table_ready(&to->handles)) != OK)
+        return err;
+    if (to->handles.count >= HANDLE_TABLE_SLOTS)
+        return ERR_LIMIT;
+    slot_remove(h);
+    err = slot_insert(to, h, out);
+    ASSERT(err == OK);
+    return OK;
+}
+
+void handle_table_destroy(struct process *p)
+{
+    struct handle_table *t = &p->handles;
+    if (!t->slots)
+        return;
+    for (uint32_t i = 0; i < HANDLE_TABLE_SLOTS && t->count; i++)
+        if (t->slots[i].handle)
+            handle_free(t->slots[i].handle);
+    page_free_pages(&kernel_page_alloc, virt_to_phys(t->slots), SLOT_PAGES);
+    t->slots = NULL;
+}

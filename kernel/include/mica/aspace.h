@@ -1,0 +1,55 @@
+/*
+ * Address spaces: a TTBR0 translation table with an ASID, and the list of
+ * mappings (VMO ranges with rights) that populate it. Pages are entered
+ * lazily by aspace_fault() on first touch. Unmap and protect remove or
+ * downgrade entries and invalidate the TLB for this ASID.
+ */
+#ifndef MICA_ASPACE_H
+#define MICA_ASPACE_H
+
+#include <mica/object.h>
+
+struct vmo;
+struct process;
+
+#define ASPACE_MAX_MAPPINGS 1024
+#define ASPACE_AUTO_BASE 0x0000001000000000UL /* where non-fixed maps go */
+
+struct mapping {
+    vaddr_t base;
+    size_t size;
+    struct vmo *vmo; /* holds a reference */
+    uint64_t offset;
+    uint32_t flags; /* MICA_MAP_READ/WRITE/EXEC */
+    struct mapping *next;
+};
+
+struct aspace {
+    struct object obj;
+    paddr_t root; /* level 0 table */
+    uint16_t asid;
+    uint64_t asid_generation;
+    struct mapping *mappings; /* sorted by base, non-overlapping */
+    unsigned n_mappings;
+    size_t table_pages;
+};
+
+void aspace_init(void);
+int aspace_create(struct aspace **out);
+/* Map [offset, offset+size) of vmo; flags must be allowed by vmo_rights. */
+int aspace_map(struct aspace *as, struct vmo *vmo, uint64_t offset, size_t size, vaddr_t va,
+               uint32_t flags, vaddr_t *out);
+int aspace_unmap(struct aspace *as, vaddr_t va, size_t size);
+int aspace_protect(struct aspace *as, vaddr_t va, size_t size, uint32_t flags);
+/* Resolve a fault at va: OK if a page is now mapped with enough rights. */
+int aspace_fault(struct aspace *as, vaddr_t va, bool write, bool exec);
+/* Switch this CPU's TTBR0 to as (assigning an ASID if needed). */
+void aspace_activate(struct aspace *as);
+
+/* arch/aarch64/user_pgtable.c */
+int upt_map(struct aspace *as, vaddr_t va, paddr_t pa, uint32_t flags, bool device);
+void upt_unmap(struct aspace *as, vaddr_t va);
+void upt_destroy(struct aspace *as);
+void upt_flush_asid(struct aspace *as);
+
+#endif

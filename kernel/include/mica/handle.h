@@ -1,0 +1,63 @@
+/*
+ * Handles: a process's capabilities. Each process has a table of slots;
+ * a slot holds a struct handle (object, rights, badge) and a generation
+ * that changes every time the slot is freed, so a stale handle value is
+ * detected. Handles derived from another (dup, mint) form a tree across
+ * processes; revoking a handle closes all of its descendants. Moving a
+ * handle to another process (handle_move, IPC transfer) keeps its place in
+ * the tree.
+ *
+ * Locking: all under the big kernel lock.
+ */
+#ifndef MICA_HANDLE_H
+#define MICA_HANDLE_H
+
+#include <mica/object.h>
+
+#define HANDLE_TABLE_SLOTS 1024 /* per process: a kernel resource limit */
+
+struct process;
+
+struct handle {
+    struct object *obj; /* holds a reference */
+    uint32_t rights;
+    uint64_t badge;
+    struct process *owner;
+    uint32_t slot;
+    struct handle *parent;   /* derived from (NULL: a root) */
+    struct handle *children; /* first derived handle */
+    struct handle *next_sibling, *prev_sibling;
+};
+
+struct handle_slot {
+    struct handle *handle; /* NULL: free */
+    uint16_t generation;   /* never 0 */
+};
+
+struct handle_table {
+    struct handle_slot *slots; /* HANDLE_TABLE_SLOTS entries, allocated on first use */
+    uint32_t count;
+    uint32_t next_free_hint;
+};
+
+extern uint64_t live_handles;
+
+void handle_init(void); /* boot: the handle slab cache */
+void handle_table_destroy(struct process *p);
+
+/* New handle in p for obj (takes a reference); parent links it into the
+ * derivation tree. Returns the handle value in *value. */
+int handle_install(struct process *p, struct object *obj, uint32_t rights, uint64_t badge,
+                   struct handle *parent, uint32_t *value);
+/* Look up value in p: it must name a live handle of the given type (0: any)
+ * carrying all of `rights`. */
+int handle_get(struct process *p, uint32_t value, uint32_t type, uint32_t rights,
+               struct handle **out);
+int handle_close(struct process *p, uint32_t value);
+int handle_dup(struct process *p, uint32_t value, uint32_t rights, uint64_t badge, bool mint,
+               uint32_t *out);
+int handle_revoke(struct process *p, uint32_t value);
+/* Move the handle `value` of `from` into `to` (needs MICA_RIGHT_TRANSFER). */
+int handle_move(struct process *from, uint32_t value, struct process *to, uint32_t *out);
+
+#endif

@@ -1,0 +1,59 @@
+/*
+ * Processes: a handle table, an address space and the threads that run in
+ * it. A process dies when its last thread exits or when it is killed: its
+ * threads are killed, its handles closed (which breaks any cycle through a
+ * handle to itself), and whoever waits on it learns the exit code and why.
+ * The struct itself lives on while handles to it remain.
+ */
+#ifndef MICA_PROCESS_H
+#define MICA_PROCESS_H
+
+#include <mica/handle.h>
+#include <mica/thread.h>
+
+#define PROCESS_MAX_THREADS 64
+#define PROCESS_PAGE_LIMIT 65536 /* 256 MiB of kernel-allocated memory */
+#define PROCESS_LOG_BURST 256    /* debug log messages allowed at once */
+
+struct aspace;
+
+struct process {
+    struct object obj;
+    char name[32];
+    struct aspace *aspace; /* holds a reference until the process dies */
+    struct handle_table handles;
+    struct thread *threads; /* live threads (each holds a reference to us) */
+    unsigned n_threads;
+    bool dead;
+    int64_t exit_code;
+    uint32_t exit_reason; /* MICA_EXIT_* */
+    struct wait_queue exit_waiters;
+    size_t pages_charged; /* kernel memory spent on this process's behalf */
+    /* Processes this one created that have not started yet die with it, so
+     * unstarted processes holding handles to each other cannot leak. */
+    bool started;              /* a thread has been started */
+    /* Debug log rate limit (sys_misc.c): a token bucket per process, so a
+     * noisy process cannot silence the others. */
+    uint64_t log_tokens, log_refilled_at, log_dropped;
+    struct process *creator;   /* weak: cleared when the creator dies */
+    struct process *unstarted; /* created by us, not started yet */
+    struct process *unstarted_next;
+};
+
+void process_init(void); /* boot: process cache */
+int process_create(const char *name, size_t name_len, struct process **out);
+/* Record that creator made p (see `unstarted` above). */
+void process_adopt(struct process *creator, struct process *p);
+/* A thread of p was started: p now lives on its own. */
+void process_mark_started(struct process *p);
+/* Kernel memory accounting against PROCESS_PAGE_LIMIT. */
+int process_charge(struct process *p, size_t pages);
+void process_uncharge(struct process *p, size_t pages);
+/* Called by thread.c when a thread of p has exited. */
+void process_thread_exited(struct process *p, struct thread *t);
+/* End p: kill its threads, close its handles, record how it ended. */
+void process_terminate(struct process *p, int64_t code, uint32_t reason);
+/* Block until p is dead or the deadline passes. */
+int process_wait(struct process *p, uint64_t deadline);
+
+#endif

@@ -1,0 +1,101 @@
+/*
+ * Threads and the scheduler. A thread has a kernel stack whose top holds
+ * its saved user registers (struct trap_frame), a kernel context for
+ * switching (callee-saved registers), a priority (0..255, higher runs
+ * first) and a state. The scheduler keeps one run queue per CPU: a list per
+ * priority and a bitmap of non-empty lists; round robin within a priority,
+ * with a time slice armed only while another thread of the same priority
+ * is ready (no periodic tick).
+ *
+ * Blocking: a thread waits on a wait_queue with a deadline; whoever wakes
+ * it passes a status that the sleeper's wait call returns.
+ *
+ * Locking: the big kernel lock (mica/object.h) covers all of it; it is
+ * handed from thread to thread across context_switch().
+ */
+#ifndef MICA_THREAD_H
+#define MICA_THREAD_H
+
+#include <mica/cpu.h>
+#include <mica/object.h>
+#include <mica/timer.h>
+
+#define KSTACK_PAGES 4
+#define NUM_PRIORITIES 256
+#define TIME_SLICE_NS 10000000UL /* 10 ms */
+
+struct process;
+struct wait_queue;
+
+/* Callee-saved state for context_switch (arch/aarch64/switch.S). */
+struct context {
+    uint64_t x19_x28[10];
+    uint64_t fp, lr, sp;
+};
+
+enum thread_state { THREAD_NEW, THREAD_READY, THREAD_RUNNING, THREAD_BLOCKED, THREAD_DEAD };
+
+struct thread {
+    struct object obj;
+    struct process *proc; /* holds a reference */
+    struct thread *proc_next;
+    struct context ctx;
+    void *kstack;             /* KSTACK_PAGES pages */
+    struct trap_frame *frame; /* user registers, at the top of kstack */
+    uint8_t priority;
+    enum thread_state state;
+    bool suspended;
+    bool killed;     /* exit at the next return towards EL0 */
+    bool is_idle;
+    struct thread *rq_next, *rq_prev;
+
+    /* Waiting (sched.c). */
+    struct wait_queue *wq;
+    struct thread *wq_next, *wq_prev;
+    struct timer timeout;
+    int wake_status;
+};
+
+struct wait_queue {
+    struct thread *head, *tail;
+};
+
+struct runqueue {
+    struct thread *head[NUM_PRIORITIES], *tail[NUM_PRIORITIES];
+    uint64_t bitmap[NUM_PRIORITIES / 64];
+    unsigned ready;
+};
+
+void thread_init(void); /* boot: thread cache */
+int thread_create(struct process *proc, unsigned priority, struct thread **out);
+int thread_start(struct thread *t, uint64_t pc, uint64_t sp, uint64_t arg0, uint64_t arg1);
+/* End the calling thread (never returns). */
+NORETURN void thread_exit_current(void);
+/* Kill t: if it is the caller, exits now; otherwise it is woken (with
+ * ERR_PEER_CLOSED) and exits on its way out of the kernel. */
+void thread_kill(struct thread *t);
+
+/* sched.c */
+void sched_init_cpu(void);           /* turns the boot context into the idle thread */
+NORETURN void sched_run_idle(void);  /* the boot CPU's last step in kernel_main */
+void sched_ready(struct thread *t);  /* make runnable */
+void schedule(void);                 /* give up the CPU; returns when picked again */
+void sched_yield(void);
+void sched_preempt_check(void);      /* on the way to EL0: switch if asked */
+struct thread *current_thread(void);
+
+/* Block the current thread on wq until woken or until deadline (absolute ns;
+ * MICA_DEADLINE_INFINITE for none). Returns the waker's status or
+ * ERR_TIMED_OUT. */
+int wait_queue_block(struct wait_queue *wq, uint64_t deadline);
+/* Wake the first waiter / every waiter with status; returns how many. */
+unsigned wait_queue_wake_one(struct wait_queue *wq, int status);
+unsigned wait_queue_wake_all(struct wait_queue *wq, int status);
+/* Wake t out of whatever wait it is in. */
+void thread_wake(struct thread *t, int status);
+
+/* arch/aarch64/switch.S */
+void context_switch(struct context *from, struct context *to);
+void thread_enter_user(void);
+
+#endif

@@ -1,0 +1,170 @@
+/*
+ * Process objects (see mica/process.h). Created by the kernel for init and
+ * by sys_process_create; each owns an address space and a handle table.
+ */
+#include <mica/aspace.h>
+#include <mica/memory.h>
+#include <mica/panic.h>
+#include <mica/printk.h>
+#include <mica/process.h>
+#include <mica/status.h>
+#include <string.h>
+
+static struct kmem_cache process_cache;
+
+void process_init(void)
+{
+    if (kmem_cache_init(&process_cache, "process", sizeof(struct process), 8, &kernel_slab_pages))
+        panic("process: cannot create the process cache");
+}
+
+int process_create(const char *name, size_t name_len, struct process **out)
+{
+    struct process *p = kmem_cache_alloc(&process_cache);
+    if (!p)
+        return ERR_NO_MEMORY;
+    object_init(&p->obj, MICA_OBJ_PROCESS);
+    p->log_tokens = PROCESS_LOG_BURST;
+    p->log_refilled_at = time_now_ns();
+    size_t n = MIN(name_len, sizeof(p->name) - 1);
+    memcpy(p->name, name, n);
+    p->name[n] = '\0';
+    int err = aspace_create(&p->aspace);
+    if (err) {
+        object_counts[MICA_OBJ_PROCESS]--;
+        kmem_cache_free(&process_cache, p);
+        return err;
+    }
+    *out = p;
+    return OK;
+}
+
+int process_charge(struct process *p, size_t pages)
+{
+    if (!p)
+        return OK;
+    if (pages > PROCESS_PAGE_LIMIT - p->pages_charged)
+        return ERR_LIMIT;
+    p->pages_charged += pages;
+    return OK;
+}
+
+void process_uncharge(struct process *p, size_t pages)
+{
+    if (!p)
+        return;
+    ASSERT(pages <= p->pages_charged);
+    p->pages_charged -= pages;
+}
+
+void process_adopt(struct process *creator, struct process *p)
+{
+    p->creator = creator;
+    p->unstarted_next = creator->unstarted;
+    creator->unstarted = p;
+}
+
+static void detach_from_creator(struct process *p)
+{
+    struct process *c = p->creator;
+    if (!c)
+        return;
+    for (struct process **pp = &c->unstarted; *pp; pp = &(*pp)->unstarted_next) {
+        if (*pp == p) {
+            *pp = p->unstarted_next;
+            break;
+        }
+    }
+    p->creator = NULL;
+    p->unstarted_next = NULL;
+}
+
+static void kill_unstarted(struct process *p)
+{
+    while (p->unstarted) {
+        struct process *child = p->unstarted;
+        detach_from_creator(child);
+        object_ref(&child->obj);
+        process_terminate(child, -1, MICA_EXIT_KILLED);
+        object_unref(&child->obj);
+    }
+}
+
+void process_mark_started(struct process *p)
+{
+    p->started = true;
+    detach_from_creator(p);
+}
+
+static void process_mark_dead(struct process *p, int64_t code, uint32_t reason)
+{
+    if (p->dead)
+        return;
+    p->dead = true;
+    p->exit_code = code;
+    p->exit_reason = reason;
+    detach_from_creator(p);
+    kill_unstarted(p);
+    /* Closing the handles may drop the last outside reference to p; keep
+     * it alive until we are done. */
+    object_ref(&p->obj);
+    handle_table_destroy(p);
+    wait_queue_wake_all(&p->exit_waiters, OK);
+    struct aspace *as = p->aspace;
+    if (as && !p->threads) {
+        p->aspace = NULL;
+        object_unref(&as->obj);
+    }
+    object_unref(&p->obj);
+}
+
+void process_terminate(struct process *p, int64_t code, uint32_t reason)
+{
+    for (struct thread *t = p->threads; t; t = t->proc_next)
+        thread_kill(t);
+    process_mark_dead(p, code, reason);
+}
+
+void process_thread_exited(struct process *p, struct thread *t)
+{
+    for (struct thread **pp = &p->threads; *pp; pp = &(*pp)->proc_next) {
+        if (*pp == t) {
+            *pp = t->proc_next;
+            break;
+        }
+    }
+    p->n_threads--;
+    /* The process ends with its last started thread: threads created but
+     * never started cannot keep it alive. */
+    bool started_left = false;
+    for (struct thread *o = p->threads; o; o = o->proc_next)
+        started_left |= o->state != THREAD_NEW;
+    if (!started_left && !p->dead)
+        process_terminate(p, 0, MICA_EXIT_NORMAL);
+    else if (!p->threads)
+        process_mark_dead(p, p->exit_code, p->exit_reason);
+    /* The address space may still be active on this CPU until the switch;
+     * it is released when the process is destroyed. */
+}
+
+int process_wait(struct process *p, uint64_t deadline)
+{
+    while (!p->dead) {
+        int err = wait_queue_block(&p->exit_waiters, deadline);
+        if (err)
+            return err;
+    }
+    return OK;
+}
+
+void process_destroy(struct object *obj)
+{
+    struct process *p = (struct process *)obj;
+    ASSERT(!p->threads);
+    detach_from_creator(p);
+    kill_unstarted(p);
+    handle_table_destroy(p);
+    if (p->aspace)
+        object_unref(&p->aspace->obj);
+    kmem_cache_free(&process_cache, p);
+}

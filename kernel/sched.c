@@ -1,0 +1,246 @@
+/*
+ * The scheduler (see mica/thread.h): per-CPU run queues, context switches,
+ * the idle loop, preemption and time slices, and wait queues with
+ * deadlines. Everything runs under the big kernel lock with interrupts
+ * masked; only the idle loop's WFI and EL0 run with interrupts on.
+ */
+#include <arch/irqflags.h>
+#include <mica/aspace.h>
+#include <mica/memory.h>
+#include <mica/panic.h>
+#include <mica/process.h>
+#include <mica/status.h>
+#include <mica/thread.h>
+#include <mica/vm.h>
+
+static struct runqueue runqueues[MAX_CPUS];
+static struct thread idle_threads[MAX_CPUS];
+
+struct thread *current_thread(void) { return this_cpu()->current; }
+
+static void rq_push(struct runqueue *rq, struct thread *t)
+{
+    unsigned p = t->priority;
+    t->rq_next = NULL;
+    t->rq_prev = rq->tail[p];
+    if (rq->tail[p])
+        rq->tail[p]->rq_next = t;
+    else
+        rq->head[p] = t;
+    rq->tail[p] = t;
+    rq->bitmap[p / 64] |= 1UL << (p % 64);
+    rq->ready++;
+}
+
+static void rq_remove(struct runqueue *rq, struct thread *t)
+{
+    unsigned p = t->priority;
+    if (t->rq_prev)
+        t->rq_prev->rq_next = t->rq_next;
+    else
+        rq->head[p] = t->rq_next;
+    if (t->rq_next)
+        t->rq_next->rq_prev = t->rq_prev;
+    else
+        rq->tail[p] = t->rq_prev;
+    if (!rq->head[p])
+        rq->bitmap[p / 64] &= ~(1UL << (p % 64));
+    t->rq_next = t->rq_prev = NULL;
+    rq->ready--;
+}
+
+/* Highest priority with a ready thread, or -1. */
+static int rq_top(struct runqueue *rq)
+{
+    for (int w = NUM_PRIORITIES / 64 - 1; w >= 0; w--)
+        if (rq->bitmap[w])
+            return w * 64 + 63 - __builtin_clzl(rq->bitmap[w]);
+    return -1;
+}
+
+static void slice_expired(struct timer *t, void *arg)
+{
+    (void)t;
+    (void)arg;
+    this_cpu()->need_resched = true;
+}
+
+/* Arm the time slice only if another thread of the running priority waits. */
+static void update_slice(struct cpu *c, struct runqueue *rq)
+{
+    struct thread *cur = c->current;
+    if (!cur->is_idle && rq->head[cur->priority])
+        timer_arm(&c->slice, time_now_ns() + TIME_SLICE_NS, slice_expired, NULL);
+    else if (c->slice.pending)
+        timer_cancel(&c->slice);
+}
+
+void sched_ready(struct thread *t)
+{
+    struct cpu *c = this_cpu();
+    struct runqueue *rq = &runqueues[c->id];
+    ASSERT(t->state != THREAD_READY && t->state != THREAD_DEAD);
+    t->state = THREAD_READY;
+    rq_push(rq, t);
+    if (c->current->is_idle || t->priority > c->current->priority)
+        c->need_resched = true;
+    else if (t->priority == c->current->priority)
+        update_slice(c, rq);
+}
+
+void sched_finish_switch(void)
+{
+    struct cpu *c = this_cpu();
+    struct thread *dead = c->reap;
+    if (dead) {
+        c->reap = NULL;
+        page_free_pages(&kernel_page_alloc, virt_to_phys(dead->kstack), KSTACK_PAGES);
+        dead->kstack = NULL;
+        object_unref(&dead->obj); /* the thread's own "alive" reference */
+    }
+}
+
+void schedule(void)
+{
+    struct cpu *c = this_cpu();
+    struct runqueue *rq = &runqueues[c->id];
+    struct thread *prev = c->current;
+    if (prev->state == THREAD_RUNNING && !prev->is_idle) {
+        prev->state = THREAD_READY;
+        rq_push(rq, prev);
+    } else if (prev->state == THREAD_DEAD) {
+        c->reap = prev;
+    }
+    int top = rq_top(rq);
+    struct thread *next = top >= 0 ? rq->head[top] : c->idle;
+    if (top >= 0)
+        rq_remove(rq, next);
+    next->state = THREAD_RUNNING;
+    c->need_resched = false;
+    c->current = next;
+    update_slice(c, rq);
+    if (next == prev)
+        return;
+    if (!next->is_idle && (prev->is_idle || prev->proc != next->proc))
+        aspace_activate(next->proc->aspace);
+    context_switch(&prev->ctx, &next->ctx);
+    sched_finish_switch();
+}
+
+void sched_yield(void)
+{
+    schedule();
+}
+
+void sched_init_cpu(void)
+{
+    struct cpu *c = this_cpu();
+    struct thread *idle = &idle_threads[c->id];
+    idle->is_idle = true;
+    idle->state = THREAD_RUNNING;
+    idle->priority = 0;
+    c->idle = c->current = idle;
+}
+
+void sched_run_idle(void)
+{
+    struct cpu *c = this_cpu();
+    for (;;) {
+        arch_irq_disable();
+        spin_lock(&kernel_lock);
+        while (runqueues[c->id].ready)
+            schedule();
+        sched_finish_switch();
+        spin_unlock(&kernel_lock);
+        c->idle_wfi_count++;
+        __asm__ volatile("dsb sy\n wfi" ::: "memory");
+        arch_irq_enable(); /* take the interrupt that woke us */
+    }
+}
+
+/* On the way back to EL0 (trap return): honour kill, then preemption. */
+void sched_preempt_check(void)
+{
+    struct cpu *c = this_cpu();
+    while (c->need_resched || c->current->killed) {
+        if (c->current->killed)
+            thread_exit_current();
+        schedule();
+    }
+}
+
+/* ---- wait queues ---- */
+
+static void wq_remove(struct thread *t)
+{
+    struct wait_queue *wq = t->wq;
+    if (t->wq_prev)
+        t->wq_prev->wq_next = t->wq_next;
+    else
+        wq->head = t->wq_next;
+    if (t->wq_next)
+        t->wq_next->wq_prev = t->wq_prev;
+    else
+        wq->tail = t->wq_prev;
+    t->wq = NULL;
+    t->wq_next = t->wq_prev = NULL;
+}
+
+void thread_wake(struct thread *t, int status)
+{
+    if (t->state != THREAD_BLOCKED)
+        return;
+    if (t->wq)
+        wq_remove(t);
+    if (t->timeout.pending)
+        timer_cancel(&t->timeout);
+    t->wake_status = status;
+    sched_ready(t);
+}
+
+/* Timer callback: runs in the interrupt path, which holds the kernel lock. */
+static void wait_timed_out(struct timer *timer, void *arg)
+{
+    (void)timer;
+    thread_wake(arg, ERR_TIMED_OUT);
+}
+
+int wait_queue_block(struct wait_queue *wq, uint64_t deadline)
+{
+    struct thread *t = current_thread();
+    if (deadline == MICA_DEADLINE_NONE || deadline <= time_now_ns())
+        return ERR_TIMED_OUT;
+    if (t->killed)
+        return ERR_PEER_CLOSED;
+    t->wq = wq;
+    t->wq_next = NULL;
+    t->wq_prev = wq->tail;
+    if (wq->tail)
+        wq->tail->wq_next = t;
+    else
+        wq->head = t;
+    wq->tail = t;
+    if (deadline != MICA_DEADLINE_INFINITE)
+        timer_arm(&t->timeout, deadline, wait_timed_out, t);
+    t->state = THREAD_BLOCKED;
+    schedule();
+    return t->wake_status;
+}
+
+unsigned wait_queue_wake_one(struct wait_queue *wq, int status)
+{
+    if (!wq->head)
+        return 0;
+    thread_wake(wq->head, status);
+    return 1;
+}
+
+unsigned wait_queue_wake_all(struct wait_queue *wq, int status)
+{
+    unsigned n = 0;
+    while (wq->head) {
+        thread_wake(wq->head, status);
+        n++;
+    }
+    return n;
+}

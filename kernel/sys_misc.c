@@ -1,0 +1,108 @@
+/*
+ * Small syscalls: null (benchmarks), the debug log, the clock, yield and
+ * sleep, kernel statistics (the fuzzer's leak check) and system exit.
+ */
+#include <mica/memory.h>
+#include <mica/panic.h>
+#include <mica/printk.h>
+#include <mica/resource.h>
+#include <mica/syscall.h>
+#include <mica/usercopy.h>
+
+#define LOG_MAX 512
+#define LOG_REFILL_NS 10000000UL  /* one more message per 10 ms */
+
+int sys_null(struct trap_frame *f)
+{
+    (void)f;
+    return OK;
+}
+
+/* Token bucket per process: LOG_BURST messages at once, then one per
+ * LOG_REFILL_NS; what is dropped is counted and reported. */
+static bool log_allowed(struct process *p)
+{
+    uint64_t now = time_now_ns();
+    uint64_t earned = (now - p->log_refilled_at) / LOG_REFILL_NS;
+    if (earned) {
+        p->log_tokens = MIN(PROCESS_LOG_BURST, p->log_tokens + earned);
+        p->log_refilled_at += earned * LOG_REFILL_NS;
+    }
+    if (p->log_tokens == 0) {
+        p->log_dropped++;
+        return false;
+    }
+    p->log_tokens--;
+    return true;
+}
+
+int sys_debug_log(struct trap_frame *f)
+{
+    uintptr_t buf = f->x[0];
+    size_t len = f->x[1];
+    if (len > LOG_MAX)
+        return ERR_INVALID_ARGS;
+    char text[LOG_MAX + 1];
+    if (copy_from_user(text, buf, len) != OK)
+        return ERR_FAULT;
+    text[len] = '\0';
+    struct process *p = current_process();
+    if (!log_allowed(p))
+        return OK;
+    if (p->log_dropped) {
+        printk("[log] '%s': %lu message(s) dropped by the rate limit\n", p->name, p->log_dropped);
+        p->log_dropped = 0;
+    }
+    for (size_t i = 0; i < len; i++) /* keep the console readable */
+        if ((text[i] < 0x20 && text[i] != '\n' && text[i] != '\t') || text[i] == 0x7F)
+            text[i] = '?';
+    printk("%s", text);
+    return OK;
+}
+
+int sys_clock_get(struct trap_frame *f)
+{
+    f->x[1] = time_now_ns();
+    return OK;
+}
+
+int sys_yield(struct trap_frame *f)
+{
+    (void)f;
+    sched_yield();
+    return OK;
+}
+
+int sys_sleep(struct trap_frame *f)
+{
+    struct wait_queue nobody = {0};
+    int err = wait_queue_block(&nobody, f->x[0]);
+    return err == ERR_TIMED_OUT ? OK : err;
+}
+
+int sys_kernel_stats(struct trap_frame *f)
+{
+    struct mica_kernel_stats st = {0};
+    if (f->x[1] < sizeof(st))
+        return ERR_INVALID_ARGS;
+    for (unsigned i = 0; i < MICA_OBJ_TYPE_COUNT; i++)
+        st.objects[i] = object_counts[i];
+    st.handles = live_handles;
+    st.free_pages = page_alloc_free_count(&kernel_page_alloc);
+    return copy_to_user(f->x[0], &st, sizeof(st));
+}
+
+int sys_system_exit(struct trap_frame *f)
+{
+    struct handle *h;
+    int err = lookup(f->x[0], MICA_OBJ_RESOURCE, MICA_RIGHT_MANAGE, &h);
+    if (err)
+        return err;
+    if (!resource_is_root((struct resource *)h->obj))
+        return ERR_ACCESS_DENIED;
+    int code = (int)f->x[1];
+    printk("system: exit requested by '%s' with status %d\n", current_process()->name, code);
+    console_flush();
+    semihost_exit(code);
+    panic("system exit: semihosting is not available (status %d)", code);
+}

@@ -1,0 +1,122 @@
+/* Process and thread syscalls (see mica/process.h, mica/thread.h). */
+#include <mica/aspace.h>
+#include <mica/syscall.h>
+#include <mica/usercopy.h>
+
+#define ALL_PROCESS_RIGHTS (MICA_RIGHT_MANAGE | MICA_RIGHT_WAIT | MICA_RIGHT_DUPLICATE | MICA_RIGHT_TRANSFER)
+
+int sys_process_create(struct trap_frame *f)
+{
+    char name[32];
+    size_t len = f->x[1];
+    if (len >= sizeof(name))
+        return ERR_INVALID_ARGS;
+    if (copy_from_user(name, f->x[0], len) != OK)
+        return ERR_FAULT;
+    struct process *self = current_process(), *p;
+    /* A process and its tables are kernel memory spent for the caller. */
+    int err = process_charge(self, 2);
+    if (err)
+        return err;
+    if ((err = process_create(name, len, &p)) != OK) {
+        process_uncharge(self, 2);
+        return err;
+    }
+    uint32_t hp, ha;
+    err = handle_install(self, &p->obj, ALL_PROCESS_RIGHTS, 0, NULL, &hp);
+    if (!err) {
+        err = handle_install(self, &p->aspace->obj,
+                             MICA_RIGHT_MANAGE | MICA_RIGHT_DUPLICATE | MICA_RIGHT_TRANSFER, 0, NULL,
+                             &ha);
+        if (err)
+            handle_close(self, hp);
+    }
+    process_uncharge(self, 2);
+    if (err) {
+        process_terminate(p, 0, MICA_EXIT_KILLED);
+        object_unref(&p->obj);
+        return err;
+    }
+    process_adopt(self, p);
+    object_unref(&p->obj); /* held by the handle now */
+    f->x[1] = hp;
+    f->x[2] = ha;
+    return OK;
+}
+
+int sys_process_kill(struct trap_frame *f)
+{
+    struct handle *h;
+    int err = lookup(f->x[0], MICA_OBJ_PROCESS, MICA_RIGHT_MANAGE, &h);
+    if (err)
+        return err;
+    struct process *p = (struct process *)h->obj;
+    if (p->dead)
+        return ERR_BAD_STATE;
+    process_terminate(p, -1, MICA_EXIT_KILLED);
+    return OK;
+}
+
+int sys_process_wait(struct trap_frame *f)
+{
+    struct handle *h;
+    int err = lookup(f->x[0], MICA_OBJ_PROCESS, MICA_RIGHT_WAIT, &h);
+    if (err)
+        return err;
+    struct process *p = (struct process *)h->obj;
+    if (p == current_process())
+        return ERR_INVALID_ARGS; /* would wait forever */
+    object_ref(&p->obj); /* the handle may be closed while we sleep */
+    err = process_wait(p, f->x[1]);
+    if (!err) {
+        f->x[1] = (uint64_t)p->exit_code;
+        f->x[2] = p->exit_reason;
+    }
+    object_unref(&p->obj);
+    return err;
+}
+
+int sys_thread_create(struct trap_frame *f)
+{
+    struct handle *h;
+    int err = lookup(f->x[0], MICA_OBJ_PROCESS, MICA_RIGHT_MANAGE, &h);
+    if (err)
+        return err;
+    if (f->x[1] >= NUM_PRIORITIES)
+        return ERR_INVALID_ARGS;
+    struct thread *t;
+    err = thread_create((struct process *)h->obj, (unsigned)f->x[1], &t);
+    if (err)
+        return err;
+    uint32_t ht;
+    err = handle_install(current_process(), &t->obj,
+                         MICA_RIGHT_MANAGE | MICA_RIGHT_DUPLICATE | MICA_RIGHT_TRANSFER, 0, NULL, &ht);
+    if (err) {
+        thread_kill(t);
+        return err;
+    }
+    f->x[1] = ht;
+    return OK;
+}
+
+int sys_thread_start(struct trap_frame *f)
+{
+    struct handle *h;
+    int err = lookup(f->x[0], MICA_OBJ_THREAD, MICA_RIGHT_MANAGE, &h);
+    if (err)
+        return err;
+    return thread_start((struct thread *)h->obj, f->x[1], f->x[2], f->x[3], f->x[4]);
+}
+
+int sys_thread_exit(struct trap_frame *f)
+{
+    (void)f;
+    thread_exit_current();
+}
+
+int sys_process_exit(struct trap_frame *f)
+{
+    struct process *p = current_process();
+    process_terminate(p, (int64_t)f->x[0], MICA_EXIT_NORMAL);
+    thread_exit_current();
+}

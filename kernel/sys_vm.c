@@ -1,0 +1,78 @@
+/* VMO and address-space syscalls (see mica/vmo.h, mica/aspace.h). */
+#include <mica/aspace.h>
+#include <mica/syscall.h>
+#include <mica/vmo.h>
+
+int sys_vmo_create(struct trap_frame *f)
+{
+    struct vmo *v;
+    uint32_t h;
+    int err = vmo_create(current_process(), f->x[0], &v);
+    if (err)
+        return err;
+    uint32_t rights = MICA_RIGHT_READ | MICA_RIGHT_WRITE | MICA_RIGHT_MAP | MICA_RIGHT_EXEC |
+                      MICA_RIGHT_DUPLICATE | MICA_RIGHT_TRANSFER;
+    err = handle_install(current_process(), &v->obj, rights, 0, NULL, &h);
+    object_unref(&v->obj); /* the handle holds it now (or nobody does) */
+    if (!err)
+        f->x[1] = h;
+    return err;
+}
+
+static int vmo_rw(struct trap_frame *f, bool write)
+{
+    struct handle *h;
+    int err = lookup(f->x[0], MICA_OBJ_VMO, write ? MICA_RIGHT_WRITE : MICA_RIGHT_READ, &h);
+    if (err)
+        return err;
+    return vmo_copy_user((struct vmo *)h->obj, f->x[1], f->x[2], f->x[3], write);
+}
+
+int sys_vmo_read(struct trap_frame *f) { return vmo_rw(f, false); }
+int sys_vmo_write(struct trap_frame *f) { return vmo_rw(f, true); }
+
+int sys_vmo_get_size(struct trap_frame *f)
+{
+    struct handle *h;
+    int err = lookup(f->x[0], MICA_OBJ_VMO, 0, &h);
+    if (!err)
+        f->x[1] = ((struct vmo *)h->obj)->size;
+    return err;
+}
+
+int sys_aspace_map(struct trap_frame *f)
+{
+    uint64_t flags = f->x[5];
+    if (flags & ~(uint64_t)(MICA_MAP_READ | MICA_MAP_WRITE | MICA_MAP_EXEC | MICA_MAP_FIXED))
+        return ERR_INVALID_ARGS;
+    /* The VMO handle must carry MAP plus every access the mapping grants. */
+    uint32_t need = MICA_RIGHT_MAP | (uint32_t)(flags & (MICA_MAP_READ | MICA_MAP_WRITE | MICA_MAP_EXEC));
+    struct handle *as, *vmo;
+    int err = lookup(f->x[0], MICA_OBJ_ASPACE, MICA_RIGHT_MANAGE, &as);
+    if (!err)
+        err = lookup(f->x[1], MICA_OBJ_VMO, need, &vmo);
+    if (err)
+        return err;
+    vaddr_t va;
+    err = aspace_map((struct aspace *)as->obj, (struct vmo *)vmo->obj, f->x[2], f->x[3], f->x[4],
+                     (uint32_t)flags, &va);
+    if (!err)
+        f->x[1] = va;
+    return err;
+}
+
+int sys_aspace_unmap(struct trap_frame *f)
+{
+    struct handle *as;
+    int err = lookup(f->x[0], MICA_OBJ_ASPACE, MICA_RIGHT_MANAGE, &as);
+    return err ? err : aspace_unmap((struct aspace *)as->obj, f->x[1], f->x[2]);
+}
+
+int sys_aspace_protect(struct trap_frame *f)
+{
+    struct handle *as;
+    if (f->x[3] & ~(uint64_t)(MICA_MAP_READ | MICA_MAP_WRITE | MICA_MAP_EXEC))
+        return ERR_INVALID_ARGS;
+    int err = lookup(f->x[0], MICA_OBJ_ASPACE, MICA_RIGHT_MANAGE, &as);
+    return err ? err : aspace_protect((struct aspace *)as->obj, f->x[1], f->x[2], (uint32_t)f->x[3]);
+}

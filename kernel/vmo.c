@@ -1,0 +1,151 @@
+/*
+ * VMOs (see mica/vmo.h). Page lists are flat arrays allocated from the page
+ * allocator, charged with the pages themselves to the creating process.
+ */
+#include <mica/memory.h>
+#include <mica/panic.h>
+#include <mica/process.h>
+#include <mica/status.h>
+#include <mica/usercopy.h>
+#include <mica/vm.h>
+#include <mica/vmo.h>
+#include <string.h>
+
+static struct kmem_cache vmo_cache;
+
+void vmo_init(void)
+{
+    if (kmem_cache_init(&vmo_cache, "vmo", sizeof(struct vmo), 8, &kernel_slab_pages))
+        panic("vmo: cannot create the vmo cache");
+}
+
+static size_t list_pages(size_t npages) { return ALIGN_UP(npages * sizeof(paddr_t), PAGE_SIZE) / PAGE_SIZE; }
+
+int vmo_create(struct process *charge_to, uint64_t size, struct vmo **out)
+{
+    if (size == 0 || size > VMO_MAX_SIZE)
+        return ERR_INVALID_ARGS;
+    size = ALIGN_UP(size, PAGE_SIZE);
+    size_t npages = size / PAGE_SIZE;
+    int err = process_charge(charge_to, list_pages(npages));
+    if (err)
+        return err;
+    struct vmo *v = kmem_cache_alloc(&vmo_cache);
+    paddr_t list;
+    if (!v || page_alloc_pages(&kernel_page_alloc, list_pages(npages), &list) != OK) {
+        if (v)
+            kmem_cache_free(&vmo_cache, v);
+        process_uncharge(charge_to, list_pages(npages));
+        return ERR_NO_MEMORY;
+    }
+    object_init(&v->obj, MICA_OBJ_VMO);
+    v->size = size;
+    v->npages = npages;
+    v->pages = phys_to_virt(list);
+    memset(v->pages, 0, list_pages(npages) * PAGE_SIZE);
+    v->charged = charge_to;
+    if (charge_to)
+        object_ref(&charge_to->obj);
+    *out = v;
+    return OK;
+}
+
+int vmo_create_physical(paddr_t base, uint64_t size, bool device, struct vmo **out)
+{
+    if (size == 0 || !IS_ALIGNED(base | size, PAGE_SIZE))
+        return ERR_INVALID_ARGS;
+    struct vmo *v = kmem_cache_alloc(&vmo_cache);
+    if (!v)
+        return ERR_NO_MEMORY;
+    object_init(&v->obj, MICA_OBJ_VMO);
+    v->size = size;
+    v->physical = true;
+    v->device = device;
+    v->phys_base = base;
+    *out = v;
+    return OK;
+}
+
+int vmo_get_page(struct vmo *v, uint64_t offset, paddr_t *pa)
+{
+    if (offset >= v->size)
+        return ERR_OUT_OF_RANGE;
+    if (v->physical) {
+        *pa = v->phys_base + ALIGN_DOWN(offset, PAGE_SIZE);
+        return OK;
+    }
+    size_t i = offset / PAGE_SIZE;
+    if (!v->pages[i]) {
+        if (process_charge(v->charged, 1) != OK)
+            return ERR_LIMIT;
+        paddr_t page;
+        if (page_alloc_pages(&kernel_page_alloc, 1, &page) != OK) {
+            process_uncharge(v->charged, 1);
+            return ERR_NO_MEMORY;
+        }
+        memset(phys_to_virt(page), 0, PAGE_SIZE);
+        v->pages[i] = page;
+        v->committed++;
+    }
+    *pa = v->pages[i];
+    return OK;
+}
+
+static int check_range(struct vmo *v, uint64_t offset, size_t len)
+{
+    if (offset > v->size || len > v->size - offset)
+        return ERR_OUT_OF_RANGE;
+    return OK;
+}
+
+int vmo_write_kernel(struct vmo *v, uint64_t offset, const void *buf, size_t len)
+{
+    int err = check_range(v, offset, len);
+    while (!err && len) {
+        paddr_t pa;
+        size_t in_page = MIN(len, PAGE_SIZE - (offset & PAGE_MASK));
+        if ((err = vmo_get_page(v, offset, &pa)) != OK)
+            break;
+        memcpy((char *)phys_to_virt(pa) + (offset & PAGE_MASK), buf, in_page);
+        buf = (const char *)buf + in_page;
+        offset += in_page;
+        len -= in_page;
+    }
+    return err;
+}
+
+int vmo_copy_user(struct vmo *v, uint64_t offset, uintptr_t ubuf, size_t len, bool to_vmo)
+{
+    int err = check_range(v, offset, len);
+    if (!err && v->physical)
+        err = ERR_NOT_SUPPORTED; /* device registers: map them instead */
+    if (!err)
+        err = user_range_ok(ubuf, len);
+    while (!err && len) {
+        paddr_t pa;
+        size_t in_page = MIN(len, PAGE_SIZE - (offset & PAGE_MASK));
+        if ((err = vmo_get_page(v, offset, &pa)) != OK)
+            break;
+        char *k = (char *)phys_to_virt(pa) + (offset & PAGE_MASK);
+        err = to_vmo ? copy_from_user(k, ubuf, in_page) : copy_to_user(ubuf, k, in_page);
+        ubuf += in_page;
+        offset += in_page;
+        len -= in_page;
+    }
+    return err;
+}
+
+void vmo_destroy(struct object *obj)
+{
+    struct vmo *v = (struct vmo *)obj;
+    if (!v->physical) {
+        for (size_t i = 0; i < v->npages; i++)
+            if (v->pages[i])
+                page_free_pages(&kernel_page_alloc, v->pages[i], 1);
+        page_free_pages(&kernel_page_alloc, virt_to_phys(v->pages), list_pages(v->npages));
+        process_uncharge(v->charged, v->committed + list_pages(v->npages));
+        if (v->charged)
+            object_unref(&v->charged->obj);
+    }
+    kmem_cache_free(&vmo_cache, v);
+}

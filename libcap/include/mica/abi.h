@@ -1,0 +1,138 @@
+/*
+ * Mica's system call ABI: the one definition shared by the kernel and by
+ * userspace (libcap). docs/syscalls.md describes every call; keep the two
+ * in step (tests/host/test_syscall_doc.py checks the names).
+ *
+ * Calling convention: `svc #0` with the syscall number in x8 and arguments
+ * in x0..x7. On return x0 holds the status (0 or a negative MICA_ERR_*),
+ * results are in x1 onward; every other register is preserved except x8.
+ *
+ * Handles are 32-bit values: (generation << 16) | slot. Value 0 is never a
+ * handle. A closed handle's slot gets a new generation, so a stale value is
+ * detected (MICA_ERR_BAD_HANDLE) rather than aliased.
+ */
+#ifndef MICA_ABI_H
+#define MICA_ABI_H
+
+#include <stdint.h>
+
+/* ---- status codes (x0) ---- */
+#define MICA_OK 0
+#define MICA_ERR_NO_MEMORY (-1)     /* out of memory, or over a limit */
+#define MICA_ERR_INVALID_ARGS (-2)  /* an argument is malformed */
+#define MICA_ERR_OUT_OF_RANGE (-3)  /* offset/address outside the object */
+#define MICA_ERR_BAD_STATE (-4)     /* the object's state forbids it */
+#define MICA_ERR_NOT_FOUND (-5)     /* no such thing */
+#define MICA_ERR_NOT_SUPPORTED (-6) /* unknown syscall or operation */
+#define MICA_ERR_TIMED_OUT (-7)     /* the deadline passed */
+#define MICA_ERR_BAD_HANDLE (-8)    /* no such handle, or a stale one */
+#define MICA_ERR_ACCESS_DENIED (-9) /* the handle lacks a right */
+#define MICA_ERR_WRONG_TYPE (-10)   /* the handle names another kind of object */
+#define MICA_ERR_FAULT (-11)        /* a user pointer is unmapped or not writable */
+#define MICA_ERR_PEER_CLOSED (-12)  /* the other side of an IPC died or closed */
+#define MICA_ERR_LIMIT (-13)        /* a per-process kernel resource limit */
+
+/* ---- rights ---- */
+#define MICA_RIGHT_READ (1u << 0)      /* vmo read/map-read; endpoint receive */
+#define MICA_RIGHT_WRITE (1u << 1)     /* vmo write/map-write; endpoint send/call */
+#define MICA_RIGHT_EXEC (1u << 2)      /* vmo map-exec */
+#define MICA_RIGHT_MAP (1u << 3)       /* vmo may be mapped */
+#define MICA_RIGHT_DUPLICATE (1u << 4) /* handle_dup / handle_mint */
+#define MICA_RIGHT_TRANSFER (1u << 5)  /* may be moved over IPC */
+#define MICA_RIGHT_SIGNAL (1u << 6)    /* notification signal */
+#define MICA_RIGHT_WAIT (1u << 7)      /* notification wait; process wait */
+#define MICA_RIGHT_MANAGE (1u << 8)    /* control: map into an address space,
+                                          start/kill threads, create from a resource */
+#define MICA_RIGHTS_ALL 0x1FFu
+
+/* ---- object types (handle_info) ---- */
+#define MICA_OBJ_PROCESS 1
+#define MICA_OBJ_THREAD 2
+#define MICA_OBJ_VMO 3
+#define MICA_OBJ_ASPACE 4
+#define MICA_OBJ_ENDPOINT 5
+#define MICA_OBJ_NOTIFICATION 6
+#define MICA_OBJ_IRQ 7
+#define MICA_OBJ_RESOURCE 8
+#define MICA_OBJ_TYPE_COUNT 9
+
+/* ---- syscall numbers (x8) ---- */
+#define MICA_SYS_NULL 0            /* () -> nothing; for benchmarks */
+#define MICA_SYS_DEBUG_LOG 1       /* (buf, len) */
+#define MICA_SYS_CLOCK_GET 2       /* () -> x1 ns since boot */
+#define MICA_SYS_HANDLE_CLOSE 3    /* (h) */
+#define MICA_SYS_HANDLE_DUP 4      /* (h, rights) -> x1 new handle */
+#define MICA_SYS_HANDLE_MINT 5     /* (endpoint h, rights, badge) -> x1 */
+#define MICA_SYS_HANDLE_REVOKE 6   /* (h): close every handle derived from h */
+#define MICA_SYS_HANDLE_INFO 7     /* (h) -> x1 type, x2 rights, x3 badge */
+#define MICA_SYS_VMO_CREATE 8      /* (size) -> x1 vmo */
+#define MICA_SYS_VMO_READ 9        /* (vmo, offset, buf, len) */
+#define MICA_SYS_VMO_WRITE 10      /* (vmo, offset, buf, len) */
+#define MICA_SYS_VMO_GET_SIZE 11   /* (vmo) -> x1 size */
+#define MICA_SYS_ASPACE_MAP 12     /* (aspace, vmo, offset, size, va, flags) -> x1 va */
+#define MICA_SYS_ASPACE_UNMAP 13   /* (aspace, va, size) */
+#define MICA_SYS_ASPACE_PROTECT 14 /* (aspace, va, size, flags) */
+#define MICA_SYS_PROCESS_CREATE 15 /* (name, name_len) -> x1 process, x2 aspace */
+#define MICA_SYS_PROCESS_KILL 16   /* (process) */
+#define MICA_SYS_PROCESS_WAIT 17   /* (process, deadline) -> x1 exit code, x2 reason */
+#define MICA_SYS_THREAD_CREATE 18  /* (process, priority) -> x1 thread */
+#define MICA_SYS_THREAD_START 19   /* (thread, pc, sp, arg0, arg1) */
+#define MICA_SYS_THREAD_EXIT 20    /* (code): ends the calling thread */
+#define MICA_SYS_PROCESS_EXIT 21   /* (code): ends the calling process */
+#define MICA_SYS_YIELD 22          /* () */
+#define MICA_SYS_SLEEP 23          /* (deadline) */
+#define MICA_SYS_HANDLE_GIVE 24    /* (h, process) -> x1 handle in process (moves h) */
+#define MICA_SYS_KERNEL_STATS 25   /* (buf, len): struct mica_kernel_stats */
+#define MICA_SYS_SYSTEM_EXIT 26    /* (resource, code): end the machine (tests) */
+#define MICA_SYS_COUNT 27
+
+/* aspace_map flags: the rights of the mapping, plus placement. */
+#define MICA_MAP_READ MICA_RIGHT_READ
+#define MICA_MAP_WRITE MICA_RIGHT_WRITE
+#define MICA_MAP_EXEC MICA_RIGHT_EXEC
+#define MICA_MAP_FIXED (1u << 16) /* map exactly at va (else va is ignored) */
+
+/* Deadlines are absolute ns since boot (MICA_SYS_CLOCK_GET); these two are
+ * special: */
+#define MICA_DEADLINE_NONE 0           /* do not block at all */
+#define MICA_DEADLINE_INFINITE UINT64_MAX
+
+/* process_wait reasons */
+#define MICA_EXIT_NORMAL 0 /* process_exit / last thread_exit */
+#define MICA_EXIT_KILLED 1 /* process_kill */
+#define MICA_EXIT_FAULT 2  /* an unhandled fault; the code is the ESR */
+
+/* User address space: [MICA_USER_BASE, MICA_USER_END). */
+#define MICA_USER_BASE 0x1000UL
+#define MICA_USER_END 0x0000800000000000UL
+#define MICA_PAGE_SIZE 4096UL
+
+struct mica_kernel_stats {
+    uint64_t objects[MICA_OBJ_TYPE_COUNT]; /* live objects by type */
+    uint64_t handles;                      /* live handles */
+    uint64_t free_pages;
+};
+
+/*
+ * The boot-info page the kernel maps read-only into init at
+ * MICA_BOOTINFO_VA; its address is also in x0 at init's entry.
+ */
+#define MICA_BOOTINFO_VA 0x10000UL
+#define MICA_BOOTINFO_MAGIC 0x4f464e49544f4f42UL /* "BOOTINFO" */
+struct mica_bootinfo {
+    uint64_t magic;
+    uint32_t version;      /* 1 */
+    uint32_t self_process; /* handle: init's own process */
+    uint32_t self_aspace;  /* its address space */
+    uint32_t self_thread;  /* its first thread */
+    uint32_t bootfs_vmo;   /* the bootfs (cpio newc), read-only */
+    uint64_t bootfs_size;
+    uint32_t dtb_vmo;      /* the device tree blob, read-only (0: none) */
+    uint32_t root_resource; /* authority over RAM, MMIO, IRQs, and system exit */
+    uint64_t dtb_size;
+    uint32_t debug_log;    /* reserved (the debug log needs no handle yet) */
+    uint32_t reserved;
+    char cmdline[128];     /* the kernel command line (/chosen bootargs) */
+};
+
+#endif

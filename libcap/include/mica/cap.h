@@ -1,0 +1,94 @@
+/*
+ * libcap: the userspace interface to Mica. Thin wrappers over the syscalls
+ * of mica/abi.h (same names without the SYS_ part, lower case), each
+ * returning the status and passing results through out-pointers, plus a
+ * few conveniences: printf to the debug log, a clock read at EL0 without a
+ * syscall, and spawning a program from an ELF image.
+ */
+#ifndef MICA_CAP_H
+#define MICA_CAP_H
+
+#include <mica/abi.h>
+#include <mica/format.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef uint32_t mica_handle_t;
+
+struct mica_result {
+    int64_t status;
+    uint64_t r1, r2, r3;
+};
+
+/* The raw call: svc #0 with x8 = num. */
+static inline struct mica_result mica_syscall(uint64_t num, uint64_t a0, uint64_t a1, uint64_t a2,
+                                              uint64_t a3, uint64_t a4, uint64_t a5)
+{
+    register uint64_t x0 __asm__("x0") = a0;
+    register uint64_t x1 __asm__("x1") = a1;
+    register uint64_t x2 __asm__("x2") = a2;
+    register uint64_t x3 __asm__("x3") = a3;
+    register uint64_t x4 __asm__("x4") = a4;
+    register uint64_t x5 __asm__("x5") = a5;
+    register uint64_t x8 __asm__("x8") = num;
+    __asm__ volatile("svc #0"
+                     : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3), "+r"(x8)
+                     : "r"(x4), "r"(x5)
+                     : "memory");
+    return (struct mica_result){(int64_t)x0, x1, x2, x3};
+}
+
+
+int mica_debug_log(const char *buf, size_t len);
+int mica_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+uint64_t mica_clock_ns(void);     /* the generic counter, read at EL0 */
+uint64_t mica_clock_get(void);    /* the same through the kernel */
+
+int mica_handle_close(mica_handle_t h);
+int mica_handle_dup(mica_handle_t h, uint32_t rights, mica_handle_t *out);
+int mica_handle_mint(mica_handle_t h, uint32_t rights, uint64_t badge, mica_handle_t *out);
+int mica_handle_revoke(mica_handle_t h);
+int mica_handle_info(mica_handle_t h, uint32_t *type, uint32_t *rights, uint64_t *badge);
+int mica_handle_give(mica_handle_t h, mica_handle_t process, mica_handle_t *in_process);
+
+int mica_vmo_create(uint64_t size, mica_handle_t *out);
+int mica_vmo_read(mica_handle_t vmo, uint64_t offset, void *buf, size_t len);
+int mica_vmo_write(mica_handle_t vmo, uint64_t offset, const void *buf, size_t len);
+int mica_vmo_get_size(mica_handle_t vmo, uint64_t *size);
+int mica_aspace_map(mica_handle_t aspace, mica_handle_t vmo, uint64_t offset, size_t size,
+                    uintptr_t va, uint32_t flags, uintptr_t *out);
+int mica_aspace_unmap(mica_handle_t aspace, uintptr_t va, size_t size);
+int mica_aspace_protect(mica_handle_t aspace, uintptr_t va, size_t size, uint32_t flags);
+
+int mica_process_create(const char *name, mica_handle_t *process, mica_handle_t *aspace);
+int mica_process_kill(mica_handle_t process);
+int mica_process_wait(mica_handle_t process, uint64_t deadline, int64_t *code, uint32_t *reason);
+__attribute__((noreturn)) void mica_process_exit(int64_t code);
+int mica_thread_create(mica_handle_t process, unsigned priority, mica_handle_t *out);
+int mica_thread_start(mica_handle_t thread, uintptr_t pc, uintptr_t sp, uint64_t arg0,
+                      uint64_t arg1);
+__attribute__((noreturn)) void mica_thread_exit(void);
+int mica_yield(void);
+int mica_sleep_until(uint64_t deadline);
+int mica_kernel_stats(struct mica_kernel_stats *out);
+int mica_system_exit(mica_handle_t resource, int code);
+
+/* Start the ELF program `elf` as a new process. The child receives a
+ * struct mica_bootinfo at MICA_BOOTINFO_VA holding its own process,
+ * address space and thread handles, plus duplicates of `bootfs` and
+ * `resource` if non-zero, and `cmdline`. Returns the child's process
+ * handle (MANAGE|WAIT) in *process. */
+int mica_spawn(const void *elf, size_t size, const char *name, const char *cmdline,
+               mica_handle_t bootfs, mica_handle_t resource, mica_handle_t *process);
+
+/* Look a file up in a cpio newc archive mapped in memory. */
+int mica_cpio_find(const void *archive, size_t size, const char *name, const void **data,
+                   size_t *len);
+
+/* The bootinfo of this process (crt0 records it). */
+extern const struct mica_bootinfo *mica_bootinfo;
+
+const char *mica_status_name(int status);
+
+#endif

@@ -1,0 +1,58 @@
+/*
+ * init: the first userspace process, started by the kernel with the
+ * bootstrap handles of struct mica_bootinfo. Today it maps the bootfs and,
+ * in the test image (which carries bin/ktest), runs the native test
+ * program and ends the machine with its result; otherwise it reports that
+ * userspace is up and waits. Starting the servers from boot/manifest comes
+ * with procmgr.
+ */
+#include <mica/cap.h>
+
+static int run_tests(const void *elf, size_t size, const struct mica_bootinfo *bi)
+{
+    mica_handle_t child;
+    int err = mica_spawn(elf, size, "ktest", bi->cmdline, bi->bootfs_vmo, 0, &child);
+    if (err) {
+        mica_printf("init: cannot start ktest: %s\n", mica_status_name(err));
+        return 1;
+    }
+    int64_t code;
+    uint32_t reason;
+    err = mica_process_wait(child, MICA_DEADLINE_INFINITE, &code, &reason);
+    mica_handle_close(child);
+    if (err || reason != MICA_EXIT_NORMAL) {
+        mica_printf("init: ktest did not finish normally (%s, reason %u, code %ld)\n",
+                    mica_status_name(err), reason, code);
+        return 1;
+    }
+    mica_printf("init: ktest finished with %ld failure(s)\n", code);
+    return code == 0 ? 0 : 1;
+}
+
+int main(const struct mica_bootinfo *bi)
+{
+    if (!bi || bi->magic != MICA_BOOTINFO_MAGIC) {
+        mica_printf("init: no valid bootinfo\n");
+        return 1;
+    }
+    mica_printf("init: running at EL0 with %lu bytes of bootfs\n", bi->bootfs_size);
+    uintptr_t bootfs;
+    size_t mapped = (bi->bootfs_size + MICA_PAGE_SIZE - 1) & ~(MICA_PAGE_SIZE - 1);
+    int err = mica_aspace_map(bi->self_aspace, bi->bootfs_vmo, 0, mapped, 0, MICA_MAP_READ, &bootfs);
+    if (err) {
+        mica_printf("init: cannot map the bootfs: %s\n", mica_status_name(err));
+        return 1;
+    }
+    const void *ktest;
+    size_t ktest_size;
+    if (mica_cpio_find((const void *)bootfs, bi->bootfs_size, "bin/ktest", &ktest, &ktest_size) ==
+        MICA_OK) {
+        int result = run_tests(ktest, ktest_size, bi);
+        err = mica_system_exit(bi->root_resource, result);
+        mica_printf("init: system exit failed: %s\n", mica_status_name(err));
+        return 1;
+    }
+    mica_printf("init: Mica userspace is up (no servers yet)\n");
+    for (;;)
+        mica_sleep_until(MICA_DEADLINE_INFINITE);
+}

@@ -1,0 +1,119 @@
+/*
+ * ktest runner and shared helpers. Run without a role it runs every test
+ * group; spawned with "role=NAME" in its command line it plays a part for
+ * another test (exit with a code, fault, sleep, fuzz).
+ */
+#include "ktest.h"
+#include <string.h>
+
+static const struct ktest *const groups[] = {ktests_handles, ktests_memory, ktests_process,
+                                             ktests_fuzz};
+static const void *self_elf;
+static size_t self_elf_size;
+static uint64_t random_state = 0x9E3779B97F4A7C15UL;
+
+const struct mica_bootinfo *kt_bootinfo(void) { return mica_bootinfo; }
+
+uint64_t kt_random(void)
+{
+    /* xorshift64*: deterministic for a given seed */
+    random_state ^= random_state >> 12;
+    random_state ^= random_state << 25;
+    random_state ^= random_state >> 27;
+    return random_state * 0x2545F4914F6CDD1DUL;
+}
+
+int kt_spawn_role(const char *role, mica_handle_t *child)
+{
+    char cmdline[64];
+    snprintf(cmdline, sizeof(cmdline), "role=%s", role);
+    return mica_spawn(self_elf, self_elf_size, role, cmdline, kt_bootinfo()->bootfs_vmo, 0, child);
+}
+
+int kt_wait(mica_handle_t child, uint64_t timeout_ms, int64_t *code, uint32_t *reason)
+{
+    return mica_process_wait(child, mica_clock_ns() + timeout_ms * 1000000UL, code, reason);
+}
+
+int kt_stats(struct mica_kernel_stats *st) { return mica_kernel_stats(st); }
+
+int kt_same_objects(const struct mica_kernel_stats *a, const struct mica_kernel_stats *b)
+{
+    int same = a->handles == b->handles;
+    for (unsigned i = 0; i < MICA_OBJ_TYPE_COUNT; i++)
+        same &= a->objects[i] == b->objects[i];
+    if (!same) {
+        mica_printf("    objects differ: handles %lu -> %lu", a->handles, b->handles);
+        for (unsigned i = 1; i < MICA_OBJ_TYPE_COUNT; i++)
+            mica_printf(", type %u: %lu -> %lu", i, a->objects[i], b->objects[i]);
+        mica_printf("\n");
+    }
+    return same;
+}
+
+static const char *role_of(const char *cmdline)
+{
+    const char *p = strstr(cmdline, "role=");
+    return p ? p + 5 : NULL;
+}
+
+/* Child roles: small behaviours the process tests observe from outside. */
+static int play_role(const char *role)
+{
+    if (strcmp(role, "exit42") == 0)
+        return 42;
+    if (strcmp(role, "fault") == 0) {
+        *(volatile int *)0x8 = 1; /* page 0 is never mapped */
+        return 0;
+    }
+    if (strcmp(role, "sleep") == 0) {
+        for (;;)
+            mica_sleep_until(MICA_DEADLINE_INFINITE);
+    }
+    if (strcmp(role, "spin") == 0) {
+        for (;;)
+            mica_yield();
+    }
+    if (strcmp(role, "exec-data") == 0) {
+        static volatile uint32_t code[1] = {0xD65F03C0}; /* ret, in a non-exec page */
+        ((void (*)(void))(uintptr_t)code)();
+        return 0;
+    }
+    if (strncmp(role, "fuzz", 4) == 0)
+        return kt_fuzz_role(100000, 0xF00D);
+    mica_printf("ktest: unknown role '%s'\n", role);
+    return 99;
+}
+
+static int find_self(const struct mica_bootinfo *bi)
+{
+    uintptr_t base;
+    size_t size = (bi->bootfs_size + MICA_PAGE_SIZE - 1) & ~(MICA_PAGE_SIZE - 1);
+    int err = mica_aspace_map(bi->self_aspace, bi->bootfs_vmo, 0, size, 0, MICA_MAP_READ, &base);
+    if (!err)
+        err = mica_cpio_find((const void *)base, bi->bootfs_size, "bin/ktest", &self_elf,
+                             &self_elf_size);
+    return err;
+}
+
+int main(const struct mica_bootinfo *bi)
+{
+    const char *role = role_of(bi->cmdline);
+    if (role)
+        return play_role(role);
+    if (find_self(bi) != MICA_OK) {
+        mica_printf("ktest: cannot find bin/ktest in the bootfs\n");
+        return 100;
+    }
+    int passed = 0, failed = 0;
+    for (unsigned g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
+        for (const struct ktest *t = groups[g]; t->name; t++) {
+            mica_printf("[ RUN  ] %s\n", t->name);
+            int rc = t->fn();
+            mica_printf("[ %s ] %s\n", rc == 0 ? "PASS" : "FAIL", t->name);
+            rc == 0 ? passed++ : failed++;
+        }
+    }
+    mica_printf("ktest: %d passed, %d failed\n", passed, failed);
+    return failed;
+}

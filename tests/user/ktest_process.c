@@ -1,0 +1,133 @@
+/* ktest: processes and threads — exit codes, faults reported to the waiter,
+ * kill, wait deadlines, bad thread arguments, and no leaked objects. */
+#include "ktest.h"
+
+static int test_exit_code(void)
+{
+    mica_handle_t child;
+    int64_t code;
+    uint32_t reason;
+    CHECK_OK(kt_spawn_role("exit42", &child));
+    CHECK_OK(kt_wait(child, 5000, &code, &reason));
+    CHECK(code == 42 && reason == MICA_EXIT_NORMAL);
+    CHECK_OK(kt_wait(child, 5000, &code, &reason)); /* waiting again: same answer */
+    CHECK(code == 42);
+    CHECK_STATUS(mica_process_kill(child), MICA_ERR_BAD_STATE);
+    CHECK_OK(mica_handle_close(child));
+    return 0;
+}
+
+static int expect_fault(const char *role, uint64_t ec)
+{
+    mica_handle_t child;
+    int64_t code;
+    uint32_t reason;
+    CHECK_OK(kt_spawn_role(role, &child));
+    CHECK_OK(kt_wait(child, 5000, &code, &reason));
+    CHECK(reason == MICA_EXIT_FAULT);
+    CHECK((((uint64_t)code >> 26) & 0x3F) == ec); /* the ESR's exception class */
+    CHECK_OK(mica_handle_close(child));
+    return 0;
+}
+
+static int test_fault_kills_process(void)
+{
+    CHECK(expect_fault("fault", 0x24) == 0);     /* data abort from EL0 */
+    CHECK(expect_fault("exec-data", 0x20) == 0); /* instruction abort: data is not executable */
+    return 0;
+}
+
+static int test_kill_and_deadline(void)
+{
+    mica_handle_t child;
+    int64_t code;
+    uint32_t reason;
+    CHECK_OK(kt_spawn_role("sleep", &child));
+    uint64_t t0 = mica_clock_ns();
+    CHECK_STATUS(kt_wait(child, 20, &code, &reason), MICA_ERR_TIMED_OUT);
+    CHECK(mica_clock_ns() - t0 >= 20000000UL);
+    CHECK_STATUS(mica_process_wait(child, MICA_DEADLINE_NONE, &code, &reason), MICA_ERR_TIMED_OUT);
+    CHECK_OK(mica_process_kill(child));
+    CHECK_OK(kt_wait(child, 5000, &code, &reason));
+    CHECK(reason == MICA_EXIT_KILLED);
+    CHECK_OK(mica_handle_close(child));
+    /* A busy child (yielding in a loop) can be killed too. */
+    CHECK_OK(kt_spawn_role("spin", &child));
+    CHECK_OK(mica_sleep_until(mica_clock_ns() + 5000000));
+    CHECK_OK(mica_process_kill(child));
+    CHECK_OK(kt_wait(child, 5000, &code, &reason));
+    CHECK(reason == MICA_EXIT_KILLED);
+    CHECK_OK(mica_handle_close(child));
+    /* Waiting on oneself would never end. */
+    CHECK_STATUS(mica_process_wait(kt_bootinfo()->self_process, MICA_DEADLINE_INFINITE, &code, &reason),
+                 MICA_ERR_INVALID_ARGS);
+    return 0;
+}
+
+static int test_thread_bad_args(void)
+{
+    mica_handle_t proc, as, thread;
+    CHECK_OK(mica_process_create("idle-child", &proc, &as));
+    CHECK_STATUS(mica_thread_create(proc, 256, &thread), MICA_ERR_INVALID_ARGS);
+    CHECK_STATUS(mica_thread_create(as, 10, &thread), MICA_ERR_WRONG_TYPE);
+    CHECK_OK(mica_thread_create(proc, 10, &thread));
+    CHECK_STATUS(mica_thread_start(thread, 0x400000, 0x7000001, 0, 0), MICA_ERR_INVALID_ARGS);
+    CHECK_STATUS(mica_thread_start(thread, 0xFFFF000000000000UL, 0x70000000, 0, 0),
+                 MICA_ERR_INVALID_ARGS);
+    CHECK_STATUS(mica_thread_start(thread, 0x400000, 0xFFFF000000000000UL, 0, 0),
+                 MICA_ERR_INVALID_ARGS);
+    /* Started with nothing mapped: it faults at once and takes its process
+     * with it. */
+    CHECK_OK(mica_thread_start(thread, 0x400000, 0x70000000, 0, 0));
+    CHECK_STATUS(mica_thread_start(thread, 0x400000, 0x70000000, 0, 0), MICA_ERR_BAD_STATE);
+    int64_t code;
+    uint32_t reason;
+    CHECK_OK(kt_wait(proc, 5000, &code, &reason));
+    CHECK(reason == MICA_EXIT_FAULT);
+    CHECK_STATUS(mica_thread_create(proc, 10, &thread), MICA_ERR_BAD_STATE); /* dead process */
+    CHECK_OK(mica_handle_close(thread));
+    CHECK_OK(mica_handle_close(as));
+    CHECK_OK(mica_handle_close(proc));
+    /* Bad names. */
+    CHECK_STATUS((int)mica_syscall(MICA_SYS_PROCESS_CREATE, 0, 8, 0, 0, 0, 0).status, MICA_ERR_FAULT);
+    CHECK_STATUS((int)mica_syscall(MICA_SYS_PROCESS_CREATE, (uintptr_t) "x", 1000, 0, 0, 0, 0).status,
+                 MICA_ERR_INVALID_ARGS);
+    return 0;
+}
+
+static int test_no_leaks(void)
+{
+    struct mica_kernel_stats before, after;
+    CHECK_OK(kt_stats(&before));
+    for (int round = 0; round < 3; round++) {
+        mica_handle_t child, unstarted, as, vmo;
+        int64_t code;
+        uint32_t reason;
+        CHECK_OK(kt_spawn_role("exit42", &child));
+        CHECK_OK(kt_wait(child, 5000, &code, &reason));
+        CHECK_OK(mica_handle_close(child));
+        /* An unstarted process holding a handle to itself: it dies with
+         * us at the latest, but closing our handles must not leak it now. */
+        CHECK_OK(mica_process_create("unstarted", &unstarted, &as));
+        CHECK_OK(mica_vmo_create(8192, &vmo));
+        CHECK_OK(mica_aspace_map(as, vmo, 0, 8192, 0, MICA_MAP_READ, NULL));
+        CHECK_OK(mica_handle_close(vmo));
+        CHECK_OK(mica_process_kill(unstarted));
+        CHECK_OK(mica_handle_close(as));
+        CHECK_OK(mica_handle_close(unstarted));
+    }
+    CHECK_OK(kt_stats(&after));
+    CHECK(kt_same_objects(&before, &after));
+    /* Slab caches may keep one empty page each: allow that much. */
+    CHECK(before.free_pages - after.free_pages <= 8);
+    return 0;
+}
+
+const struct ktest ktests_process[] = {
+    {"user_process_exit_code", test_exit_code},
+    {"user_fault_kills_process", test_fault_kills_process},
+    {"user_kill_and_deadline", test_kill_and_deadline},
+    {"user_thread_bad_args", test_thread_bad_args},
+    {"user_no_leaks", test_no_leaks},
+    {NULL, NULL},
+};
