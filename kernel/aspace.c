@@ -231,6 +231,18 @@ int aspace_protect(struct aspace *as, vaddr_t va, size_t size, uint32_t flags)
     return OK;
 }
 
+int aspace_lookup(struct aspace *as, vaddr_t va, struct vmo **vmo, uint64_t *offset,
+                  uint32_t *flags)
+{
+    struct mapping *m = find_mapping(as, va);
+    if (!m)
+        return ERR_NOT_FOUND;
+    *vmo = m->vmo;
+    *offset = m->offset + (ALIGN_DOWN(va, PAGE_SIZE) - m->base);
+    *flags = m->flags;
+    return OK;
+}
+
 int aspace_fault(struct aspace *as, vaddr_t va, bool write, bool exec)
 {
     struct mapping *m = find_mapping(as, va);

@@ -26,7 +26,10 @@ void handle_init(void)
         panic("handle: cannot create the handle cache");
 }
 
-static uint32_t make_value(uint32_t slot, uint16_t gen) { return ((uint32_t)gen << 16) | slot; }
+static uint32_t make_value(uint32_t slot, uint16_t gen)
+{
+    return ((uint32_t)gen << 16) | slot;
+}
 
 static int table_ready(struct handle_table *t)
 {

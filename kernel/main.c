@@ -10,19 +10,20 @@
 #include <arch/irqflags.h>
 #include <board.h>
 #include <libfdt.h>
+#include <mica/aspace.h>
 #include <mica/console_drivers.h>
 #include <mica/cpu.h>
 #include <mica/idle.h>
+#include <mica/ipc.h>
 #include <mica/irq.h>
 #include <mica/memory.h>
 #include <mica/panic.h>
 #include <mica/platform.h>
 #include <mica/printk.h>
+#include <mica/process.h>
 #include <mica/selftest.h>
 #include <mica/status.h>
 #include <mica/timer.h>
-#include <mica/aspace.h>
-#include <mica/process.h>
 #include <mica/userboot.h>
 #include <mica/vm.h>
 #include <mica/vmo.h>
@@ -159,6 +160,7 @@ static void objects_init(void)
     thread_init();
     vmo_init();
     aspace_init();
+    ipc_init();
     sched_init_cpu();
 }
 

@@ -17,7 +17,10 @@ int resource_create_root(struct resource **out)
     return OK;
 }
 
-bool resource_is_root(const struct resource *r) { return r->root; }
+bool resource_is_root(const struct resource *r)
+{
+    return r->root;
+}
 
 void resource_destroy(struct object *obj)
 {

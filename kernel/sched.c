@@ -16,7 +16,10 @@
 static struct runqueue runqueues[MAX_CPUS];
 static struct thread idle_threads[MAX_CPUS];
 
-struct thread *current_thread(void) { return this_cpu()->current; }
+struct thread *current_thread(void)
+{
+    return this_cpu()->current;
+}
 
 static void rq_push(struct runqueue *rq, struct thread *t)
 {
@@ -205,26 +208,72 @@ static void wait_timed_out(struct timer *timer, void *arg)
     thread_wake(arg, ERR_TIMED_OUT);
 }
 
-int wait_queue_block(struct wait_queue *wq, uint64_t deadline)
+void wait_queue_remove(struct thread *t)
+{
+    if (t->wq)
+        wq_remove(t);
+}
+
+/* Hand the CPU straight to `next` (blocked, off every queue), skipping the
+ * run queue unless a higher-priority thread is waiting for it: the IPC fast
+ * path. The caller has already set its own state. */
+static void switch_to(struct thread *next)
+{
+    struct cpu *c = this_cpu();
+    struct runqueue *rq = &runqueues[c->id];
+    if (next->timeout.pending)
+        timer_cancel(&next->timeout);
+    if (rq_top(rq) > (int)next->priority) {
+        next->state = THREAD_BLOCKED;
+        sched_ready(next);
+        schedule();
+        return;
+    }
+    struct thread *prev = c->current;
+    if (prev->state == THREAD_RUNNING) {
+        prev->state = THREAD_READY;
+        rq_push(rq, prev);
+    }
+    next->state = THREAD_RUNNING;
+    c->current = next;
+    c->need_resched = false;
+    update_slice(c, rq);
+    if (prev->proc != next->proc)
+        aspace_activate(next->proc->aspace);
+    context_switch(&prev->ctx, &next->ctx);
+    sched_finish_switch();
+}
+
+int thread_block(struct wait_queue *wq, uint64_t deadline, struct thread *handoff)
 {
     struct thread *t = current_thread();
     if (deadline == MICA_DEADLINE_NONE || deadline <= time_now_ns())
         return ERR_TIMED_OUT;
     if (t->killed)
         return ERR_PEER_CLOSED;
-    t->wq = wq;
-    t->wq_next = NULL;
-    t->wq_prev = wq->tail;
-    if (wq->tail)
-        wq->tail->wq_next = t;
-    else
-        wq->head = t;
-    wq->tail = t;
+    if (wq) {
+        t->wq = wq;
+        t->wq_next = NULL;
+        t->wq_prev = wq->tail;
+        if (wq->tail)
+            wq->tail->wq_next = t;
+        else
+            wq->head = t;
+        wq->tail = t;
+    }
     if (deadline != MICA_DEADLINE_INFINITE)
         timer_arm(&t->timeout, deadline, wait_timed_out, t);
     t->state = THREAD_BLOCKED;
-    schedule();
+    if (handoff)
+        switch_to(handoff);
+    else
+        schedule();
     return t->wake_status;
+}
+
+int wait_queue_block(struct wait_queue *wq, uint64_t deadline)
+{
+    return thread_block(wq, deadline, NULL);
 }
 
 unsigned wait_queue_wake_one(struct wait_queue *wq, int status)

@@ -10,7 +10,7 @@
 #include <mica/usercopy.h>
 
 #define LOG_MAX 512
-#define LOG_REFILL_NS 10000000UL  /* one more message per 10 ms */
+#define LOG_REFILL_NS 10000000UL /* one more message per 10 ms */
 
 int sys_null(struct trap_frame *f)
 {

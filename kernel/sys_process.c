@@ -3,7 +3,8 @@
 #include <mica/syscall.h>
 #include <mica/usercopy.h>
 
-#define ALL_PROCESS_RIGHTS (MICA_RIGHT_MANAGE | MICA_RIGHT_WAIT | MICA_RIGHT_DUPLICATE | MICA_RIGHT_TRANSFER)
+#define ALL_PROCESS_RIGHTS                                                                         \
+    (MICA_RIGHT_MANAGE | MICA_RIGHT_WAIT | MICA_RIGHT_DUPLICATE | MICA_RIGHT_TRANSFER)
 
 int sys_process_create(struct trap_frame *f)
 {
@@ -26,8 +27,8 @@ int sys_process_create(struct trap_frame *f)
     err = handle_install(self, &p->obj, ALL_PROCESS_RIGHTS, 0, NULL, &hp);
     if (!err) {
         err = handle_install(self, &p->aspace->obj,
-                             MICA_RIGHT_MANAGE | MICA_RIGHT_DUPLICATE | MICA_RIGHT_TRANSFER, 0, NULL,
-                             &ha);
+                             MICA_RIGHT_MANAGE | MICA_RIGHT_DUPLICATE | MICA_RIGHT_TRANSFER, 0,
+                             NULL, &ha);
         if (err)
             handle_close(self, hp);
     }
@@ -66,7 +67,7 @@ int sys_process_wait(struct trap_frame *f)
     struct process *p = (struct process *)h->obj;
     if (p == current_process())
         return ERR_INVALID_ARGS; /* would wait forever */
-    object_ref(&p->obj); /* the handle may be closed while we sleep */
+    object_ref(&p->obj);         /* the handle may be closed while we sleep */
     err = process_wait(p, f->x[1]);
     if (!err) {
         f->x[1] = (uint64_t)p->exit_code;
@@ -90,7 +91,8 @@ int sys_thread_create(struct trap_frame *f)
         return err;
     uint32_t ht;
     err = handle_install(current_process(), &t->obj,
-                         MICA_RIGHT_MANAGE | MICA_RIGHT_DUPLICATE | MICA_RIGHT_TRANSFER, 0, NULL, &ht);
+                         MICA_RIGHT_MANAGE | MICA_RIGHT_DUPLICATE | MICA_RIGHT_TRANSFER, 0, NULL,
+                         &ht);
     if (err) {
         thread_kill(t);
         return err;

@@ -28,8 +28,14 @@ static int vmo_rw(struct trap_frame *f, bool write)
     return vmo_copy_user((struct vmo *)h->obj, f->x[1], f->x[2], f->x[3], write);
 }
 
-int sys_vmo_read(struct trap_frame *f) { return vmo_rw(f, false); }
-int sys_vmo_write(struct trap_frame *f) { return vmo_rw(f, true); }
+int sys_vmo_read(struct trap_frame *f)
+{
+    return vmo_rw(f, false);
+}
+int sys_vmo_write(struct trap_frame *f)
+{
+    return vmo_rw(f, true);
+}
 
 int sys_vmo_get_size(struct trap_frame *f)
 {
@@ -46,7 +52,8 @@ int sys_aspace_map(struct trap_frame *f)
     if (flags & ~(uint64_t)(MICA_MAP_READ | MICA_MAP_WRITE | MICA_MAP_EXEC | MICA_MAP_FIXED))
         return ERR_INVALID_ARGS;
     /* The VMO handle must carry MAP plus every access the mapping grants. */
-    uint32_t need = MICA_RIGHT_MAP | (uint32_t)(flags & (MICA_MAP_READ | MICA_MAP_WRITE | MICA_MAP_EXEC));
+    uint32_t need =
+        MICA_RIGHT_MAP | (uint32_t)(flags & (MICA_MAP_READ | MICA_MAP_WRITE | MICA_MAP_EXEC));
     struct handle *as, *vmo;
     int err = lookup(f->x[0], MICA_OBJ_ASPACE, MICA_RIGHT_MANAGE, &as);
     if (!err)
@@ -74,5 +81,6 @@ int sys_aspace_protect(struct trap_frame *f)
     if (f->x[3] & ~(uint64_t)(MICA_MAP_READ | MICA_MAP_WRITE | MICA_MAP_EXEC))
         return ERR_INVALID_ARGS;
     int err = lookup(f->x[0], MICA_OBJ_ASPACE, MICA_RIGHT_MANAGE, &as);
-    return err ? err : aspace_protect((struct aspace *)as->obj, f->x[1], f->x[2], (uint32_t)f->x[3]);
+    return err ? err
+               : aspace_protect((struct aspace *)as->obj, f->x[1], f->x[2], (uint32_t)f->x[3]);
 }

@@ -3,6 +3,7 @@
  * top holds the user register frame, start at an entry point, exit and
  * kill. The scheduler itself is in sched.c.
  */
+#include <mica/ipc.h>
 #include <mica/memory.h>
 #include <mica/panic.h>
 #include <mica/process.h>
@@ -80,6 +81,7 @@ void thread_exit_current(void)
     t->state = THREAD_DEAD;
     if (t->timeout.pending)
         timer_cancel(&t->timeout);
+    ipc_thread_exit(t);
     process_thread_exited(t->proc, t);
     schedule(); /* the next thread frees our stack (sched_finish_switch) */
     panic("thread_exit_current: a dead thread was scheduled");
@@ -93,6 +95,7 @@ void thread_kill(struct thread *t)
     if (t->state == THREAD_NEW) {
         /* Never started: nothing runs it, so finish it here. */
         t->state = THREAD_DEAD;
+        ipc_thread_exit(t);
         process_thread_exited(t->proc, t);
         page_free_pages(&kernel_page_alloc, virt_to_phys(t->kstack), KSTACK_PAGES);
         t->kstack = NULL;

@@ -19,7 +19,10 @@ void vmo_init(void)
         panic("vmo: cannot create the vmo cache");
 }
 
-static size_t list_pages(size_t npages) { return ALIGN_UP(npages * sizeof(paddr_t), PAGE_SIZE) / PAGE_SIZE; }
+static size_t list_pages(size_t npages)
+{
+    return ALIGN_UP(npages * sizeof(paddr_t), PAGE_SIZE) / PAGE_SIZE;
+}
 
 int vmo_create(struct process *charge_to, uint64_t size, struct vmo **out)
 {

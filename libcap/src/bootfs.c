@@ -19,8 +19,8 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include <mica/bootfs.h>
 #include <mica/abi.h>
+#include <mica/bootfs.h>
 
 #define NEWC_MAGIC "070701"
 #define NEWC_MAGIC_LEN 6

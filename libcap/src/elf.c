@@ -29,10 +29,10 @@ struct elf64_phdr {
 };
 
 #define PAGE 4096UL
-#define FAIL(msg)                                                                              \
-    do {                                                                                       \
-        *why = (msg);                                                                          \
-        return MICA_ERR_INVALID_ARGS;                                                          \
+#define FAIL(msg)                                                                                  \
+    do {                                                                                           \
+        *why = (msg);                                                                              \
+        return MICA_ERR_INVALID_ARGS;                                                              \
     } while (0)
 
 int elf_parse(const void *file, size_t size, uint64_t user_base, uint64_t user_end,
@@ -85,7 +85,8 @@ int elf_parse(const void *file, size_t size, uint64_t user_base, uint64_t user_e
         s->data_addr = ph.vaddr;
         s->file_offset = ph.offset;
         s->file_size = ph.filesz;
-        s->flags = ((ph.flags & PF_R) ? MICA_MAP_READ : 0) | ((ph.flags & PF_W) ? MICA_MAP_WRITE : 0) |
+        s->flags = ((ph.flags & PF_R) ? MICA_MAP_READ : 0) |
+                   ((ph.flags & PF_W) ? MICA_MAP_WRITE : 0) |
                    ((ph.flags & PF_X) ? MICA_MAP_EXEC : 0);
     }
     if (out->n_segments == 0)

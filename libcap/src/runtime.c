@@ -33,10 +33,20 @@ uint64_t mica_clock_ns(void)
 const char *mica_status_name(int status)
 {
     static const char *const names[] = {
-        "OK",           "ERR_NO_MEMORY",   "ERR_INVALID_ARGS", "ERR_OUT_OF_RANGE",
-        "ERR_BAD_STATE", "ERR_NOT_FOUND",  "ERR_NOT_SUPPORTED", "ERR_TIMED_OUT",
-        "ERR_BAD_HANDLE", "ERR_ACCESS_DENIED", "ERR_WRONG_TYPE", "ERR_FAULT",
-        "ERR_PEER_CLOSED", "ERR_LIMIT",
+        "OK",
+        "ERR_NO_MEMORY",
+        "ERR_INVALID_ARGS",
+        "ERR_OUT_OF_RANGE",
+        "ERR_BAD_STATE",
+        "ERR_NOT_FOUND",
+        "ERR_NOT_SUPPORTED",
+        "ERR_TIMED_OUT",
+        "ERR_BAD_HANDLE",
+        "ERR_ACCESS_DENIED",
+        "ERR_WRONG_TYPE",
+        "ERR_FAULT",
+        "ERR_PEER_CLOSED",
+        "ERR_LIMIT",
     };
     if (status <= 0 && -status < (int)(sizeof(names) / sizeof(names[0])))
         return names[-status];

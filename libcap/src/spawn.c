@@ -51,6 +51,13 @@ static int give_dup(mica_handle_t h, uint32_t rights, mica_handle_t child, uint3
 int mica_spawn(const void *elf, size_t size, const char *name, const char *cmdline,
                mica_handle_t bootfs, mica_handle_t resource, mica_handle_t *process)
 {
+    return mica_spawn_with(elf, size, name, cmdline, bootfs, resource, 0, process);
+}
+
+int mica_spawn_with(const void *elf, size_t size, const char *name, const char *cmdline,
+                    mica_handle_t bootfs, mica_handle_t resource, mica_handle_t startup,
+                    mica_handle_t *process)
+{
     struct elf_image img;
     const char *why;
     int err = elf_parse(elf, size, MICA_USER_BASE, MICA_USER_END, &img, &why);
@@ -88,6 +95,8 @@ int mica_spawn(const void *elf, size_t size, const char *name, const char *cmdli
                        &bi.bootfs_vmo);
     if (!err)
         err = give_dup(resource, MICA_RIGHTS_ALL, proc, &bi.root_resource);
+    if (!err && startup)
+        err = mica_handle_give(startup, proc, &bi.startup_handle);
     if (mica_bootinfo)
         bi.bootfs_size = mica_bootinfo->bootfs_size;
     snprintf(bi.cmdline, sizeof(bi.cmdline), "%s", cmdline ? cmdline : "");

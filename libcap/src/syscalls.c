@@ -7,14 +7,23 @@ const struct mica_bootinfo *mica_bootinfo;
 #define S1(n, a) mica_syscall(n, (uint64_t)(a), 0, 0, 0, 0, 0)
 #define S2(n, a, b) mica_syscall(n, (uint64_t)(a), (uint64_t)(b), 0, 0, 0, 0)
 #define S3(n, a, b, c) mica_syscall(n, (uint64_t)(a), (uint64_t)(b), (uint64_t)(c), 0, 0, 0)
-#define S4(n, a, b, c, d)                                                                       \
+#define S4(n, a, b, c, d)                                                                          \
     mica_syscall(n, (uint64_t)(a), (uint64_t)(b), (uint64_t)(c), (uint64_t)(d), 0, 0)
 
-int mica_debug_log(const char *buf, size_t len) { return (int)S2(MICA_SYS_DEBUG_LOG, buf, len).status; }
+int mica_debug_log(const char *buf, size_t len)
+{
+    return (int)S2(MICA_SYS_DEBUG_LOG, buf, len).status;
+}
 
-uint64_t mica_clock_get(void) { return S0(MICA_SYS_CLOCK_GET).r1; }
+uint64_t mica_clock_get(void)
+{
+    return S0(MICA_SYS_CLOCK_GET).r1;
+}
 
-int mica_handle_close(mica_handle_t h) { return (int)S1(MICA_SYS_HANDLE_CLOSE, h).status; }
+int mica_handle_close(mica_handle_t h)
+{
+    return (int)S1(MICA_SYS_HANDLE_CLOSE, h).status;
+}
 
 int mica_handle_dup(mica_handle_t h, uint32_t rights, mica_handle_t *out)
 {
@@ -32,7 +41,10 @@ int mica_handle_mint(mica_handle_t h, uint32_t rights, uint64_t badge, mica_hand
     return (int)r.status;
 }
 
-int mica_handle_revoke(mica_handle_t h) { return (int)S1(MICA_SYS_HANDLE_REVOKE, h).status; }
+int mica_handle_revoke(mica_handle_t h)
+{
+    return (int)S1(MICA_SYS_HANDLE_REVOKE, h).status;
+}
 
 int mica_handle_info(mica_handle_t h, uint32_t *type, uint32_t *rights, uint64_t *badge)
 {
@@ -114,7 +126,10 @@ int mica_process_create(const char *name, mica_handle_t *process, mica_handle_t 
     return (int)r.status;
 }
 
-int mica_process_kill(mica_handle_t process) { return (int)S1(MICA_SYS_PROCESS_KILL, process).status; }
+int mica_process_kill(mica_handle_t process)
+{
+    return (int)S1(MICA_SYS_PROCESS_KILL, process).status;
+}
 
 int mica_process_wait(mica_handle_t process, uint64_t deadline, int64_t *code, uint32_t *reason)
 {
@@ -143,7 +158,8 @@ int mica_thread_create(mica_handle_t process, unsigned priority, mica_handle_t *
     return (int)r.status;
 }
 
-int mica_thread_start(mica_handle_t thread, uintptr_t pc, uintptr_t sp, uint64_t arg0, uint64_t arg1)
+int mica_thread_start(mica_handle_t thread, uintptr_t pc, uintptr_t sp, uint64_t arg0,
+                      uint64_t arg1)
 {
     return (int)mica_syscall(MICA_SYS_THREAD_START, thread, pc, sp, arg0, arg1, 0).status;
 }
@@ -155,8 +171,14 @@ void mica_thread_exit(void)
         ;
 }
 
-int mica_yield(void) { return (int)S0(MICA_SYS_YIELD).status; }
-int mica_sleep_until(uint64_t deadline) { return (int)S1(MICA_SYS_SLEEP, deadline).status; }
+int mica_yield(void)
+{
+    return (int)S0(MICA_SYS_YIELD).status;
+}
+int mica_sleep_until(uint64_t deadline)
+{
+    return (int)S1(MICA_SYS_SLEEP, deadline).status;
+}
 
 int mica_kernel_stats(struct mica_kernel_stats *out)
 {

@@ -38,7 +38,8 @@ int main(const struct mica_bootinfo *bi)
     mica_printf("init: running at EL0 with %lu bytes of bootfs\n", bi->bootfs_size);
     uintptr_t bootfs;
     size_t mapped = (bi->bootfs_size + MICA_PAGE_SIZE - 1) & ~(MICA_PAGE_SIZE - 1);
-    int err = mica_aspace_map(bi->self_aspace, bi->bootfs_vmo, 0, mapped, 0, MICA_MAP_READ, &bootfs);
+    int err =
+        mica_aspace_map(bi->self_aspace, bi->bootfs_vmo, 0, mapped, 0, MICA_MAP_READ, &bootfs);
     if (err) {
         mica_printf("init: cannot map the bootfs: %s\n", mica_status_name(err));
         return 1;

@@ -42,7 +42,9 @@ USER_TESTS = [
     "user_handle_limit", "user_unknown_syscall", "user_debug_log", "user_clocks",
     "user_vmo_read_write", "user_map_and_touch", "user_map_rights_placement",
     "user_process_exit_code", "user_fault_kills_process", "user_kill_and_deadline",
-    "user_thread_bad_args", "user_no_leaks", "user_fuzz_syscalls",
+    "user_thread_bad_args", "user_no_leaks", "user_ipc_call_reply_badge",
+    "user_ipc_long_and_handles", "user_ipc_deadlines_dead_partners", "user_notifications",
+    "user_ipc_bad_args", "user_fuzz_syscalls",
 ]
 
 # What each mode expects: self-tests, exit status, required text.

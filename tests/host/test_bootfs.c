@@ -20,8 +20,8 @@
 #include <cmocka.h>
 
 #include <mica/bootfs.h>
-#include <mica/types.h>
 #include <mica/status.h>
+#include <mica/types.h>
 
 #define NB_MAX 16384
 #define HDR 110                /* newc header size */

@@ -7,12 +7,15 @@
 #include <string.h>
 
 static const struct ktest *const groups[] = {ktests_handles, ktests_memory, ktests_process,
-                                             ktests_fuzz};
+                                             ktests_ipc, ktests_fuzz};
 static const void *self_elf;
 static size_t self_elf_size;
 static uint64_t random_state = 0x9E3779B97F4A7C15UL;
 
-const struct mica_bootinfo *kt_bootinfo(void) { return mica_bootinfo; }
+const struct mica_bootinfo *kt_bootinfo(void)
+{
+    return mica_bootinfo;
+}
 
 uint64_t kt_random(void)
 {
@@ -35,7 +38,10 @@ int kt_wait(mica_handle_t child, uint64_t timeout_ms, int64_t *code, uint32_t *r
     return mica_process_wait(child, mica_clock_ns() + timeout_ms * 1000000UL, code, reason);
 }
 
-int kt_stats(struct mica_kernel_stats *st) { return mica_kernel_stats(st); }
+int kt_stats(struct mica_kernel_stats *st)
+{
+    return mica_kernel_stats(st);
+}
 
 int kt_same_objects(const struct mica_kernel_stats *a, const struct mica_kernel_stats *b)
 {

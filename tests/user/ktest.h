@@ -9,22 +9,22 @@
 
 #include <mica/cap.h>
 
-#define CHECK(cond)                                                                           \
-    do {                                                                                      \
-        if (!(cond)) {                                                                        \
-            mica_printf("    check failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__);         \
-            return -1;                                                                        \
-        }                                                                                     \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            mica_printf("    check failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__);              \
+            return -1;                                                                             \
+        }                                                                                          \
     } while (0)
 
-#define CHECK_STATUS(expr, want)                                                              \
-    do {                                                                                      \
-        int got_ = (expr);                                                                    \
-        if (got_ != (want)) {                                                                 \
-            mica_printf("    check failed: %s gave %s, want %s (%s:%d)\n", #expr,             \
-                        mica_status_name(got_), mica_status_name(want), __FILE__, __LINE__);  \
-            return -1;                                                                        \
-        }                                                                                     \
+#define CHECK_STATUS(expr, want)                                                                   \
+    do {                                                                                           \
+        int got_ = (expr);                                                                         \
+        if (got_ != (want)) {                                                                      \
+            mica_printf("    check failed: %s gave %s, want %s (%s:%d)\n", #expr,                  \
+                        mica_status_name(got_), mica_status_name(want), __FILE__, __LINE__);       \
+            return -1;                                                                             \
+        }                                                                                          \
     } while (0)
 
 #define CHECK_OK(expr) CHECK_STATUS(expr, MICA_OK)
@@ -34,7 +34,8 @@ struct ktest {
     int (*fn)(void);
 };
 
-extern const struct ktest ktests_handles[], ktests_memory[], ktests_process[], ktests_fuzz[];
+extern const struct ktest ktests_handles[], ktests_memory[], ktests_process[], ktests_ipc[],
+    ktests_fuzz[];
 
 /* Helpers (ktest.c). */
 const struct mica_bootinfo *kt_bootinfo(void);

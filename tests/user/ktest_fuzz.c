@@ -82,14 +82,20 @@ int kt_fuzz_role(uint64_t calls, uint64_t seed)
         uint64_t a[6];
         for (int k = 0; k < 6; k++)
             a[k] = pick_any();
-        if (num == MICA_SYS_SLEEP || num == MICA_SYS_PROCESS_WAIT) {
-            uint64_t soon = mica_clock_ns() + (kt_random() % 200000);
-            a[num == MICA_SYS_SLEEP ? 0 : 1] = soon;
-        }
+        /* Nothing may block for long: clamp deadlines and timeouts. */
+        uint64_t soon = mica_clock_ns() + (kt_random() % 200000);
+        if (num == MICA_SYS_SLEEP)
+            a[0] = soon;
+        if (num == MICA_SYS_PROCESS_WAIT || num == MICA_SYS_NOTIFY_WAIT)
+            a[1] = soon;
+        if (num == MICA_SYS_CALL || num == MICA_SYS_SEND || num == MICA_SYS_RECV ||
+            num == MICA_SYS_REPLY_RECV)
+            a[1] = (a[1] & 0xFFFFFFFFUL & ~MICA_MSG_POLL) | ((1 + kt_random() % 200) << 32);
         struct mica_result r = mica_syscall(num, a[0], a[1], a[2], a[3], a[4], a[5]);
         if (r.status == MICA_OK && n_made < 64 &&
             (num == MICA_SYS_VMO_CREATE || num == MICA_SYS_PROCESS_CREATE ||
-             num == MICA_SYS_HANDLE_DUP || num == MICA_SYS_THREAD_CREATE))
+             num == MICA_SYS_HANDLE_DUP || num == MICA_SYS_THREAD_CREATE ||
+             num == MICA_SYS_ENDPOINT_CREATE || num == MICA_SYS_NOTIFICATION_CREATE))
             made[n_made++] = (mica_handle_t)r.r1;
         if (n_made == 64 && kt_random() % 64 == 0) {
             for (unsigned k = 0; k < n_made; k++)

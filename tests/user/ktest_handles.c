@@ -2,8 +2,9 @@
  * the per-process handle limit, unknown syscalls, the debug log, clocks. */
 #include "ktest.h"
 
-#define VMO_RIGHTS (MICA_RIGHT_READ | MICA_RIGHT_WRITE | MICA_RIGHT_MAP | MICA_RIGHT_EXEC | \
-                    MICA_RIGHT_DUPLICATE | MICA_RIGHT_TRANSFER)
+#define VMO_RIGHTS                                                                                 \
+    (MICA_RIGHT_READ | MICA_RIGHT_WRITE | MICA_RIGHT_MAP | MICA_RIGHT_EXEC |                       \
+     MICA_RIGHT_DUPLICATE | MICA_RIGHT_TRANSFER)
 
 static int test_handle_info_and_dup(void)
 {
@@ -122,7 +123,8 @@ static int test_handle_limit(void)
 
 static int test_unknown_syscalls(void)
 {
-    CHECK_STATUS((int)mica_syscall(MICA_SYS_COUNT, 0, 0, 0, 0, 0, 0).status, MICA_ERR_NOT_SUPPORTED);
+    CHECK_STATUS((int)mica_syscall(MICA_SYS_COUNT, 0, 0, 0, 0, 0, 0).status,
+                 MICA_ERR_NOT_SUPPORTED);
     CHECK_STATUS((int)mica_syscall(~0UL, 0, 0, 0, 0, 0, 0).status, MICA_ERR_NOT_SUPPORTED);
     CHECK_OK((int)mica_syscall(MICA_SYS_NULL, 1, 2, 3, 4, 5, 6).status);
     return 0;

@@ -31,7 +31,7 @@ static int test_vmo_read_write(void)
     CHECK_STATUS(mica_vmo_read(vmo, 0, (void *)(~0UL - 8), 16), MICA_ERR_FAULT);
     CHECK_STATUS(mica_vmo_read(vmo, 0, (void *)MICA_BOOTINFO_VA, 16), MICA_ERR_FAULT);
     CHECK_OK(mica_vmo_write(vmo, 0, (const void *)MICA_BOOTINFO_VA, 16)); /* reading it is fine */
-    CHECK_OK(mica_vmo_read(vmo, 1, in + 1, 5)); /* unaligned is fine */
+    CHECK_OK(mica_vmo_read(vmo, 1, in + 1, 5));                           /* unaligned is fine */
     CHECK_OK(mica_handle_close(vmo));
     /* Sizes. */
     CHECK_STATUS(mica_vmo_create(0, &vmo), MICA_ERR_INVALID_ARGS);
@@ -80,10 +80,12 @@ static int test_map_rights_and_placement(void)
                  MICA_ERR_ACCESS_DENIED);
     CHECK_STATUS(mica_aspace_map(as, ro, 0, 4096, 0, MICA_MAP_READ | MICA_MAP_EXEC, &va),
                  MICA_ERR_ACCESS_DENIED);
-    CHECK_STATUS(mica_aspace_map(as, nomap, 0, 4096, 0, MICA_MAP_READ, &va), MICA_ERR_ACCESS_DENIED);
+    CHECK_STATUS(mica_aspace_map(as, nomap, 0, 4096, 0, MICA_MAP_READ, &va),
+                 MICA_ERR_ACCESS_DENIED);
     CHECK_OK(mica_aspace_map(as, ro, 0, 4096, 0, MICA_MAP_READ, &va));
     /* Bad ranges and flags. */
-    CHECK_STATUS(mica_aspace_map(as, vmo, 0, 5 * 4096, 0, MICA_MAP_READ, &va2), MICA_ERR_INVALID_ARGS);
+    CHECK_STATUS(mica_aspace_map(as, vmo, 0, 5 * 4096, 0, MICA_MAP_READ, &va2),
+                 MICA_ERR_INVALID_ARGS);
     CHECK_STATUS(mica_aspace_map(as, vmo, 4096, 4 * 4096, 0, MICA_MAP_READ, &va2),
                  MICA_ERR_INVALID_ARGS);
     CHECK_STATUS(mica_aspace_map(as, vmo, 1, 4096, 0, MICA_MAP_READ, &va2), MICA_ERR_INVALID_ARGS);
@@ -93,7 +95,8 @@ static int test_map_rights_and_placement(void)
     CHECK_STATUS(mica_aspace_map(as, vmo, 0, 4096, va + 1, fixed, &va2), MICA_ERR_INVALID_ARGS);
     CHECK_STATUS(mica_aspace_map(as, vmo, 0, 4096, va, fixed, &va2), MICA_ERR_BAD_STATE);
     CHECK_STATUS(mica_aspace_map(as, vmo, 0, 4096, 0, fixed, &va2), MICA_ERR_INVALID_ARGS);
-    CHECK_STATUS(mica_aspace_map(as, vmo, 0, 4096, MICA_USER_END, fixed, &va2), MICA_ERR_INVALID_ARGS);
+    CHECK_STATUS(mica_aspace_map(as, vmo, 0, 4096, MICA_USER_END, fixed, &va2),
+                 MICA_ERR_INVALID_ARGS);
     CHECK_STATUS(mica_aspace_map(as, vmo, 0, 2 * 4096, MICA_USER_END - 4096, fixed, &va2),
                  MICA_ERR_INVALID_ARGS);
     CHECK_STATUS(mica_aspace_map(vmo, vmo, 0, 4096, 0, MICA_MAP_READ, &va2), MICA_ERR_WRONG_TYPE);

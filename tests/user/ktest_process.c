@@ -59,8 +59,9 @@ static int test_kill_and_deadline(void)
     CHECK(reason == MICA_EXIT_KILLED);
     CHECK_OK(mica_handle_close(child));
     /* Waiting on oneself would never end. */
-    CHECK_STATUS(mica_process_wait(kt_bootinfo()->self_process, MICA_DEADLINE_INFINITE, &code, &reason),
-                 MICA_ERR_INVALID_ARGS);
+    CHECK_STATUS(
+        mica_process_wait(kt_bootinfo()->self_process, MICA_DEADLINE_INFINITE, &code, &reason),
+        MICA_ERR_INVALID_ARGS);
     return 0;
 }
 
@@ -89,9 +90,11 @@ static int test_thread_bad_args(void)
     CHECK_OK(mica_handle_close(as));
     CHECK_OK(mica_handle_close(proc));
     /* Bad names. */
-    CHECK_STATUS((int)mica_syscall(MICA_SYS_PROCESS_CREATE, 0, 8, 0, 0, 0, 0).status, MICA_ERR_FAULT);
-    CHECK_STATUS((int)mica_syscall(MICA_SYS_PROCESS_CREATE, (uintptr_t) "x", 1000, 0, 0, 0, 0).status,
-                 MICA_ERR_INVALID_ARGS);
+    CHECK_STATUS((int)mica_syscall(MICA_SYS_PROCESS_CREATE, 0, 8, 0, 0, 0, 0).status,
+                 MICA_ERR_FAULT);
+    CHECK_STATUS(
+        (int)mica_syscall(MICA_SYS_PROCESS_CREATE, (uintptr_t) "x", 1000, 0, 0, 0, 0).status,
+        MICA_ERR_INVALID_ARGS);
     return 0;
 }
 

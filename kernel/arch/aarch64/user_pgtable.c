@@ -11,9 +11,15 @@
 #include <mica/vm.h>
 #include <string.h>
 
-static uint64_t *table_va(paddr_t pa) { return phys_to_virt(pa); }
+static uint64_t *table_va(paddr_t pa)
+{
+    return phys_to_virt(pa);
+}
 
-static unsigned index_at(vaddr_t va, int level) { return (va >> (39 - 9 * level)) & 511; }
+static unsigned index_at(vaddr_t va, int level)
+{
+    return (va >> (39 - 9 * level)) & 511;
+}
 
 /* The level-3 entry for va, creating tables on the way if `create`. */
 static uint64_t *leaf_entry(struct aspace *as, vaddr_t va, bool create)

@@ -41,6 +41,9 @@ int aspace_map(struct aspace *as, struct vmo *vmo, uint64_t offset, size_t size,
                uint32_t flags, vaddr_t *out);
 int aspace_unmap(struct aspace *as, vaddr_t va, size_t size);
 int aspace_protect(struct aspace *as, vaddr_t va, size_t size, uint32_t flags);
+/* The mapping at va: its VMO, the offset of va's page in it, its flags. */
+int aspace_lookup(struct aspace *as, vaddr_t va, struct vmo **vmo, uint64_t *offset,
+                  uint32_t *flags);
 /* Resolve a fault at va: OK if a page is now mapped with enough rights. */
 int aspace_fault(struct aspace *as, vaddr_t va, bool write, bool exec);
 /* Switch this CPU's TTBR0 to as (assigning an ASID if needed). */

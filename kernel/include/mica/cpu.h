@@ -50,7 +50,7 @@ struct cpu {
     struct thread *idle;
     struct thread *reap; /* exited thread whose stack the next thread frees */
     bool need_resched;
-    struct timer slice;  /* armed only while same-priority threads wait */
+    struct timer slice; /* armed only while same-priority threads wait */
 };
 
 extern struct cpu cpus[MAX_CPUS];

@@ -38,5 +38,7 @@ void thread_destroy(struct object *obj);
 void vmo_destroy(struct object *obj);
 void aspace_destroy(struct object *obj);
 void resource_destroy(struct object *obj);
+void endpoint_destroy(struct object *obj);
+void notification_destroy(struct object *obj);
 
 #endif

@@ -31,7 +31,7 @@ struct process {
     size_t pages_charged; /* kernel memory spent on this process's behalf */
     /* Processes this one created that have not started yet die with it, so
      * unstarted processes holding handles to each other cannot leak. */
-    bool started;              /* a thread has been started */
+    bool started; /* a thread has been started */
     /* Debug log rate limit (sys_misc.c): a token bucket per process, so a
      * noisy process cannot silence the others. */
     uint64_t log_tokens, log_refilled_at, log_dropped;

@@ -15,7 +15,10 @@ typedef int (*syscall_fn)(struct trap_frame *f);
 
 void syscall_dispatch(struct trap_frame *f);
 
-static inline struct process *current_process(void) { return current_thread()->proc; }
+static inline struct process *current_process(void)
+{
+    return current_thread()->proc;
+}
 
 /* Look a handle of the calling process up (type 0: any). */
 static inline int lookup(uint64_t value, uint32_t type, uint32_t rights, struct handle **h)
@@ -25,34 +28,45 @@ static inline int lookup(uint64_t value, uint32_t type, uint32_t rights, struct 
     return handle_get(current_process(), (uint32_t)value, type, rights, h);
 }
 
-#define SYSCALLS(X)                                                                    \
-    X(MICA_SYS_NULL, sys_null)                                                         \
-    X(MICA_SYS_DEBUG_LOG, sys_debug_log)                                               \
-    X(MICA_SYS_CLOCK_GET, sys_clock_get)                                               \
-    X(MICA_SYS_HANDLE_CLOSE, sys_handle_close)                                         \
-    X(MICA_SYS_HANDLE_DUP, sys_handle_dup)                                             \
-    X(MICA_SYS_HANDLE_MINT, sys_handle_mint)                                           \
-    X(MICA_SYS_HANDLE_REVOKE, sys_handle_revoke)                                       \
-    X(MICA_SYS_HANDLE_INFO, sys_handle_info)                                           \
-    X(MICA_SYS_VMO_CREATE, sys_vmo_create)                                             \
-    X(MICA_SYS_VMO_READ, sys_vmo_read)                                                 \
-    X(MICA_SYS_VMO_WRITE, sys_vmo_write)                                               \
-    X(MICA_SYS_VMO_GET_SIZE, sys_vmo_get_size)                                         \
-    X(MICA_SYS_ASPACE_MAP, sys_aspace_map)                                             \
-    X(MICA_SYS_ASPACE_UNMAP, sys_aspace_unmap)                                         \
-    X(MICA_SYS_ASPACE_PROTECT, sys_aspace_protect)                                     \
-    X(MICA_SYS_PROCESS_CREATE, sys_process_create)                                     \
-    X(MICA_SYS_PROCESS_KILL, sys_process_kill)                                         \
-    X(MICA_SYS_PROCESS_WAIT, sys_process_wait)                                         \
-    X(MICA_SYS_THREAD_CREATE, sys_thread_create)                                       \
-    X(MICA_SYS_THREAD_START, sys_thread_start)                                         \
-    X(MICA_SYS_THREAD_EXIT, sys_thread_exit)                                           \
-    X(MICA_SYS_PROCESS_EXIT, sys_process_exit)                                         \
-    X(MICA_SYS_YIELD, sys_yield)                                                       \
-    X(MICA_SYS_SLEEP, sys_sleep)                                                       \
-    X(MICA_SYS_HANDLE_GIVE, sys_handle_give)                                           \
-    X(MICA_SYS_KERNEL_STATS, sys_kernel_stats)                                         \
-    X(MICA_SYS_SYSTEM_EXIT, sys_system_exit)
+#define SYSCALLS(X)                                                                                \
+    X(MICA_SYS_NULL, sys_null)                                                                     \
+    X(MICA_SYS_DEBUG_LOG, sys_debug_log)                                                           \
+    X(MICA_SYS_CLOCK_GET, sys_clock_get)                                                           \
+    X(MICA_SYS_HANDLE_CLOSE, sys_handle_close)                                                     \
+    X(MICA_SYS_HANDLE_DUP, sys_handle_dup)                                                         \
+    X(MICA_SYS_HANDLE_MINT, sys_handle_mint)                                                       \
+    X(MICA_SYS_HANDLE_REVOKE, sys_handle_revoke)                                                   \
+    X(MICA_SYS_HANDLE_INFO, sys_handle_info)                                                       \
+    X(MICA_SYS_VMO_CREATE, sys_vmo_create)                                                         \
+    X(MICA_SYS_VMO_READ, sys_vmo_read)                                                             \
+    X(MICA_SYS_VMO_WRITE, sys_vmo_write)                                                           \
+    X(MICA_SYS_VMO_GET_SIZE, sys_vmo_get_size)                                                     \
+    X(MICA_SYS_ASPACE_MAP, sys_aspace_map)                                                         \
+    X(MICA_SYS_ASPACE_UNMAP, sys_aspace_unmap)                                                     \
+    X(MICA_SYS_ASPACE_PROTECT, sys_aspace_protect)                                                 \
+    X(MICA_SYS_PROCESS_CREATE, sys_process_create)                                                 \
+    X(MICA_SYS_PROCESS_KILL, sys_process_kill)                                                     \
+    X(MICA_SYS_PROCESS_WAIT, sys_process_wait)                                                     \
+    X(MICA_SYS_THREAD_CREATE, sys_thread_create)                                                   \
+    X(MICA_SYS_THREAD_START, sys_thread_start)                                                     \
+    X(MICA_SYS_THREAD_EXIT, sys_thread_exit)                                                       \
+    X(MICA_SYS_PROCESS_EXIT, sys_process_exit)                                                     \
+    X(MICA_SYS_YIELD, sys_yield)                                                                   \
+    X(MICA_SYS_SLEEP, sys_sleep)                                                                   \
+    X(MICA_SYS_HANDLE_GIVE, sys_handle_give)                                                       \
+    X(MICA_SYS_KERNEL_STATS, sys_kernel_stats)                                                     \
+    X(MICA_SYS_SYSTEM_EXIT, sys_system_exit)                                                       \
+    X(MICA_SYS_ENDPOINT_CREATE, sys_endpoint_create)                                               \
+    X(MICA_SYS_CALL, sys_call)                                                                     \
+    X(MICA_SYS_SEND, sys_send)                                                                     \
+    X(MICA_SYS_RECV, sys_recv)                                                                     \
+    X(MICA_SYS_REPLY, sys_reply)                                                                   \
+    X(MICA_SYS_REPLY_RECV, sys_reply_recv)                                                         \
+    X(MICA_SYS_NOTIFICATION_CREATE, sys_notification_create)                                       \
+    X(MICA_SYS_NOTIFY_SIGNAL, sys_notify_signal)                                                   \
+    X(MICA_SYS_NOTIFY_WAIT, sys_notify_wait)                                                       \
+    X(MICA_SYS_THREAD_BIND_NOTIFICATION, sys_thread_bind_notification)                             \
+    X(MICA_SYS_THREAD_SET_IPC_BUFFER, sys_thread_set_ipc_buffer)
 
 #define DECLARE_SYSCALL(num, fn) int fn(struct trap_frame *f);
 SYSCALLS(DECLARE_SYSCALL)

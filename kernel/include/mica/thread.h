@@ -45,7 +45,7 @@ struct thread {
     uint8_t priority;
     enum thread_state state;
     bool suspended;
-    bool killed;     /* exit at the next return towards EL0 */
+    bool killed; /* exit at the next return towards EL0 */
     bool is_idle;
     struct thread *rq_next, *rq_prev;
 
@@ -54,6 +54,17 @@ struct thread {
     struct thread *wq_next, *wq_prev;
     struct timer timeout;
     int wake_status;
+
+    /* IPC (endpoint.c). A caller waiting for its reply and the server
+     * that owes it are linked both ways; either side dying breaks it. */
+    uint8_t ipc_op;             /* IPC_* while queued on an endpoint */
+    uint64_t ipc_badge;         /* badge of the endpoint handle used to send */
+    struct thread *reply_to;    /* server: the caller awaiting our reply */
+    struct thread *reply_from;  /* caller: the server that owes us one */
+    bool reply_abandoned;       /* server: our caller left (timeout, death) */
+    struct vmo *ipc_buffer_vmo; /* holds a reference; the buffer page is pinned */
+    paddr_t ipc_buffer_pa;
+    struct notification *bound; /* holds a reference (notification.c) */
 };
 
 struct wait_queue {
@@ -76,18 +87,24 @@ NORETURN void thread_exit_current(void);
 void thread_kill(struct thread *t);
 
 /* sched.c */
-void sched_init_cpu(void);           /* turns the boot context into the idle thread */
-NORETURN void sched_run_idle(void);  /* the boot CPU's last step in kernel_main */
-void sched_ready(struct thread *t);  /* make runnable */
-void schedule(void);                 /* give up the CPU; returns when picked again */
+void sched_init_cpu(void);          /* turns the boot context into the idle thread */
+NORETURN void sched_run_idle(void); /* the boot CPU's last step in kernel_main */
+void sched_ready(struct thread *t); /* make runnable */
+void schedule(void);                /* give up the CPU; returns when picked again */
 void sched_yield(void);
-void sched_preempt_check(void);      /* on the way to EL0: switch if asked */
+void sched_preempt_check(void); /* on the way to EL0: switch if asked */
 struct thread *current_thread(void);
 
 /* Block the current thread on wq until woken or until deadline (absolute ns;
  * MICA_DEADLINE_INFINITE for none). Returns the waker's status or
  * ERR_TIMED_OUT. */
 int wait_queue_block(struct wait_queue *wq, uint64_t deadline);
+/* The general form: block on wq (may be NULL: woken only by name or by
+ * the deadline), and if handoff is given, run it next (its wake status is
+ * already set). */
+int thread_block(struct wait_queue *wq, uint64_t deadline, struct thread *handoff);
+/* Take t off its wait queue without waking it. */
+void wait_queue_remove(struct thread *t);
 /* Wake the first waiter / every waiter with status; returns how many. */
 unsigned wait_queue_wake_one(struct wait_queue *wq, int status);
 unsigned wait_queue_wake_all(struct wait_queue *wq, int status);

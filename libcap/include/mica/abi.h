@@ -41,8 +41,9 @@
 #define MICA_RIGHT_TRANSFER (1u << 5)  /* may be moved over IPC */
 #define MICA_RIGHT_SIGNAL (1u << 6)    /* notification signal */
 #define MICA_RIGHT_WAIT (1u << 7)      /* notification wait; process wait */
-#define MICA_RIGHT_MANAGE (1u << 8)    /* control: map into an address space,
-                                          start/kill threads, create from a resource */
+#define MICA_RIGHT_MANAGE                                                                          \
+    (1u << 8) /* control: map into an address space,                                               \
+                 start/kill threads, create from a resource */
 #define MICA_RIGHTS_ALL 0x1FFu
 
 /* ---- object types (handle_info) ---- */
@@ -57,34 +58,83 @@
 #define MICA_OBJ_TYPE_COUNT 9
 
 /* ---- syscall numbers (x8) ---- */
-#define MICA_SYS_NULL 0            /* () -> nothing; for benchmarks */
-#define MICA_SYS_DEBUG_LOG 1       /* (buf, len) */
-#define MICA_SYS_CLOCK_GET 2       /* () -> x1 ns since boot */
-#define MICA_SYS_HANDLE_CLOSE 3    /* (h) */
-#define MICA_SYS_HANDLE_DUP 4      /* (h, rights) -> x1 new handle */
-#define MICA_SYS_HANDLE_MINT 5     /* (endpoint h, rights, badge) -> x1 */
-#define MICA_SYS_HANDLE_REVOKE 6   /* (h): close every handle derived from h */
-#define MICA_SYS_HANDLE_INFO 7     /* (h) -> x1 type, x2 rights, x3 badge */
-#define MICA_SYS_VMO_CREATE 8      /* (size) -> x1 vmo */
-#define MICA_SYS_VMO_READ 9        /* (vmo, offset, buf, len) */
-#define MICA_SYS_VMO_WRITE 10      /* (vmo, offset, buf, len) */
-#define MICA_SYS_VMO_GET_SIZE 11   /* (vmo) -> x1 size */
-#define MICA_SYS_ASPACE_MAP 12     /* (aspace, vmo, offset, size, va, flags) -> x1 va */
-#define MICA_SYS_ASPACE_UNMAP 13   /* (aspace, va, size) */
-#define MICA_SYS_ASPACE_PROTECT 14 /* (aspace, va, size, flags) */
-#define MICA_SYS_PROCESS_CREATE 15 /* (name, name_len) -> x1 process, x2 aspace */
-#define MICA_SYS_PROCESS_KILL 16   /* (process) */
-#define MICA_SYS_PROCESS_WAIT 17   /* (process, deadline) -> x1 exit code, x2 reason */
-#define MICA_SYS_THREAD_CREATE 18  /* (process, priority) -> x1 thread */
-#define MICA_SYS_THREAD_START 19   /* (thread, pc, sp, arg0, arg1) */
-#define MICA_SYS_THREAD_EXIT 20    /* (code): ends the calling thread */
-#define MICA_SYS_PROCESS_EXIT 21   /* (code): ends the calling process */
-#define MICA_SYS_YIELD 22          /* () */
-#define MICA_SYS_SLEEP 23          /* (deadline) */
-#define MICA_SYS_HANDLE_GIVE 24    /* (h, process) -> x1 handle in process (moves h) */
-#define MICA_SYS_KERNEL_STATS 25   /* (buf, len): struct mica_kernel_stats */
-#define MICA_SYS_SYSTEM_EXIT 26    /* (resource, code): end the machine (tests) */
-#define MICA_SYS_COUNT 27
+#define MICA_SYS_NULL 0                      /* () -> nothing; for benchmarks */
+#define MICA_SYS_DEBUG_LOG 1                 /* (buf, len) */
+#define MICA_SYS_CLOCK_GET 2                 /* () -> x1 ns since boot */
+#define MICA_SYS_HANDLE_CLOSE 3              /* (h) */
+#define MICA_SYS_HANDLE_DUP 4                /* (h, rights) -> x1 new handle */
+#define MICA_SYS_HANDLE_MINT 5               /* (endpoint h, rights, badge) -> x1 */
+#define MICA_SYS_HANDLE_REVOKE 6             /* (h): close every handle derived from h */
+#define MICA_SYS_HANDLE_INFO 7               /* (h) -> x1 type, x2 rights, x3 badge */
+#define MICA_SYS_VMO_CREATE 8                /* (size) -> x1 vmo */
+#define MICA_SYS_VMO_READ 9                  /* (vmo, offset, buf, len) */
+#define MICA_SYS_VMO_WRITE 10                /* (vmo, offset, buf, len) */
+#define MICA_SYS_VMO_GET_SIZE 11             /* (vmo) -> x1 size */
+#define MICA_SYS_ASPACE_MAP 12               /* (aspace, vmo, offset, size, va, flags) -> x1 va */
+#define MICA_SYS_ASPACE_UNMAP 13             /* (aspace, va, size) */
+#define MICA_SYS_ASPACE_PROTECT 14           /* (aspace, va, size, flags) */
+#define MICA_SYS_PROCESS_CREATE 15           /* (name, name_len) -> x1 process, x2 aspace */
+#define MICA_SYS_PROCESS_KILL 16             /* (process) */
+#define MICA_SYS_PROCESS_WAIT 17             /* (process, deadline) -> x1 exit code, x2 reason */
+#define MICA_SYS_THREAD_CREATE 18            /* (process, priority) -> x1 thread */
+#define MICA_SYS_THREAD_START 19             /* (thread, pc, sp, arg0, arg1) */
+#define MICA_SYS_THREAD_EXIT 20              /* (code): ends the calling thread */
+#define MICA_SYS_PROCESS_EXIT 21             /* (code): ends the calling process */
+#define MICA_SYS_YIELD 22                    /* () */
+#define MICA_SYS_SLEEP 23                    /* (deadline) */
+#define MICA_SYS_HANDLE_GIVE 24              /* (h, process) -> x1 handle in process (moves h) */
+#define MICA_SYS_KERNEL_STATS 25             /* (buf, len): struct mica_kernel_stats */
+#define MICA_SYS_SYSTEM_EXIT 26              /* (resource, code): end the machine (tests) */
+#define MICA_SYS_ENDPOINT_CREATE 27          /* () -> x1 endpoint */
+#define MICA_SYS_CALL 28                     /* (ep, info, m0..m5) -> x1 info, x2..x7 m0..m5 */
+#define MICA_SYS_SEND 29                     /* (ep, info, m0..m5) */
+#define MICA_SYS_RECV 30                     /* (ep, info) -> x1 info, x2..x7 m0..m5, x8 badge */
+#define MICA_SYS_REPLY 31                    /* (0, info, m0..m5) */
+#define MICA_SYS_REPLY_RECV 32               /* (ep, info, m0..m5) -> as recv */
+#define MICA_SYS_NOTIFICATION_CREATE 33      /* () -> x1 notification */
+#define MICA_SYS_NOTIFY_SIGNAL 34            /* (notification, bits) */
+#define MICA_SYS_NOTIFY_WAIT 35              /* (notification, deadline) -> x1 bits */
+#define MICA_SYS_THREAD_BIND_NOTIFICATION 36 /* (thread, notification or 0) */
+#define MICA_SYS_THREAD_SET_IPC_BUFFER 37    /* (thread, va or 0) */
+#define MICA_SYS_COUNT 38
+
+/*
+ * IPC messages. A message is a 64-bit info word plus up to
+ * MICA_MSG_MAX_WORDS words: the first MICA_MSG_REG_WORDS travel in x2..x7,
+ * the rest in the sender's IPC buffer (struct mica_ipc_buffer, registered
+ * per thread), and up to MICA_MSG_MAX_HANDLES handles move with it (the
+ * sender's handle values in its buffer's handles[]; the receiver finds its
+ * new values in its own). The receiver learns the badge of the endpoint
+ * handle the sender used (x8 on return from recv).
+ *
+ * info: bits 0-15 label, 16-23 length in words, 24-26 handle count,
+ * 27 flags (see below); bits 32-63 a timeout in microseconds for the
+ * blocking part of the call (0: wait forever). MICA_MSG_POLL instead
+ * never blocks.
+ */
+#define MICA_MSG_REG_WORDS 6
+#define MICA_MSG_BUF_WORDS 120
+#define MICA_MSG_MAX_WORDS (MICA_MSG_REG_WORDS + MICA_MSG_BUF_WORDS)
+#define MICA_MSG_MAX_HANDLES 4
+#define MICA_MSG_POLL (1UL << 27)         /* in: do not block */
+#define MICA_MSG_NOTIFICATION (1UL << 28) /* out: a notification, not a message */
+#define MICA_MSG_TRUNCATED (1UL << 29)    /* out: words beyond the receiver's buffer dropped */
+
+static inline uint64_t mica_msg_info(uint32_t label, unsigned words, unsigned handles,
+                                     uint32_t timeout_us)
+{
+    return (uint64_t)(label & 0xFFFF) | ((uint64_t)(words & 0xFF) << 16) |
+           ((uint64_t)(handles & 7) << 24) | ((uint64_t)timeout_us << 32);
+}
+#define MICA_MSG_LABEL(info) ((uint32_t)((info)&0xFFFF))
+#define MICA_MSG_WORDS(info) ((unsigned)(((info) >> 16) & 0xFF))
+#define MICA_MSG_HANDLES(info) ((unsigned)(((info) >> 24) & 7))
+
+struct mica_ipc_buffer {
+    uint64_t words[MICA_MSG_BUF_WORDS]; /* message words 6.. */
+    uint32_t handles[MICA_MSG_MAX_HANDLES];
+    uint64_t reserved[14];
+};
 
 /* aspace_map flags: the rights of the mapping, plus placement. */
 #define MICA_MAP_READ MICA_RIGHT_READ
@@ -94,7 +144,7 @@
 
 /* Deadlines are absolute ns since boot (MICA_SYS_CLOCK_GET); these two are
  * special: */
-#define MICA_DEADLINE_NONE 0           /* do not block at all */
+#define MICA_DEADLINE_NONE 0 /* do not block at all */
 #define MICA_DEADLINE_INFINITE UINT64_MAX
 
 /* process_wait reasons */
@@ -127,12 +177,12 @@ struct mica_bootinfo {
     uint32_t self_thread;  /* its first thread */
     uint32_t bootfs_vmo;   /* the bootfs (cpio newc), read-only */
     uint64_t bootfs_size;
-    uint32_t dtb_vmo;      /* the device tree blob, read-only (0: none) */
+    uint32_t dtb_vmo;       /* the device tree blob, read-only (0: none) */
     uint32_t root_resource; /* authority over RAM, MMIO, IRQs, and system exit */
     uint64_t dtb_size;
-    uint32_t debug_log;    /* reserved (the debug log needs no handle yet) */
+    uint32_t startup_handle; /* one handle the spawner chose to pass (0: none) */
     uint32_t reserved;
-    char cmdline[128];     /* the kernel command line (/chosen bootargs) */
+    char cmdline[128]; /* the kernel command line (/chosen bootargs) */
 };
 
 #endif

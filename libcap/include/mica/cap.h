@@ -39,11 +39,10 @@ static inline struct mica_result mica_syscall(uint64_t num, uint64_t a0, uint64_
     return (struct mica_result){(int64_t)x0, x1, x2, x3};
 }
 
-
 int mica_debug_log(const char *buf, size_t len);
 int mica_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-uint64_t mica_clock_ns(void);     /* the generic counter, read at EL0 */
-uint64_t mica_clock_get(void);    /* the same through the kernel */
+uint64_t mica_clock_ns(void);  /* the generic counter, read at EL0 */
+uint64_t mica_clock_get(void); /* the same through the kernel */
 
 int mica_handle_close(mica_handle_t h);
 int mica_handle_dup(mica_handle_t h, uint32_t rights, mica_handle_t *out);
@@ -81,6 +80,33 @@ int mica_system_exit(mica_handle_t resource, int code);
  * handle (MANAGE|WAIT) in *process. */
 int mica_spawn(const void *elf, size_t size, const char *name, const char *cmdline,
                mica_handle_t bootfs, mica_handle_t resource, mica_handle_t *process);
+/* The same, also moving `startup` (needs TRANSFER) into the child as
+ * bootinfo->startup_handle. */
+int mica_spawn_with(const void *elf, size_t size, const char *name, const char *cmdline,
+                    mica_handle_t bootfs, mica_handle_t resource, mica_handle_t startup,
+                    mica_handle_t *process);
+
+/* ---- IPC ---- */
+struct mica_msg {
+    uint64_t info; /* mica_msg_info(label, words, handles, timeout_us) | flags */
+    uint64_t w[MICA_MSG_REG_WORDS];
+    uint64_t badge; /* received: the badge of the sender's endpoint handle */
+};
+
+int mica_endpoint_create(mica_handle_t *out);
+/* call: msg in, reply out (same struct). */
+int mica_call(mica_handle_t ep, struct mica_msg *msg);
+int mica_send(mica_handle_t ep, const struct mica_msg *msg);
+/* recv: `flags` is the info word's timeout/poll part; the message comes out. */
+int mica_recv(mica_handle_t ep, uint64_t flags, struct mica_msg *msg);
+int mica_reply(const struct mica_msg *msg);
+/* reply with msg, then receive the next message into msg. */
+int mica_reply_recv(mica_handle_t ep, struct mica_msg *msg);
+int mica_notification_create(mica_handle_t *out);
+int mica_notify_signal(mica_handle_t n, uint64_t bits);
+int mica_notify_wait(mica_handle_t n, uint64_t deadline, uint64_t *bits);
+int mica_thread_bind_notification(mica_handle_t thread, mica_handle_t n);
+int mica_thread_set_ipc_buffer(mica_handle_t thread, void *buffer);
 
 /* Look a file up in a cpio newc archive mapped in memory. */
 int mica_cpio_find(const void *archive, size_t size, const char *name, const void **data,

@@ -1,0 +1,281 @@
+/*
+ * Endpoints and message transfer (see mica/ipc.h). All under the big
+ * kernel lock; the calling thread's message is read from and written to
+ * its trap frame (x1 info, x2..x7 words, x8 badge) and IPC buffer.
+ */
+#include <mica/aspace.h>
+#include <mica/ipc.h>
+#include <mica/memory.h>
+#include <mica/panic.h>
+#include <mica/process.h>
+#include <mica/status.h>
+#include <mica/vm.h>
+#include <mica/vmo.h>
+#include <string.h>
+
+static struct kmem_cache endpoint_cache;
+extern struct kmem_cache notification_cache;
+
+void ipc_init(void)
+{
+    if (kmem_cache_init(&endpoint_cache, "endpoint", sizeof(struct endpoint), 8,
+                        &kernel_slab_pages) ||
+        kmem_cache_init(&notification_cache, "notification", sizeof(struct notification), 8,
+                        &kernel_slab_pages))
+        panic("ipc: cannot create caches");
+}
+
+int endpoint_create(struct endpoint **out)
+{
+    struct endpoint *ep = kmem_cache_alloc(&endpoint_cache);
+    if (!ep)
+        return ERR_NO_MEMORY;
+    object_init(&ep->obj, MICA_OBJ_ENDPOINT);
+    *out = ep;
+    return OK;
+}
+
+void endpoint_destroy(struct object *obj)
+{
+    struct endpoint *ep = (struct endpoint *)obj;
+    wait_queue_wake_all(&ep->senders, ERR_PEER_CLOSED);
+    wait_queue_wake_all(&ep->receivers, ERR_PEER_CLOSED);
+    kmem_cache_free(&endpoint_cache, ep);
+}
+
+static struct mica_ipc_buffer *ipc_buffer(struct thread *t)
+{
+    return t->ipc_buffer_vmo ? phys_to_virt(t->ipc_buffer_pa) : NULL;
+}
+
+/* Check the shape of t's outgoing message before anything waits on it. */
+static int check_message(struct thread *t)
+{
+    uint64_t info = t->frame->x[1];
+    unsigned words = MICA_MSG_WORDS(info), handles = MICA_MSG_HANDLES(info);
+    if (words > MICA_MSG_MAX_WORDS || handles > MICA_MSG_MAX_HANDLES)
+        return ERR_INVALID_ARGS;
+    if ((words > MICA_MSG_REG_WORDS || handles) && !t->ipc_buffer_vmo)
+        return ERR_INVALID_ARGS; /* needs an IPC buffer */
+    return OK;
+}
+
+/* Move the handles named in from's buffer into to's process: all or none. */
+static int move_handles(struct thread *from, struct thread *to, unsigned n)
+{
+    struct mica_ipc_buffer *src = ipc_buffer(from), *dst = ipc_buffer(to);
+    if (!dst)
+        return ERR_BAD_STATE; /* the receiver cannot take handles */
+    for (unsigned i = 0; i < n; i++) {
+        struct handle *h;
+        int err = handle_get(from->proc, src->handles[i], 0, MICA_RIGHT_TRANSFER, &h);
+        if (err)
+            return err;
+        for (unsigned j = 0; j < i; j++)
+            if (src->handles[j] == src->handles[i])
+                return ERR_INVALID_ARGS;
+    }
+    if (to->proc->handles.count + n > HANDLE_TABLE_SLOTS)
+        return ERR_LIMIT;
+    for (unsigned i = 0; i < n; i++) {
+        int err = handle_move(from->proc, src->handles[i], to->proc, &dst->handles[i]);
+        ASSERT(err == OK); /* validated above */
+    }
+    return OK;
+}
+
+/* Deliver from's message to `to`. On an error nothing has changed. */
+static int transfer(struct thread *from, struct thread *to, uint64_t badge)
+{
+    uint64_t info = from->frame->x[1];
+    unsigned words = MICA_MSG_WORDS(info), n_handles = MICA_MSG_HANDLES(info);
+    uint64_t out = info & 0x07FFFFFFUL; /* label, length, handle count */
+    if (n_handles) {
+        int err = move_handles(from, to, n_handles);
+        if (err)
+            return err;
+    }
+    for (int i = 2; i <= 7; i++)
+        to->frame->x[i] = from->frame->x[i];
+    if (words > MICA_MSG_REG_WORDS) {
+        struct mica_ipc_buffer *dst = ipc_buffer(to);
+        if (dst) {
+            memcpy(dst->words, ipc_buffer(from)->words, (words - MICA_MSG_REG_WORDS) * 8);
+        } else {
+            out =
+                (out & ~(0xFFUL << 16)) | ((uint64_t)MICA_MSG_REG_WORDS << 16) | MICA_MSG_TRUNCATED;
+        }
+    }
+    to->frame->x[1] = out;
+    to->frame->x[8] = badge;
+    return OK;
+}
+
+static void link_reply(struct thread *server, struct thread *caller)
+{
+    caller->ipc_op = IPC_AWAIT_REPLY;
+    caller->reply_from = server;
+    server->reply_to = caller;
+    server->reply_abandoned = false;
+}
+
+/* A server that starts a new receive drops the reply it still owed. */
+static void abandon_reply(struct thread *server)
+{
+    struct thread *caller = server->reply_to;
+    if (!caller)
+        return;
+    server->reply_to = NULL;
+    if (caller->reply_from == server) {
+        caller->reply_from = NULL;
+        thread_wake(caller, ERR_PEER_CLOSED);
+    }
+}
+
+int ipc_send(struct endpoint *ep, uint64_t badge, bool call, uint64_t deadline)
+{
+    struct thread *self = current_thread();
+    int err = check_message(self);
+    if (err)
+        return err;
+    struct thread *r = ep->receivers.head;
+    if (r) {
+        if ((err = transfer(self, r, badge)) != OK)
+            return err;
+        wait_queue_remove(r);
+        r->ipc_op = IPC_NONE;
+        r->wake_status = OK;
+        if (!call) {
+            thread_wake(r, OK);
+            return OK;
+        }
+        link_reply(r, self);
+        err = thread_block(NULL, deadline == MICA_DEADLINE_NONE ? MICA_DEADLINE_INFINITE : deadline,
+                           r);
+    } else {
+        if (deadline == MICA_DEADLINE_NONE)
+            return ERR_TIMED_OUT; /* poll: nobody is receiving */
+        self->ipc_op = call ? IPC_CALL : IPC_SEND;
+        self->ipc_badge = badge;
+        err = thread_block(&ep->senders, deadline, NULL);
+    }
+    self->ipc_op = IPC_NONE;
+    if (err && self->reply_from) { /* timed out or killed while awaiting the reply */
+        struct thread *server = self->reply_from;
+        if (server->reply_to == self) {
+            server->reply_to = NULL;
+            server->reply_abandoned = true; /* its reply will get ERR_PEER_CLOSED */
+        }
+        self->reply_from = NULL;
+    }
+    return err;
+}
+
+int ipc_recv(struct endpoint *ep, uint64_t deadline)
+{
+    struct thread *self = current_thread();
+    abandon_reply(self);
+    self->reply_abandoned = false;
+    struct notification *n = self->bound;
+    if (n && n->bits) {
+        self->frame->x[1] = MICA_MSG_NOTIFICATION;
+        self->frame->x[2] = n->bits;
+        self->frame->x[8] = 0;
+        n->bits = 0;
+        return OK;
+    }
+    struct thread *s;
+    while ((s = ep->senders.head) != NULL) {
+        int err = transfer(s, self, s->ipc_badge);
+        wait_queue_remove(s);
+        if (err) {
+            s->ipc_op = IPC_NONE;
+            thread_wake(s, err); /* the sender's message was bad: its error */
+            continue;
+        }
+        if (s->ipc_op == IPC_CALL) {
+            link_reply(self, s); /* s stays blocked, now awaiting our reply */
+        } else {
+            s->ipc_op = IPC_NONE;
+            thread_wake(s, OK);
+        }
+        return OK;
+    }
+    self->ipc_op = IPC_RECV;
+    int err = thread_block(&ep->receivers, deadline, NULL);
+    self->ipc_op = IPC_NONE;
+    return err;
+}
+
+int ipc_reply(void)
+{
+    struct thread *self = current_thread();
+    struct thread *c = self->reply_to;
+    if (!c && self->reply_abandoned) {
+        self->reply_abandoned = false;
+        return ERR_PEER_CLOSED; /* the caller gave up or died */
+    }
+    if (!c)
+        return ERR_BAD_STATE; /* nobody is waiting for a reply from us */
+    if (c->reply_from != self || c->state != THREAD_BLOCKED || c->ipc_op != IPC_AWAIT_REPLY) {
+        self->reply_to = NULL;
+        return ERR_PEER_CLOSED;
+    }
+    int err = check_message(self);
+    if (!err)
+        err = transfer(self, c, 0);
+    if (err)
+        return err; /* the link stays: fix the reply and try again */
+    self->reply_to = NULL;
+    c->reply_from = NULL;
+    c->ipc_op = IPC_NONE;
+    thread_wake(c, OK);
+    return OK;
+}
+
+void ipc_thread_exit(struct thread *t)
+{
+    abandon_reply(t);
+    if (t->reply_from) {
+        if (t->reply_from->reply_to == t) {
+            t->reply_from->reply_to = NULL;
+            t->reply_from->reply_abandoned = true;
+        }
+        t->reply_from = NULL;
+    }
+    if (t->ipc_buffer_vmo) {
+        object_unref(&t->ipc_buffer_vmo->obj);
+        t->ipc_buffer_vmo = NULL;
+    }
+    notification_bind(t, NULL);
+}
+
+int ipc_set_buffer(struct thread *t, vaddr_t va)
+{
+    if (va == 0) {
+        if (t->ipc_buffer_vmo)
+            object_unref(&t->ipc_buffer_vmo->obj);
+        t->ipc_buffer_vmo = NULL;
+        return OK;
+    }
+    if (!IS_ALIGNED(va, PAGE_SIZE) || va >= MICA_USER_END)
+        return ERR_INVALID_ARGS;
+    struct vmo *vmo;
+    uint64_t offset;
+    uint32_t flags;
+    int err = aspace_lookup(t->proc->aspace, va, &vmo, &offset, &flags);
+    if (err)
+        return err;
+    if ((flags & (MICA_MAP_READ | MICA_MAP_WRITE)) != (MICA_MAP_READ | MICA_MAP_WRITE) ||
+        vmo->physical)
+        return ERR_ACCESS_DENIED;
+    paddr_t pa;
+    if ((err = vmo_get_page(vmo, offset, &pa)) != OK)
+        return err;
+    object_ref(&vmo->obj); /* pins the page as long as it is the buffer */
+    if (t->ipc_buffer_vmo)
+        object_unref(&t->ipc_buffer_vmo->obj);
+    t->ipc_buffer_vmo = vmo;
+    t->ipc_buffer_pa = pa;
+    return OK;
+}

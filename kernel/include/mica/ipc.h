@@ -1,0 +1,51 @@
+/*
+ * Synchronous IPC through endpoints, and notifications.
+ *
+ * An endpoint is a rendezvous: senders and receivers queue on it until a
+ * partner arrives. call = send + wait for the reply through the receiver's
+ * one-shot reply link (the server thread's reply_to); reply-recv answers
+ * and waits for the next message in one step. When both parties are ready
+ * the kernel switches straight to the partner, without the run queue.
+ *
+ * A notification is a word of signal bits: signal ORs bits in, wait takes
+ * and clears them. Bound to a thread, its signals also end that thread's
+ * endpoint receive, so a server serves requests and interrupts in one loop.
+ */
+#ifndef MICA_IPC_H
+#define MICA_IPC_H
+
+#include <mica/thread.h>
+
+enum { IPC_NONE, IPC_SEND, IPC_CALL, IPC_RECV, IPC_AWAIT_REPLY };
+
+struct endpoint {
+    struct object obj;
+    struct wait_queue senders;   /* IPC_SEND / IPC_CALL */
+    struct wait_queue receivers; /* IPC_RECV */
+};
+
+struct notification {
+    struct object obj;
+    uint64_t bits;
+    struct wait_queue waiters;
+    struct thread *bound; /* weak: cleared when the thread unbinds or exits */
+};
+
+void ipc_init(void);
+int endpoint_create(struct endpoint **out);
+int notification_create(struct notification **out);
+
+/* The calling thread's message is in its trap frame (x1 info, x2..x7) and
+ * IPC buffer; results land in the same places. Deadlines are absolute ns. */
+int ipc_send(struct endpoint *ep, uint64_t badge, bool call, uint64_t deadline);
+int ipc_recv(struct endpoint *ep, uint64_t deadline);
+int ipc_reply(void);
+/* Break every IPC link of an exiting thread (partners get ERR_PEER_CLOSED). */
+void ipc_thread_exit(struct thread *t);
+int ipc_set_buffer(struct thread *t, vaddr_t va);
+
+void notification_signal(struct notification *n, uint64_t bits);
+int notification_wait(struct notification *n, uint64_t deadline, uint64_t *bits);
+int notification_bind(struct thread *t, struct notification *n);
+
+#endif

@@ -1,0 +1,104 @@
+/*
+ * libcap IPC wrappers: move a struct mica_msg into x1..x7 for the kernel
+ * and back out of x1..x8. Long messages and handles go through the
+ * thread's IPC buffer (mica_thread_set_ipc_buffer), which callers fill
+ * directly.
+ */
+#include <mica/cap.h>
+
+static inline int ipc_trap(uint64_t num, uint64_t ep, struct mica_msg *m)
+{
+    register uint64_t x0 __asm__("x0") = ep;
+    register uint64_t x1 __asm__("x1") = m->info;
+    register uint64_t x2 __asm__("x2") = m->w[0];
+    register uint64_t x3 __asm__("x3") = m->w[1];
+    register uint64_t x4 __asm__("x4") = m->w[2];
+    register uint64_t x5 __asm__("x5") = m->w[3];
+    register uint64_t x6 __asm__("x6") = m->w[4];
+    register uint64_t x7 __asm__("x7") = m->w[5];
+    register uint64_t x8 __asm__("x8") = num;
+    __asm__ volatile("svc #0"
+                     : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3), "+r"(x4), "+r"(x5), "+r"(x6),
+                       "+r"(x7), "+r"(x8)
+                     :
+                     : "memory");
+    if ((int64_t)x0 == MICA_OK) {
+        m->info = x1;
+        m->w[0] = x2;
+        m->w[1] = x3;
+        m->w[2] = x4;
+        m->w[3] = x5;
+        m->w[4] = x6;
+        m->w[5] = x7;
+        m->badge = x8;
+    }
+    return (int)(int64_t)x0;
+}
+
+int mica_endpoint_create(mica_handle_t *out)
+{
+    struct mica_result r = mica_syscall(MICA_SYS_ENDPOINT_CREATE, 0, 0, 0, 0, 0, 0);
+    if (r.status == MICA_OK)
+        *out = (mica_handle_t)r.r1;
+    return (int)r.status;
+}
+
+int mica_call(mica_handle_t ep, struct mica_msg *msg)
+{
+    return ipc_trap(MICA_SYS_CALL, ep, msg);
+}
+
+int mica_send(mica_handle_t ep, const struct mica_msg *msg)
+{
+    struct mica_msg copy = *msg;
+    return ipc_trap(MICA_SYS_SEND, ep, &copy);
+}
+
+int mica_recv(mica_handle_t ep, uint64_t flags, struct mica_msg *msg)
+{
+    msg->info = flags;
+    return ipc_trap(MICA_SYS_RECV, ep, msg);
+}
+
+int mica_reply(const struct mica_msg *msg)
+{
+    struct mica_msg copy = *msg;
+    return ipc_trap(MICA_SYS_REPLY, 0, &copy);
+}
+
+int mica_reply_recv(mica_handle_t ep, struct mica_msg *msg)
+{
+    return ipc_trap(MICA_SYS_REPLY_RECV, ep, msg);
+}
+
+int mica_notification_create(mica_handle_t *out)
+{
+    struct mica_result r = mica_syscall(MICA_SYS_NOTIFICATION_CREATE, 0, 0, 0, 0, 0, 0);
+    if (r.status == MICA_OK)
+        *out = (mica_handle_t)r.r1;
+    return (int)r.status;
+}
+
+int mica_notify_signal(mica_handle_t n, uint64_t bits)
+{
+    return (int)mica_syscall(MICA_SYS_NOTIFY_SIGNAL, n, bits, 0, 0, 0, 0).status;
+}
+
+int mica_notify_wait(mica_handle_t n, uint64_t deadline, uint64_t *bits)
+{
+    struct mica_result r = mica_syscall(MICA_SYS_NOTIFY_WAIT, n, deadline, 0, 0, 0, 0);
+    if (r.status == MICA_OK && bits)
+        *bits = r.r1;
+    return (int)r.status;
+}
+
+int mica_thread_bind_notification(mica_handle_t thread, mica_handle_t n)
+{
+    return (int)mica_syscall(MICA_SYS_THREAD_BIND_NOTIFICATION, thread, n, 0, 0, 0, 0).status;
+}
+
+int mica_thread_set_ipc_buffer(mica_handle_t thread, void *buffer)
+{
+    return (int)mica_syscall(MICA_SYS_THREAD_SET_IPC_BUFFER, thread, (uintptr_t)buffer, 0, 0, 0, 0)
+        .status;
+}
