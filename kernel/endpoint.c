@@ -84,10 +84,18 @@ static int move_handles(struct thread *from, struct thread *to, unsigned n)
     return OK;
 }
 
-/* Deliver from's message to `to`. On an error nothing has changed. */
-static int transfer(struct thread *from, struct thread *to, uint64_t badge)
+/* A message as the kernel moves it: info, then the six register words. */
+static void frame_message(struct thread *t, uint64_t msg[7])
 {
-    uint64_t info = from->frame->x[1];
+    for (int i = 0; i < 7; i++)
+        msg[i] = t->frame->x[1 + i];
+}
+
+/* Deliver msg (from `from`, whose IPC buffer holds any further words and
+ * handles) to `to`. On an error nothing has changed. */
+static int transfer(struct thread *from, const uint64_t msg[7], struct thread *to, uint64_t badge)
+{
+    uint64_t info = msg[0];
     unsigned words = MICA_MSG_WORDS(info), n_handles = MICA_MSG_HANDLES(info);
     uint64_t out = info & 0x07FFFFFFUL; /* label, length, handle count */
     if (n_handles) {
@@ -95,8 +103,8 @@ static int transfer(struct thread *from, struct thread *to, uint64_t badge)
         if (err)
             return err;
     }
-    for (int i = 2; i <= 7; i++)
-        to->frame->x[i] = from->frame->x[i];
+    for (int i = 0; i < 6; i++)
+        to->frame->x[2 + i] = msg[1 + i];
     if (words > MICA_MSG_REG_WORDS) {
         struct mica_ipc_buffer *dst = ipc_buffer(to);
         if (dst) {
@@ -113,7 +121,7 @@ static int transfer(struct thread *from, struct thread *to, uint64_t badge)
 
 static void link_reply(struct thread *server, struct thread *caller)
 {
-    caller->ipc_op = IPC_AWAIT_REPLY;
+    caller->ipc_op = caller->ipc_op == IPC_FAULT ? IPC_AWAIT_FAULT : IPC_AWAIT_REPLY;
     caller->reply_from = server;
     server->reply_to = caller;
     server->reply_abandoned = false;
@@ -140,7 +148,9 @@ int ipc_send(struct endpoint *ep, uint64_t badge, bool call, uint64_t deadline)
         return err;
     struct thread *r = ep->receivers.head;
     if (r) {
-        if ((err = transfer(self, r, badge)) != OK)
+        uint64_t msg[7];
+        frame_message(self, msg);
+        if ((err = transfer(self, msg, r, badge)) != OK)
             return err;
         wait_queue_remove(r);
         r->ipc_op = IPC_NONE;
@@ -186,14 +196,19 @@ int ipc_recv(struct endpoint *ep, uint64_t deadline)
     }
     struct thread *s;
     while ((s = ep->senders.head) != NULL) {
-        int err = transfer(s, self, s->ipc_badge);
+        uint64_t msg[7];
+        if (s->ipc_op == IPC_FAULT)
+            memcpy(msg, s->fault_msg, sizeof(msg));
+        else
+            frame_message(s, msg);
+        int err = transfer(s, msg, self, s->ipc_badge);
         wait_queue_remove(s);
         if (err) {
             s->ipc_op = IPC_NONE;
             thread_wake(s, err); /* the sender's message was bad: its error */
             continue;
         }
-        if (s->ipc_op == IPC_CALL) {
+        if (s->ipc_op == IPC_CALL || s->ipc_op == IPC_FAULT) {
             link_reply(self, s); /* s stays blocked, now awaiting our reply */
         } else {
             s->ipc_op = IPC_NONE;
@@ -207,6 +222,28 @@ int ipc_recv(struct endpoint *ep, uint64_t deadline)
     return err;
 }
 
+/* The handler's verdict on a fault: resume (maybe at a new pc, with a new
+ * x0) or kill. Registers it wants changed beyond that it writes with
+ * thread_write_state before replying. */
+static int apply_fault_reply(struct thread *handler, struct thread *c)
+{
+    uint64_t info = handler->frame->x[1];
+    unsigned words = MICA_MSG_WORDS(info);
+    if (MICA_MSG_LABEL(info) == MICA_FAULT_KILL) {
+        c->killed = true;
+        return OK;
+    }
+    if (MICA_MSG_LABEL(info) != MICA_FAULT_RESUME)
+        return ERR_INVALID_ARGS;
+    if (words >= 1 && handler->frame->x[2] >= MICA_USER_END)
+        return ERR_INVALID_ARGS;
+    if (words >= 1)
+        c->frame->elr = handler->frame->x[2];
+    if (words >= 2)
+        c->frame->x[0] = handler->frame->x[3];
+    return OK;
+}
+
 int ipc_reply(void)
 {
     struct thread *self = current_thread();
@@ -217,13 +254,20 @@ int ipc_reply(void)
     }
     if (!c)
         return ERR_BAD_STATE; /* nobody is waiting for a reply from us */
-    if (c->reply_from != self || c->state != THREAD_BLOCKED || c->ipc_op != IPC_AWAIT_REPLY) {
+    bool fault = c->ipc_op == IPC_AWAIT_FAULT;
+    if (c->reply_from != self || c->state != THREAD_BLOCKED ||
+        (c->ipc_op != IPC_AWAIT_REPLY && !fault)) {
         self->reply_to = NULL;
         return ERR_PEER_CLOSED;
     }
     int err = check_message(self);
-    if (!err)
-        err = transfer(self, c, 0);
+    if (!err && fault)
+        err = apply_fault_reply(self, c);
+    else if (!err) {
+        uint64_t msg[7];
+        frame_message(self, msg);
+        err = transfer(self, msg, c, 0);
+    }
     if (err)
         return err; /* the link stays: fix the reply and try again */
     self->reply_to = NULL;
@@ -247,7 +291,61 @@ void ipc_thread_exit(struct thread *t)
         object_unref(&t->ipc_buffer_vmo->obj);
         t->ipc_buffer_vmo = NULL;
     }
+    ipc_set_fault_endpoint(t, NULL, 0);
     notification_bind(t, NULL);
+}
+
+int ipc_set_fault_endpoint(struct thread *t, struct endpoint *ep, uint64_t badge)
+{
+    if (ep)
+        object_ref(&ep->obj);
+    if (t->fault_ep)
+        object_unref(&t->fault_ep->obj);
+    t->fault_ep = ep;
+    t->fault_badge = badge;
+    return OK;
+}
+
+int ipc_fault(struct thread *t, uint64_t kind, struct trap_frame *f)
+{
+    struct endpoint *ep = t->fault_ep;
+    if (!ep)
+        return ERR_NOT_FOUND;
+    uint64_t *msg = t->fault_msg;
+    msg[0] = mica_msg_info(MICA_FAULT_LABEL, 6, 0, 0);
+    msg[1] = kind;
+    msg[2] = f->esr;
+    msg[3] = f->far;
+    msg[4] = f->elr;
+    msg[5] = f->sp;
+    msg[6] = f->x[8];
+    object_ref(&ep->obj); /* the thread may drop its fault endpoint meanwhile */
+    int err;
+    struct thread *r = ep->receivers.head;
+    if (r) {
+        err = transfer(t, msg, r, t->fault_badge);
+        ASSERT(err == OK); /* no handles, no buffer words */
+        wait_queue_remove(r);
+        r->ipc_op = IPC_NONE;
+        r->wake_status = OK;
+        t->ipc_op = IPC_FAULT;
+        link_reply(r, t);
+        err = thread_block(NULL, MICA_DEADLINE_INFINITE, r);
+    } else {
+        t->ipc_op = IPC_FAULT;
+        t->ipc_badge = t->fault_badge;
+        err = thread_block(&ep->senders, MICA_DEADLINE_INFINITE, NULL);
+    }
+    t->ipc_op = IPC_NONE;
+    if (err && t->reply_from) {
+        if (t->reply_from->reply_to == t) {
+            t->reply_from->reply_to = NULL;
+            t->reply_from->reply_abandoned = true;
+        }
+        t->reply_from = NULL;
+    }
+    object_unref(&ep->obj);
+    return err;
 }
 
 int ipc_set_buffer(struct thread *t, vaddr_t va)

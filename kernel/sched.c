@@ -83,6 +83,10 @@ void sched_ready(struct thread *t)
     struct cpu *c = this_cpu();
     struct runqueue *rq = &runqueues[c->id];
     ASSERT(t->state != THREAD_READY && t->state != THREAD_DEAD);
+    if (t->suspended) {
+        t->state = THREAD_SUSPENDED; /* runnable, but parked until resumed */
+        return;
+    }
     t->state = THREAD_READY;
     rq_push(rq, t);
     if (c->current->is_idle || t->priority > c->current->priority)
@@ -161,14 +165,51 @@ void sched_run_idle(void)
     }
 }
 
-/* On the way back to EL0 (trap return): honour kill, then preemption. */
+/* On the way back to EL0 (trap return): honour kill, suspension, then
+ * preemption. */
 void sched_preempt_check(void)
 {
     struct cpu *c = this_cpu();
-    while (c->need_resched || c->current->killed) {
+    while (c->need_resched || c->current->killed || c->current->suspended) {
         if (c->current->killed)
             thread_exit_current();
+        if (c->current->suspended)
+            c->current->state = THREAD_SUSPENDED;
         schedule();
+    }
+}
+
+void sched_suspend(struct thread *t)
+{
+    t->suspended = true;
+    if (t->state == THREAD_READY) {
+        rq_remove(&runqueues[this_cpu()->id], t);
+        t->state = THREAD_SUSPENDED;
+    }
+    /* RUNNING: parks on its way to EL0; BLOCKED: parks when woken. */
+}
+
+void sched_resume(struct thread *t)
+{
+    t->suspended = false;
+    if (t->state == THREAD_SUSPENDED) {
+        t->state = THREAD_BLOCKED;
+        sched_ready(t);
+    }
+}
+
+void sched_set_priority(struct thread *t, unsigned priority)
+{
+    struct runqueue *rq = &runqueues[this_cpu()->id];
+    if (t->state == THREAD_READY) {
+        rq_remove(rq, t);
+        t->priority = (uint8_t)priority;
+        t->state = THREAD_BLOCKED;
+        sched_ready(t);
+    } else {
+        t->priority = (uint8_t)priority;
+        if (t == this_cpu()->current && rq_top(rq) > (int)priority)
+            this_cpu()->need_resched = true;
     }
 }
 

@@ -1,9 +1,10 @@
 /*
  * Syscall dispatch: x8 selects the handler from a table built from the
  * SYSCALLS() list in mica/syscall.h; x0 receives its status. An unknown
- * number returns MICA_ERR_NOT_SUPPORTED (fault delivery to a fault
- * endpoint comes with fault endpoints).
+ * number goes to the thread's fault endpoint if it has one (how a syscall
+ * personality is built), else returns MICA_ERR_NOT_SUPPORTED.
  */
+#include <mica/ipc.h>
 #include <mica/syscall.h>
 
 #define TABLE_ENTRY(num, fn) [num] = fn,
@@ -14,5 +15,14 @@ void syscall_dispatch(struct trap_frame *f)
 {
     uint64_t num = f->x[8];
     syscall_fn fn = num < MICA_SYS_COUNT ? syscall_table[num] : NULL;
-    f->x[0] = (uint64_t)(int64_t)(fn ? fn(f) : ERR_NOT_SUPPORTED);
+    if (fn) {
+        f->x[0] = (uint64_t)(int64_t)fn(f);
+        return;
+    }
+    /* Unknown: a fault for the thread's handler (who sets x0 in its
+     * reply), else an error. */
+    struct thread *t = current_thread();
+    if (t->fault_ep && ipc_fault(t, MICA_FAULT_UNKNOWN_SYSCALL, f) == OK)
+        return;
+    f->x[0] = (uint64_t)(int64_t)ERR_NOT_SUPPORTED;
 }

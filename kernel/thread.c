@@ -102,6 +102,10 @@ void thread_kill(struct thread *t)
         object_unref(&t->obj);
         return;
     }
+    if (t->state == THREAD_SUSPENDED) {
+        t->suspended = false;
+        t->state = THREAD_BLOCKED;
+    }
     if (t->state == THREAD_BLOCKED)
         thread_wake(t, ERR_PEER_CLOSED);
     /* READY or RUNNING: it exits on its way out of the kernel. */

@@ -1,5 +1,5 @@
 /*
- * libcap IPC wrappers: move a struct mica_msg into x1..x7 for the kernel
+ * libcap IPC and thread-control wrappers: move a struct mica_msg into x1..x7 for the kernel
  * and back out of x1..x8. Long messages and handles go through the
  * thread's IPC buffer (mica_thread_set_ipc_buffer), which callers fill
  * directly.
@@ -101,4 +101,38 @@ int mica_thread_set_ipc_buffer(mica_handle_t thread, void *buffer)
 {
     return (int)mica_syscall(MICA_SYS_THREAD_SET_IPC_BUFFER, thread, (uintptr_t)buffer, 0, 0, 0, 0)
         .status;
+}
+
+int mica_thread_set_fault_endpoint(mica_handle_t thread, mica_handle_t ep)
+{
+    return (int)mica_syscall(MICA_SYS_THREAD_SET_FAULT_ENDPOINT, thread, ep, 0, 0, 0, 0).status;
+}
+
+int mica_thread_suspend(mica_handle_t thread)
+{
+    return (int)mica_syscall(MICA_SYS_THREAD_SUSPEND, thread, 0, 0, 0, 0, 0).status;
+}
+
+int mica_thread_resume(mica_handle_t thread)
+{
+    return (int)mica_syscall(MICA_SYS_THREAD_RESUME, thread, 0, 0, 0, 0, 0).status;
+}
+
+int mica_thread_read_state(mica_handle_t thread, struct mica_thread_state *st)
+{
+    return (int)mica_syscall(MICA_SYS_THREAD_READ_STATE, thread, (uintptr_t)st, sizeof(*st), 0, 0,
+                             0)
+        .status;
+}
+
+int mica_thread_write_state(mica_handle_t thread, const struct mica_thread_state *st)
+{
+    return (int)mica_syscall(MICA_SYS_THREAD_WRITE_STATE, thread, (uintptr_t)st, sizeof(*st), 0, 0,
+                             0)
+        .status;
+}
+
+int mica_thread_set_priority(mica_handle_t thread, unsigned priority)
+{
+    return (int)mica_syscall(MICA_SYS_THREAD_SET_PRIORITY, thread, priority, 0, 0, 0, 0).status;
 }

@@ -1,11 +1,12 @@
 /*
  * Exceptions from EL0: system calls, page faults, interrupts, and every
- * other synchronous exception, which ends the faulting process (delivery
- * to a fault endpoint comes with fault endpoints). trap_dispatch() sends
+ * other synchronous exception, which goes to the thread's fault endpoint
+ * (mica/abi.h, "Faults") or, without one, ends the faulting process. trap_dispatch() sends
  * every exception taken from EL0 here; we take the big kernel lock, handle
  * it, and user_return() releases it on the way back.
  */
 #include <mica/aspace.h>
+#include <mica/ipc.h>
 #include <mica/irq.h>
 #include <mica/printk.h>
 #include <mica/process.h>
@@ -30,6 +31,19 @@ static void fault_kill(struct trap_frame *f)
     process_terminate(t->proc, (int64_t)f->esr, MICA_EXIT_FAULT);
 }
 
+/* What kind of fault a synchronous exception is, for the fault message. */
+static uint64_t fault_kind(unsigned ec, uint64_t esr)
+{
+    switch (ec) {
+    case EC_IABT_LOWER:
+    case EC_DABT_LOWER: return (esr & 0x3F) == 0x21 ? MICA_FAULT_ALIGNMENT : MICA_FAULT_PAGE;
+    case 0x00: return MICA_FAULT_UNDEFINED;
+    case 0x22:
+    case 0x26: return MICA_FAULT_ALIGNMENT;
+    default: return MICA_FAULT_OTHER;
+    }
+}
+
 void el0_sync(struct trap_frame *f)
 {
     unsigned ec = (unsigned)(f->esr >> 26) & 0x3F;
@@ -37,12 +51,16 @@ void el0_sync(struct trap_frame *f)
         syscall_dispatch(f);
         return;
     }
+    struct thread *t = current_thread();
     if (ec == EC_IABT_LOWER || ec == EC_DABT_LOWER) {
         bool write = ec == EC_DABT_LOWER && (f->esr & (1 << 6));
-        struct aspace *as = current_thread()->proc->aspace;
+        struct aspace *as = t->proc->aspace;
         if (as && aspace_fault(as, f->far, write, ec == EC_IABT_LOWER) == OK)
             return; /* a lazily mapped page: retry the access */
     }
+    /* A handler decides; without one (or if it is gone) the process ends. */
+    if (t->fault_ep && ipc_fault(t, fault_kind(ec, f->esr), f) == OK)
+        return;
     fault_kill(f);
 }
 

@@ -16,7 +16,7 @@
 
 #include <mica/thread.h>
 
-enum { IPC_NONE, IPC_SEND, IPC_CALL, IPC_RECV, IPC_AWAIT_REPLY };
+enum { IPC_NONE, IPC_SEND, IPC_CALL, IPC_RECV, IPC_AWAIT_REPLY, IPC_FAULT, IPC_AWAIT_FAULT };
 
 struct endpoint {
     struct object obj;
@@ -43,6 +43,12 @@ int ipc_reply(void);
 /* Break every IPC link of an exiting thread (partners get ERR_PEER_CLOSED). */
 void ipc_thread_exit(struct thread *t);
 int ipc_set_buffer(struct thread *t, vaddr_t va);
+/* Deliver a fault of the current thread to its fault endpoint (a call with
+ * a kernel-made message) and wait for the handler's verdict. OK: resume
+ * (the thread may have been told to die: t->killed); an error: nobody
+ * handled it. */
+int ipc_fault(struct thread *t, uint64_t kind, struct trap_frame *f);
+int ipc_set_fault_endpoint(struct thread *t, struct endpoint *ep, uint64_t badge);
 
 void notification_signal(struct notification *n, uint64_t bits);
 int notification_wait(struct notification *n, uint64_t deadline, uint64_t *bits);

@@ -66,7 +66,13 @@ static inline int lookup(uint64_t value, uint32_t type, uint32_t rights, struct 
     X(MICA_SYS_NOTIFY_SIGNAL, sys_notify_signal)                                                   \
     X(MICA_SYS_NOTIFY_WAIT, sys_notify_wait)                                                       \
     X(MICA_SYS_THREAD_BIND_NOTIFICATION, sys_thread_bind_notification)                             \
-    X(MICA_SYS_THREAD_SET_IPC_BUFFER, sys_thread_set_ipc_buffer)
+    X(MICA_SYS_THREAD_SET_IPC_BUFFER, sys_thread_set_ipc_buffer)                                   \
+    X(MICA_SYS_THREAD_SET_FAULT_ENDPOINT, sys_thread_set_fault_endpoint)                           \
+    X(MICA_SYS_THREAD_SUSPEND, sys_thread_suspend)                                                 \
+    X(MICA_SYS_THREAD_RESUME, sys_thread_resume)                                                   \
+    X(MICA_SYS_THREAD_READ_STATE, sys_thread_read_state)                                           \
+    X(MICA_SYS_THREAD_WRITE_STATE, sys_thread_write_state)                                         \
+    X(MICA_SYS_THREAD_SET_PRIORITY, sys_thread_set_priority)
 
 #define DECLARE_SYSCALL(num, fn) int fn(struct trap_frame *f);
 SYSCALLS(DECLARE_SYSCALL)

@@ -33,7 +33,14 @@ struct context {
     uint64_t fp, lr, sp;
 };
 
-enum thread_state { THREAD_NEW, THREAD_READY, THREAD_RUNNING, THREAD_BLOCKED, THREAD_DEAD };
+enum thread_state {
+    THREAD_NEW,
+    THREAD_READY,
+    THREAD_RUNNING,
+    THREAD_BLOCKED,
+    THREAD_SUSPENDED, /* parked by thread_suspend: on no queue */
+    THREAD_DEAD,
+};
 
 struct thread {
     struct object obj;
@@ -65,6 +72,9 @@ struct thread {
     struct vmo *ipc_buffer_vmo; /* holds a reference; the buffer page is pinned */
     paddr_t ipc_buffer_pa;
     struct notification *bound; /* holds a reference (notification.c) */
+    struct endpoint *fault_ep;  /* holds a reference: where our faults go */
+    uint64_t fault_badge;
+    uint64_t fault_msg[7]; /* info + 6 words of a pending fault message */
 };
 
 struct wait_queue {
@@ -93,6 +103,10 @@ void sched_ready(struct thread *t); /* make runnable */
 void schedule(void);                /* give up the CPU; returns when picked again */
 void sched_yield(void);
 void sched_preempt_check(void); /* on the way to EL0: switch if asked */
+/* Suspension and priority changes (thread.c calls these). */
+void sched_suspend(struct thread *t);
+void sched_resume(struct thread *t);
+void sched_set_priority(struct thread *t, unsigned priority);
 struct thread *current_thread(void);
 
 /* Block the current thread on wq until woken or until deadline (absolute ns;

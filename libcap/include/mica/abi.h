@@ -58,45 +58,86 @@
 #define MICA_OBJ_TYPE_COUNT 9
 
 /* ---- syscall numbers (x8) ---- */
-#define MICA_SYS_NULL 0                      /* () -> nothing; for benchmarks */
-#define MICA_SYS_DEBUG_LOG 1                 /* (buf, len) */
-#define MICA_SYS_CLOCK_GET 2                 /* () -> x1 ns since boot */
-#define MICA_SYS_HANDLE_CLOSE 3              /* (h) */
-#define MICA_SYS_HANDLE_DUP 4                /* (h, rights) -> x1 new handle */
-#define MICA_SYS_HANDLE_MINT 5               /* (endpoint h, rights, badge) -> x1 */
-#define MICA_SYS_HANDLE_REVOKE 6             /* (h): close every handle derived from h */
-#define MICA_SYS_HANDLE_INFO 7               /* (h) -> x1 type, x2 rights, x3 badge */
-#define MICA_SYS_VMO_CREATE 8                /* (size) -> x1 vmo */
-#define MICA_SYS_VMO_READ 9                  /* (vmo, offset, buf, len) */
-#define MICA_SYS_VMO_WRITE 10                /* (vmo, offset, buf, len) */
-#define MICA_SYS_VMO_GET_SIZE 11             /* (vmo) -> x1 size */
-#define MICA_SYS_ASPACE_MAP 12               /* (aspace, vmo, offset, size, va, flags) -> x1 va */
-#define MICA_SYS_ASPACE_UNMAP 13             /* (aspace, va, size) */
-#define MICA_SYS_ASPACE_PROTECT 14           /* (aspace, va, size, flags) */
-#define MICA_SYS_PROCESS_CREATE 15           /* (name, name_len) -> x1 process, x2 aspace */
-#define MICA_SYS_PROCESS_KILL 16             /* (process) */
-#define MICA_SYS_PROCESS_WAIT 17             /* (process, deadline) -> x1 exit code, x2 reason */
-#define MICA_SYS_THREAD_CREATE 18            /* (process, priority) -> x1 thread */
-#define MICA_SYS_THREAD_START 19             /* (thread, pc, sp, arg0, arg1) */
-#define MICA_SYS_THREAD_EXIT 20              /* (code): ends the calling thread */
-#define MICA_SYS_PROCESS_EXIT 21             /* (code): ends the calling process */
-#define MICA_SYS_YIELD 22                    /* () */
-#define MICA_SYS_SLEEP 23                    /* (deadline) */
-#define MICA_SYS_HANDLE_GIVE 24              /* (h, process) -> x1 handle in process (moves h) */
-#define MICA_SYS_KERNEL_STATS 25             /* (buf, len): struct mica_kernel_stats */
-#define MICA_SYS_SYSTEM_EXIT 26              /* (resource, code): end the machine (tests) */
-#define MICA_SYS_ENDPOINT_CREATE 27          /* () -> x1 endpoint */
-#define MICA_SYS_CALL 28                     /* (ep, info, m0..m5) -> x1 info, x2..x7 m0..m5 */
-#define MICA_SYS_SEND 29                     /* (ep, info, m0..m5) */
-#define MICA_SYS_RECV 30                     /* (ep, info) -> x1 info, x2..x7 m0..m5, x8 badge */
-#define MICA_SYS_REPLY 31                    /* (0, info, m0..m5) */
-#define MICA_SYS_REPLY_RECV 32               /* (ep, info, m0..m5) -> as recv */
-#define MICA_SYS_NOTIFICATION_CREATE 33      /* () -> x1 notification */
-#define MICA_SYS_NOTIFY_SIGNAL 34            /* (notification, bits) */
-#define MICA_SYS_NOTIFY_WAIT 35              /* (notification, deadline) -> x1 bits */
-#define MICA_SYS_THREAD_BIND_NOTIFICATION 36 /* (thread, notification or 0) */
-#define MICA_SYS_THREAD_SET_IPC_BUFFER 37    /* (thread, va or 0) */
-#define MICA_SYS_COUNT 38
+#define MICA_SYS_NULL 0                       /* () -> nothing; for benchmarks */
+#define MICA_SYS_DEBUG_LOG 1                  /* (buf, len) */
+#define MICA_SYS_CLOCK_GET 2                  /* () -> x1 ns since boot */
+#define MICA_SYS_HANDLE_CLOSE 3               /* (h) */
+#define MICA_SYS_HANDLE_DUP 4                 /* (h, rights) -> x1 new handle */
+#define MICA_SYS_HANDLE_MINT 5                /* (endpoint h, rights, badge) -> x1 */
+#define MICA_SYS_HANDLE_REVOKE 6              /* (h): close every handle derived from h */
+#define MICA_SYS_HANDLE_INFO 7                /* (h) -> x1 type, x2 rights, x3 badge */
+#define MICA_SYS_VMO_CREATE 8                 /* (size) -> x1 vmo */
+#define MICA_SYS_VMO_READ 9                   /* (vmo, offset, buf, len) */
+#define MICA_SYS_VMO_WRITE 10                 /* (vmo, offset, buf, len) */
+#define MICA_SYS_VMO_GET_SIZE 11              /* (vmo) -> x1 size */
+#define MICA_SYS_ASPACE_MAP 12                /* (aspace, vmo, offset, size, va, flags) -> x1 va */
+#define MICA_SYS_ASPACE_UNMAP 13              /* (aspace, va, size) */
+#define MICA_SYS_ASPACE_PROTECT 14            /* (aspace, va, size, flags) */
+#define MICA_SYS_PROCESS_CREATE 15            /* (name, name_len) -> x1 process, x2 aspace */
+#define MICA_SYS_PROCESS_KILL 16              /* (process) */
+#define MICA_SYS_PROCESS_WAIT 17              /* (process, deadline) -> x1 exit code, x2 reason */
+#define MICA_SYS_THREAD_CREATE 18             /* (process, priority) -> x1 thread */
+#define MICA_SYS_THREAD_START 19              /* (thread, pc, sp, arg0, arg1) */
+#define MICA_SYS_THREAD_EXIT 20               /* (code): ends the calling thread */
+#define MICA_SYS_PROCESS_EXIT 21              /* (code): ends the calling process */
+#define MICA_SYS_YIELD 22                     /* () */
+#define MICA_SYS_SLEEP 23                     /* (deadline) */
+#define MICA_SYS_HANDLE_GIVE 24               /* (h, process) -> x1 handle in process (moves h) */
+#define MICA_SYS_KERNEL_STATS 25              /* (buf, len): struct mica_kernel_stats */
+#define MICA_SYS_SYSTEM_EXIT 26               /* (resource, code): end the machine (tests) */
+#define MICA_SYS_ENDPOINT_CREATE 27           /* () -> x1 endpoint */
+#define MICA_SYS_CALL 28                      /* (ep, info, m0..m5) -> x1 info, x2..x7 m0..m5 */
+#define MICA_SYS_SEND 29                      /* (ep, info, m0..m5) */
+#define MICA_SYS_RECV 30                      /* (ep, info) -> x1 info, x2..x7 m0..m5, x8 badge */
+#define MICA_SYS_REPLY 31                     /* (0, info, m0..m5) */
+#define MICA_SYS_REPLY_RECV 32                /* (ep, info, m0..m5) -> as recv */
+#define MICA_SYS_NOTIFICATION_CREATE 33       /* () -> x1 notification */
+#define MICA_SYS_NOTIFY_SIGNAL 34             /* (notification, bits) */
+#define MICA_SYS_NOTIFY_WAIT 35               /* (notification, deadline) -> x1 bits */
+#define MICA_SYS_THREAD_BIND_NOTIFICATION 36  /* (thread, notification or 0) */
+#define MICA_SYS_THREAD_SET_IPC_BUFFER 37     /* (thread, va or 0) */
+#define MICA_SYS_THREAD_SET_FAULT_ENDPOINT 38 /* (thread, endpoint or 0) */
+#define MICA_SYS_THREAD_SUSPEND 39            /* (thread) */
+#define MICA_SYS_THREAD_RESUME 40             /* (thread) */
+#define MICA_SYS_THREAD_READ_STATE 41         /* (thread, buf, len): struct mica_thread_state */
+#define MICA_SYS_THREAD_WRITE_STATE 42        /* (thread, buf, len) */
+#define MICA_SYS_THREAD_SET_PRIORITY 43       /* (thread, priority) */
+#define MICA_SYS_COUNT 44
+
+/*
+ * Faults. A thread with a fault endpoint turns a fault it cannot survive
+ * (an unresolvable page fault, an undefined instruction, an alignment fault,
+ * any other synchronous exception) and an unknown syscall number into a
+ * call on that endpoint: label MICA_FAULT_LABEL, six words
+ *   w0 kind (MICA_FAULT_*), w1 ESR, w2 FAR, w3 pc, w4 sp, w5 x8,
+ * with the badge of the fault endpoint handle identifying the thread. The
+ * handler may read and change the thread's registers
+ * (thread_read_state/thread_write_state) and replies:
+ *   label MICA_FAULT_RESUME: continue (w0, if sent: the new pc; w1, if
+ *       sent: the new x0, e.g. an emulated syscall's result);
+ *   label MICA_FAULT_KILL: the thread dies.
+ * Without a fault endpoint, a fault ends the process (process_wait reports
+ * MICA_EXIT_FAULT with the ESR) and an unknown syscall returns
+ * MICA_ERR_NOT_SUPPORTED.
+ */
+#define MICA_FAULT_LABEL 0xFA17
+#define MICA_FAULT_PAGE 1
+#define MICA_FAULT_UNDEFINED 2
+#define MICA_FAULT_ALIGNMENT 3
+#define MICA_FAULT_UNKNOWN_SYSCALL 4
+#define MICA_FAULT_OTHER 5
+#define MICA_FAULT_RESUME 0
+#define MICA_FAULT_KILL 1
+
+/* A thread's user registers (thread_read_state / thread_write_state). Only
+ * the condition flags of pstate can be changed; pc and sp must be user
+ * addresses. */
+struct mica_thread_state {
+    uint64_t x[31];
+    uint64_t sp;
+    uint64_t pc;
+    uint64_t pstate;
+};
 
 /*
  * IPC messages. A message is a 64-bit info word plus up to

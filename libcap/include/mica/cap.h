@@ -108,6 +108,14 @@ int mica_notify_wait(mica_handle_t n, uint64_t deadline, uint64_t *bits);
 int mica_thread_bind_notification(mica_handle_t thread, mica_handle_t n);
 int mica_thread_set_ipc_buffer(mica_handle_t thread, void *buffer);
 
+/* ---- thread control ---- */
+int mica_thread_set_fault_endpoint(mica_handle_t thread, mica_handle_t ep);
+int mica_thread_suspend(mica_handle_t thread);
+int mica_thread_resume(mica_handle_t thread);
+int mica_thread_read_state(mica_handle_t thread, struct mica_thread_state *st);
+int mica_thread_write_state(mica_handle_t thread, const struct mica_thread_state *st);
+int mica_thread_set_priority(mica_handle_t thread, unsigned priority);
+
 /* Look a file up in a cpio newc archive mapped in memory. */
 int mica_cpio_find(const void *archive, size_t size, const char *name, const void **data,
                    size_t *len);
