@@ -98,6 +98,34 @@ static int choose_address(struct aspace *as, size_t size, vaddr_t *out)
     return OK;
 }
 
+static void vmo_link(struct mapping *m)
+{
+    struct vmo *v = m->vmo;
+    m->vmo_prev = NULL;
+    m->vmo_next = v->mappings;
+    if (v->mappings)
+        v->mappings->vmo_prev = m;
+    v->mappings = m;
+}
+
+static void vmo_unlink(struct mapping *m)
+{
+    if (m->vmo_prev)
+        m->vmo_prev->vmo_next = m->vmo_next;
+    else
+        m->vmo->mappings = m->vmo_next;
+    if (m->vmo_next)
+        m->vmo_next->vmo_prev = m->vmo_prev;
+    m->vmo_next = m->vmo_prev = NULL;
+}
+
+void aspace_vmo_page_changed(struct vmo *vmo, uint64_t offset)
+{
+    for (struct mapping *m = vmo->mappings; m; m = m->vmo_next)
+        if (offset >= m->offset && offset - m->offset < m->size)
+            upt_unmap(m->as, m->base + (offset - m->offset));
+}
+
 static void insert_mapping(struct aspace *as, struct mapping *m)
 {
     struct mapping **p = &as->mappings;
@@ -116,6 +144,8 @@ int aspace_map(struct aspace *as, struct vmo *vmo, uint64_t offset, size_t size,
         return ERR_INVALID_ARGS;
     if (as->n_mappings >= ASPACE_MAX_MAPPINGS)
         return ERR_LIMIT;
+    if (vmo->device && (flags & MICA_MAP_EXEC))
+        return ERR_ACCESS_DENIED; /* never execute from device registers */
     if (flags & MICA_MAP_FIXED) {
         if (!IS_ALIGNED(va, PAGE_SIZE) || va < MICA_USER_BASE || va >= MICA_USER_END ||
             size > MICA_USER_END - va)
@@ -135,7 +165,9 @@ int aspace_map(struct aspace *as, struct vmo *vmo, uint64_t offset, size_t size,
     m->vmo = vmo;
     m->offset = offset;
     m->flags = flags & (MICA_MAP_READ | MICA_MAP_WRITE | MICA_MAP_EXEC);
+    m->as = as;
     object_ref(&vmo->obj);
+    vmo_link(m);
     insert_mapping(as, m);
     *out = va;
     return OK;
@@ -158,6 +190,7 @@ static int cut_mapping(struct aspace *as, struct mapping **link, vaddr_t va, siz
         right->size = m->base + m->size - end;
         right->offset = m->offset + (end - m->base);
         object_ref(&m->vmo->obj);
+        vmo_link(right);
         m->size = start - m->base;
         right->next = m->next;
         m->next = right;
@@ -171,6 +204,7 @@ static int cut_mapping(struct aspace *as, struct mapping **link, vaddr_t va, siz
     } else {
         *link = m->next;
         as->n_mappings--;
+        vmo_unlink(m);
         object_unref(&m->vmo->obj);
         kmem_cache_free(&mapping_cache, m);
     }
@@ -253,10 +287,14 @@ int aspace_fault(struct aspace *as, vaddr_t va, bool write, bool exec)
         return ERR_ACCESS_DENIED;
     vaddr_t page = ALIGN_DOWN(va, PAGE_SIZE);
     paddr_t pa;
-    int err = vmo_get_page(m->vmo, m->offset + (page - m->base), &pa);
+    bool shared;
+    int err = vmo_get_page(m->vmo, m->offset + (page - m->base), write, &pa, &shared);
     if (err)
         return err;
-    return upt_map(as, page, pa, m->flags, m->vmo->device);
+    /* A parent's page seen through a copy-on-write child is mapped
+     * read-only: the first write faults again and gets the child a copy. */
+    uint32_t flags = shared ? m->flags & ~MICA_MAP_WRITE : m->flags;
+    return upt_map(as, page, pa, flags, m->vmo->device);
 }
 
 void aspace_destroy(struct object *obj)
@@ -265,6 +303,7 @@ void aspace_destroy(struct object *obj)
     while (as->mappings) {
         struct mapping *m = as->mappings;
         as->mappings = m->next;
+        vmo_unlink(m);
         object_unref(&m->vmo->obj);
         kmem_cache_free(&mapping_cache, m);
     }

@@ -368,7 +368,7 @@ int ipc_set_buffer(struct thread *t, vaddr_t va)
         vmo->physical)
         return ERR_ACCESS_DENIED;
     paddr_t pa;
-    if ((err = vmo_get_page(vmo, offset, &pa)) != OK)
+    if ((err = vmo_get_page(vmo, offset, true, &pa, NULL)) != OK)
         return err;
     object_ref(&vmo->obj); /* pins the page as long as it is the buffer */
     if (t->ipc_buffer_vmo)

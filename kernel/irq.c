@@ -63,6 +63,24 @@ int irq_enable(unsigned irq)
     return intc->enable(irq);
 }
 
+int irq_disable(unsigned irq)
+{
+    if (irq >= IRQ_MAX || !intc)
+        return ERR_INVALID_ARGS;
+    return intc->disable(irq);
+}
+
+void irq_unregister(unsigned irq)
+{
+    if (irq >= IRQ_MAX)
+        return;
+    irqflags_t flags = spin_lock_irqsave(&irq_lock);
+    handlers[irq].fn = NULL;
+    handlers[irq].arg = NULL;
+    handlers[irq].warned = false;
+    spin_unlock_irqrestore(&irq_lock, flags);
+}
+
 uint64_t irq_spurious_count(void)
 {
     return spurious;

@@ -16,11 +16,13 @@
 #include <mica/idle.h>
 #include <mica/ipc.h>
 #include <mica/irq.h>
+#include <mica/irq_object.h>
 #include <mica/memory.h>
 #include <mica/panic.h>
 #include <mica/platform.h>
 #include <mica/printk.h>
 #include <mica/process.h>
+#include <mica/resource.h>
 #include <mica/selftest.h>
 #include <mica/status.h>
 #include <mica/timer.h>
@@ -161,6 +163,8 @@ static void objects_init(void)
     vmo_init();
     aspace_init();
     ipc_init();
+    resource_init();
+    irq_object_init();
     sched_init_cpu();
 }
 

@@ -35,6 +35,7 @@ void object_unref(struct object *obj)
     case MICA_OBJ_RESOURCE: resource_destroy(obj); break;
     case MICA_OBJ_ENDPOINT: endpoint_destroy(obj); break;
     case MICA_OBJ_NOTIFICATION: notification_destroy(obj); break;
+    case MICA_OBJ_IRQ: irq_object_destroy(obj); break;
     default: panic("object_unref: object %p of unknown type %u", (void *)obj, obj->type);
     }
 }

@@ -5,6 +5,14 @@
 #include <mica/status.h>
 
 static struct resource root_resource_storage;
+static struct kmem_cache resource_cache;
+
+void resource_init(void)
+{
+    if (kmem_cache_init(&resource_cache, "resource", sizeof(struct resource), 8,
+                        &kernel_slab_pages))
+        panic("resource: cannot create the resource cache");
+}
 
 int resource_create_root(struct resource **out)
 {
@@ -12,18 +20,50 @@ int resource_create_root(struct resource **out)
     if (r->obj.refcount)
         return ERR_BAD_STATE; /* exactly one root, made at boot */
     object_init(&r->obj, MICA_OBJ_RESOURCE);
-    r->root = true;
+    r->kind = MICA_RESOURCE_ROOT;
+    r->base = 0;
+    r->size = UINT64_MAX;
     *out = r;
     return OK;
 }
 
 bool resource_is_root(const struct resource *r)
 {
-    return r->root;
+    return r->kind == MICA_RESOURCE_ROOT;
+}
+
+bool resource_covers(const struct resource *r, uint32_t kind, uint64_t base, uint64_t size)
+{
+    if (size == 0 || base + size < base)
+        return false;
+    if (r->kind == MICA_RESOURCE_ROOT)
+        return true;
+    return r->kind == kind && base >= r->base && base + size <= r->base + r->size;
+}
+
+int resource_create_child(struct resource *parent, uint32_t kind, uint64_t base, uint64_t size,
+                          struct resource **out)
+{
+    if (kind != MICA_RESOURCE_MMIO && kind != MICA_RESOURCE_IRQ)
+        return ERR_INVALID_ARGS;
+    if (size == 0 || base + size < base)
+        return ERR_INVALID_ARGS;
+    if (!resource_covers(parent, kind, base, size))
+        return ERR_ACCESS_DENIED;
+    struct resource *r = kmem_cache_alloc(&resource_cache);
+    if (!r)
+        return ERR_NO_MEMORY;
+    object_init(&r->obj, MICA_OBJ_RESOURCE);
+    r->kind = kind;
+    r->base = base;
+    r->size = size;
+    *out = r;
+    return OK;
 }
 
 void resource_destroy(struct object *obj)
 {
-    /* The root lives in static storage; nothing to free. */
-    (void)obj;
+    struct resource *r = (struct resource *)obj;
+    if (r != &root_resource_storage)
+        kmem_cache_free(&resource_cache, r);
 }

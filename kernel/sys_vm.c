@@ -84,3 +84,25 @@ int sys_aspace_protect(struct trap_frame *f)
     return err ? err
                : aspace_protect((struct aspace *)as->obj, f->x[1], f->x[2], (uint32_t)f->x[3]);
 }
+
+int sys_vmo_create_child(struct trap_frame *f)
+{
+    struct handle *h;
+    int err = lookup(f->x[0], MICA_OBJ_VMO, MICA_RIGHT_READ | MICA_RIGHT_DUPLICATE, &h);
+    if (err)
+        return err;
+    struct vmo *child;
+    err = vmo_create_child(current_process(), (struct vmo *)h->obj, f->x[1], f->x[2], &child);
+    if (err)
+        return err;
+    /* The child is a new object of the caller's: full rights, but it can
+     * only ever expose what the parent's READ right allowed. */
+    uint32_t rights = MICA_RIGHT_READ | MICA_RIGHT_WRITE | MICA_RIGHT_MAP | MICA_RIGHT_DUPLICATE |
+                      MICA_RIGHT_TRANSFER | (h->rights & MICA_RIGHT_EXEC);
+    uint32_t value;
+    err = handle_install(current_process(), &child->obj, rights, 0, NULL, &value);
+    object_unref(&child->obj);
+    if (!err)
+        f->x[1] = value;
+    return err;
+}

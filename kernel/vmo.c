@@ -2,6 +2,7 @@
  * VMOs (see mica/vmo.h). Page lists are flat arrays allocated from the page
  * allocator, charged with the pages themselves to the creating process.
  */
+#include <mica/aspace.h>
 #include <mica/memory.h>
 #include <mica/panic.h>
 #include <mica/process.h>
@@ -69,8 +70,30 @@ int vmo_create_physical(paddr_t base, uint64_t size, bool device, struct vmo **o
     return OK;
 }
 
-int vmo_get_page(struct vmo *v, uint64_t offset, paddr_t *pa)
+/* A fresh page for v at index i, filled from `src` (or zeroed). */
+static int own_page(struct vmo *v, size_t i, const void *src, paddr_t *pa)
 {
+    if (process_charge(v->charged, 1) != OK)
+        return ERR_LIMIT;
+    paddr_t page;
+    if (page_alloc_pages(&kernel_page_alloc, 1, &page) != OK) {
+        process_uncharge(v->charged, 1);
+        return ERR_NO_MEMORY;
+    }
+    if (src)
+        memcpy(phys_to_virt(page), src, PAGE_SIZE);
+    else
+        memset(phys_to_virt(page), 0, PAGE_SIZE);
+    v->pages[i] = page;
+    v->committed++;
+    *pa = page;
+    return OK;
+}
+
+int vmo_get_page(struct vmo *v, uint64_t offset, bool write, paddr_t *pa, bool *shared)
+{
+    if (shared)
+        *shared = false;
     if (offset >= v->size)
         return ERR_OUT_OF_RANGE;
     if (v->physical) {
@@ -78,19 +101,45 @@ int vmo_get_page(struct vmo *v, uint64_t offset, paddr_t *pa)
         return OK;
     }
     size_t i = offset / PAGE_SIZE;
-    if (!v->pages[i]) {
-        if (process_charge(v->charged, 1) != OK)
-            return ERR_LIMIT;
-        paddr_t page;
-        if (page_alloc_pages(&kernel_page_alloc, 1, &page) != OK) {
-            process_uncharge(v->charged, 1);
-            return ERR_NO_MEMORY;
-        }
-        memset(phys_to_virt(page), 0, PAGE_SIZE);
-        v->pages[i] = page;
-        v->committed++;
+    if (v->pages[i]) {
+        *pa = v->pages[i];
+        return OK;
     }
-    *pa = v->pages[i];
+    uint64_t in_parent = v->parent_offset + ALIGN_DOWN(offset, PAGE_SIZE);
+    if (v->parent && in_parent < v->parent->size) {
+        paddr_t src;
+        int err = vmo_get_page(v->parent, in_parent, false, &src, NULL);
+        if (err)
+            return err;
+        if (!write) {
+            *pa = src;
+            if (shared)
+                *shared = true;
+            return OK;
+        }
+        err = own_page(v, i, phys_to_virt(src), pa); /* the copy in copy-on-write */
+        if (!err)
+            aspace_vmo_page_changed(v, ALIGN_DOWN(offset, PAGE_SIZE));
+        return err;
+    }
+    return own_page(v, i, NULL, pa);
+}
+
+int vmo_create_child(struct process *charge_to, struct vmo *parent, uint64_t offset, uint64_t size,
+                     struct vmo **out)
+{
+    if (parent->physical)
+        return ERR_NOT_SUPPORTED;
+    if (!IS_ALIGNED(offset, PAGE_SIZE) || offset >= parent->size)
+        return ERR_INVALID_ARGS;
+    struct vmo *v;
+    int err = vmo_create(charge_to, size, &v);
+    if (err)
+        return err;
+    object_ref(&parent->obj);
+    v->parent = parent;
+    v->parent_offset = offset;
+    *out = v;
     return OK;
 }
 
@@ -107,7 +156,7 @@ int vmo_write_kernel(struct vmo *v, uint64_t offset, const void *buf, size_t len
     while (!err && len) {
         paddr_t pa;
         size_t in_page = MIN(len, PAGE_SIZE - (offset & PAGE_MASK));
-        if ((err = vmo_get_page(v, offset, &pa)) != OK)
+        if ((err = vmo_get_page(v, offset, true, &pa, NULL)) != OK)
             break;
         memcpy((char *)phys_to_virt(pa) + (offset & PAGE_MASK), buf, in_page);
         buf = (const char *)buf + in_page;
@@ -127,7 +176,7 @@ int vmo_copy_user(struct vmo *v, uint64_t offset, uintptr_t ubuf, size_t len, bo
     while (!err && len) {
         paddr_t pa;
         size_t in_page = MIN(len, PAGE_SIZE - (offset & PAGE_MASK));
-        if ((err = vmo_get_page(v, offset, &pa)) != OK)
+        if ((err = vmo_get_page(v, offset, to_vmo, &pa, NULL)) != OK)
             break;
         char *k = (char *)phys_to_virt(pa) + (offset & PAGE_MASK);
         err = to_vmo ? copy_from_user(k, ubuf, in_page) : copy_to_user(ubuf, k, in_page);
@@ -149,6 +198,8 @@ void vmo_destroy(struct object *obj)
         process_uncharge(v->charged, v->committed + list_pages(v->npages));
         if (v->charged)
             object_unref(&v->charged->obj);
+        if (v->parent)
+            object_unref(&v->parent->obj);
     }
     kmem_cache_free(&vmo_cache, v);
 }

@@ -13,7 +13,8 @@ static int run_program(const char *name, const void *elf, size_t size,
                        const struct mica_bootinfo *bi)
 {
     mica_handle_t child;
-    int err = mica_spawn(elf, size, name, bi->cmdline, bi->bootfs_vmo, 0, &child);
+    /* Test programs are trusted with the root resource (devices, IRQs). */
+    int err = mica_spawn(elf, size, name, bi->cmdline, bi->bootfs_vmo, bi->root_resource, &child);
     if (err) {
         mica_printf("init: cannot start %s: %s\n", name, mica_status_name(err));
         return 1;

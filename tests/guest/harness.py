@@ -12,9 +12,11 @@ Examples:
   harness.py --board raspi3b --image build/raspi3b/kernel8-test.img --dtb none
   harness.py --board virt --image build/virt/mica-test.img --mode panic
   harness.py --board raspi3b --image build/raspi3b/kernel8-test.img --mode halt
+  harness.py --board virt --image build/virt/mica-test.img --mode bench
 """
 import argparse
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -45,7 +47,8 @@ USER_TESTS = [
     "user_thread_bad_args", "user_no_leaks", "user_ipc_call_reply_badge",
     "user_ipc_long_and_handles", "user_ipc_deadlines_dead_partners", "user_notifications",
     "user_ipc_bad_args", "user_fault_endpoint", "user_suspend_resume_state",
-    "user_thread_priorities", "user_fuzz_syscalls",
+    "user_thread_priorities", "user_irq_object", "user_resources_physical_vmo",
+    "user_copy_on_write", "user_fuzz_syscalls",
 ]
 
 # What each mode expects: self-tests, exit status, required text.
@@ -63,7 +66,13 @@ MODES = {
     # A panic without semihosting (as on a real Pi): the HLT that would end
     # QEMU is an undefined instruction, which must halt, not recurse.
     "halt": ([], "stopped", ["selftest_panic_fault+", "*** kernel halted"]),
+    # The in-guest benchmarks (tests/user/bench.c) as a functional check:
+    # they must finish and report every figure; their speed is not judged.
+    "bench": ([], 0, ["BENCH clock ns_per_tick ", "init: bench finished with 0 failure(s)"]),
 }
+# Every figure the benchmark program reports as "BENCH <key> <value> <iterations>".
+BENCH_KEYS = ["null_syscall", "ipc_call_reply_same_as", "ipc_call_reply_cross_as",
+              "notify_roundtrip", "page_fault_kernel"]
 # Text that must appear exactly once, per mode.
 ONCE = {"halt": ["*** sync from EL1h", "*** kernel halted"], "panic": ["*** kernel halted"]}
 # Text after which an idling or halted kernel is stopped by the harness.
@@ -164,6 +173,15 @@ def run_qemu(cmd, timeout, stop_text):
     return b"".join(chunks).decode(errors="replace"), status, cpu, wall
 
 
+def check_bench_lines(report, output):
+    """Each benchmark figure must appear once with a positive value and count."""
+    for key in BENCH_KEYS:
+        found = re.findall(rf"^BENCH {key} ([0-9]+(?:\.[0-9]+)?) ([0-9]+)\s*$", output, re.M)
+        ok = len(found) == 1 and float(found[0][0]) > 0 and int(found[0][1]) > 0
+        report.check(ok, f"BENCH {key} reported once with a positive figure"
+                     + (f" ({found[0][0]} ns/op over {found[0][1]})" if found else ""))
+
+
 def judge(args, output, status, cpu, wall):
     """Check the captured run against the mode's expectations."""
     report = Report(args.name or f"{args.board}:{args.mode}")
@@ -184,6 +202,8 @@ def judge(args, output, status, cpu, wall):
             report.check(False, f"test {test} gave no result")
     for text in texts + (args.expect or []):
         report.check(text in output, f"output shows '{text}'")
+    if args.mode == "bench":
+        check_bench_lines(report, output)
     for text in ONCE.get(args.mode, []):
         n = output.count(text)
         report.check(n == 1, f"'{text}' appears once (seen {n} times)")
@@ -217,6 +237,8 @@ def main():
         sys.exit(f"harness: no image {args.image}: run scripts/build first")
     if args.mode in ("panic", "idle", "halt") and not args.append:
         args.append = "mica.test=" + ("panic" if args.mode == "halt" else args.mode)
+    if args.mode == "bench" and not args.append:
+        args.append = "mica.run=bench"
 
     with tempfile.TemporaryDirectory(prefix="mica-harness-") as workdir:
         cmd = qemu_command(args, workdir)

@@ -7,7 +7,8 @@
 #include <string.h>
 
 static const struct ktest *const groups[] = {ktests_handles, ktests_memory, ktests_process,
-                                             ktests_ipc,     ktests_fault,  ktests_fuzz};
+                                             ktests_ipc,     ktests_fault,  ktests_device,
+                                             ktests_fuzz};
 static const void *self_elf;
 static size_t self_elf_size;
 static uint64_t random_state = 0x9E3779B97F4A7C15UL;

@@ -22,6 +22,8 @@ struct mapping {
     uint64_t offset;
     uint32_t flags; /* MICA_MAP_READ/WRITE/EXEC */
     struct mapping *next;
+    struct aspace *as;                   /* weak: the mapping dies with it */
+    struct mapping *vmo_next, *vmo_prev; /* the VMO's list of its mappings */
 };
 
 struct aspace {
@@ -46,6 +48,9 @@ int aspace_lookup(struct aspace *as, vaddr_t va, struct vmo **vmo, uint64_t *off
                   uint32_t *flags);
 /* Resolve a fault at va: OK if a page is now mapped with enough rights. */
 int aspace_fault(struct aspace *as, vaddr_t va, bool write, bool exec);
+/* The page at `offset` of vmo changed identity (a copy-on-write copy was
+ * made): drop it from every mapping so the next touch maps the new one. */
+void aspace_vmo_page_changed(struct vmo *vmo, uint64_t offset);
 /* Switch this CPU's TTBR0 to as (assigning an ASID if needed). */
 void aspace_activate(struct aspace *as);
 

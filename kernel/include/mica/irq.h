@@ -31,6 +31,8 @@ const struct intc_ops *board_intc_ops(enum intc_kind kind);
 int irq_init(const struct platform_info *plat);
 int irq_register(unsigned irq, irq_handler_fn fn, void *arg);
 int irq_enable(unsigned irq);
+int irq_disable(unsigned irq);
+void irq_unregister(unsigned irq);
 const char *irq_controller_name(void);
 /* From the exception vector: handle every pending interrupt. */
 void irq_handle(void);

@@ -40,5 +40,6 @@ void aspace_destroy(struct object *obj);
 void resource_destroy(struct object *obj);
 void endpoint_destroy(struct object *obj);
 void notification_destroy(struct object *obj);
+void irq_object_destroy(struct object *obj);
 
 #endif

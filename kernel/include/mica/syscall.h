@@ -72,7 +72,14 @@ static inline int lookup(uint64_t value, uint32_t type, uint32_t rights, struct 
     X(MICA_SYS_THREAD_RESUME, sys_thread_resume)                                                   \
     X(MICA_SYS_THREAD_READ_STATE, sys_thread_read_state)                                           \
     X(MICA_SYS_THREAD_WRITE_STATE, sys_thread_write_state)                                         \
-    X(MICA_SYS_THREAD_SET_PRIORITY, sys_thread_set_priority)
+    X(MICA_SYS_THREAD_SET_PRIORITY, sys_thread_set_priority)                                       \
+    X(MICA_SYS_RESOURCE_CREATE, sys_resource_create)                                               \
+    X(MICA_SYS_VMO_CREATE_PHYSICAL, sys_vmo_create_physical)                                       \
+    X(MICA_SYS_IRQ_CREATE, sys_irq_create)                                                         \
+    X(MICA_SYS_IRQ_BIND, sys_irq_bind)                                                             \
+    X(MICA_SYS_IRQ_ACK, sys_irq_ack)                                                               \
+    X(MICA_SYS_IRQ_MASK, sys_irq_mask)                                                             \
+    X(MICA_SYS_VMO_CREATE_CHILD, sys_vmo_create_child)
 
 #define DECLARE_SYSCALL(num, fn) int fn(struct trap_frame *f);
 SYSCALLS(DECLARE_SYSCALL)

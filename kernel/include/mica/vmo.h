@@ -3,6 +3,13 @@
  * An anonymous VMO allocates zeroed pages on first touch; a physical VMO
  * (created from a resource) names a fixed physical range, such as a
  * device's registers, and owns no pages.
+ *
+ * A copy-on-write child starts as a view of a range of its parent: reading
+ * a page it has not written reads the parent's (mapped read-only), and the
+ * first write copies that page into the child. Until then the child sees
+ * the parent's later writes too ("at least on write": to snapshot a VMO
+ * that keeps changing, give both users children and stop writing the
+ * parent, as fork does).
  */
 #ifndef MICA_VMO_H
 #define MICA_VMO_H
@@ -21,16 +28,23 @@ struct vmo {
     paddr_t phys_base; /* physical VMOs */
     paddr_t *pages;    /* anonymous: one entry per page, 0 until touched */
     size_t npages;
-    size_t committed;        /* pages allocated so far */
-    struct process *charged; /* whose limit pays for the pages (may be NULL) */
-    bool read_only;          /* e.g. the bootfs: no write right can be granted */
+    size_t committed;         /* pages allocated so far */
+    struct process *charged;  /* whose limit pays for the pages (may be NULL) */
+    bool read_only;           /* e.g. the bootfs: no write right can be granted */
+    struct vmo *parent;       /* copy-on-write source (holds a reference) */
+    struct mapping *mappings; /* where it is mapped (aspace.c keeps the list) */
+    uint64_t parent_offset;
 };
 
 void vmo_init(void);
 int vmo_create(struct process *charge_to, uint64_t size, struct vmo **out);
 int vmo_create_physical(paddr_t base, uint64_t size, bool device, struct vmo **out);
-/* The physical page backing offset (allocated, zeroed, if needed). */
-int vmo_get_page(struct vmo *v, uint64_t offset, paddr_t *pa);
+/* The physical page backing offset (allocated, zeroed or copied, if
+ * needed). For a read of a child's untouched page it is the parent's page
+ * and *shared is set: map it read-only. */
+int vmo_get_page(struct vmo *v, uint64_t offset, bool write, paddr_t *pa, bool *shared);
+int vmo_create_child(struct process *charge_to, struct vmo *parent, uint64_t offset, uint64_t size,
+                     struct vmo **out);
 /* Copy between the VMO and a kernel buffer / a user buffer. */
 int vmo_write_kernel(struct vmo *v, uint64_t offset, const void *buf, size_t len);
 int vmo_copy_user(struct vmo *v, uint64_t offset, uintptr_t ubuf, size_t len, bool to_vmo);

@@ -102,7 +102,30 @@
 #define MICA_SYS_THREAD_READ_STATE 41         /* (thread, buf, len): struct mica_thread_state */
 #define MICA_SYS_THREAD_WRITE_STATE 42        /* (thread, buf, len) */
 #define MICA_SYS_THREAD_SET_PRIORITY 43       /* (thread, priority) */
-#define MICA_SYS_COUNT 44
+#define MICA_SYS_RESOURCE_CREATE 44           /* (resource, kind, base, size) -> x1 resource */
+#define MICA_SYS_VMO_CREATE_PHYSICAL 45       /* (resource, pa, size) -> x1 vmo (Device memory) */
+#define MICA_SYS_IRQ_CREATE 46                /* (resource, irq) -> x1 irq */
+#define MICA_SYS_IRQ_BIND 47                  /* (irq, notification, bits) */
+#define MICA_SYS_IRQ_ACK 48                   /* (irq): unmask after handling */
+#define MICA_SYS_IRQ_MASK 49                  /* (irq) */
+#define MICA_SYS_VMO_CREATE_CHILD 50          /* (vmo, offset, size) -> x1 copy-on-write child */
+#define MICA_SYS_COUNT 51
+
+/*
+ * Resources: authority over physical ranges. The root resource (init's)
+ * covers everything; resource_create carves a narrower one of a kind:
+ * MMIO (physical addresses outside RAM, for vmo_create_physical) or IRQ
+ * (interrupt numbers of the board's controller, for irq_create).
+ */
+#define MICA_RESOURCE_ROOT 0
+#define MICA_RESOURCE_MMIO 1
+#define MICA_RESOURCE_IRQ 2
+
+/*
+ * IRQ objects: one interrupt line, bound to a notification. When the line
+ * fires the kernel masks it and signals the notification's bits; the
+ * driver handles the device and calls irq_ack to unmask.
+ */
 
 /*
  * Faults. A thread with a fault endpoint turns a fault it cannot survive

@@ -116,6 +116,17 @@ int mica_thread_read_state(mica_handle_t thread, struct mica_thread_state *st);
 int mica_thread_write_state(mica_handle_t thread, const struct mica_thread_state *st);
 int mica_thread_set_priority(mica_handle_t thread, unsigned priority);
 
+/* ---- devices and copy-on-write ---- */
+int mica_resource_create(mica_handle_t parent, uint32_t kind, uint64_t base, uint64_t size,
+                         mica_handle_t *out);
+int mica_vmo_create_physical(mica_handle_t resource, uint64_t pa, uint64_t size,
+                             mica_handle_t *out);
+int mica_vmo_create_child(mica_handle_t vmo, uint64_t offset, uint64_t size, mica_handle_t *out);
+int mica_irq_create(mica_handle_t resource, unsigned irq, mica_handle_t *out);
+int mica_irq_bind(mica_handle_t irq, mica_handle_t notification, uint64_t bits);
+int mica_irq_ack(mica_handle_t irq);
+int mica_irq_mask(mica_handle_t irq);
+
 /* Look a file up in a cpio newc archive mapped in memory. */
 int mica_cpio_find(const void *archive, size_t size, const char *name, const void **data,
                    size_t *len);

@@ -1,0 +1,123 @@
+/* Resource, physical VMO and IRQ syscalls: how drivers get their device
+ * (see mica/resource.h, mica/irq_object.h). */
+#include <mica/irq.h>
+#include <mica/irq_object.h>
+#include <mica/platform.h>
+#include <mica/resource.h>
+#include <mica/syscall.h>
+#include <mica/vmo.h>
+
+#define IRQ_RIGHTS (MICA_RIGHT_MANAGE | MICA_RIGHT_DUPLICATE | MICA_RIGHT_TRANSFER)
+#define PHYS_VMO_RIGHTS                                                                            \
+    (MICA_RIGHT_READ | MICA_RIGHT_WRITE | MICA_RIGHT_MAP | MICA_RIGHT_DUPLICATE |                  \
+     MICA_RIGHT_TRANSFER)
+#define RESOURCE_RIGHTS (MICA_RIGHT_MANAGE | MICA_RIGHT_DUPLICATE | MICA_RIGHT_TRANSFER)
+
+static int resource_arg(uint64_t value, struct resource **r)
+{
+    struct handle *h;
+    int err = lookup(value, MICA_OBJ_RESOURCE, MICA_RIGHT_MANAGE, &h);
+    if (!err)
+        *r = (struct resource *)h->obj;
+    return err;
+}
+
+static int install_new(struct object *obj, uint32_t rights, struct trap_frame *f)
+{
+    uint32_t h;
+    int err = handle_install(current_process(), obj, rights, 0, NULL, &h);
+    object_unref(obj);
+    if (!err)
+        f->x[1] = h;
+    return err;
+}
+
+int sys_resource_create(struct trap_frame *f)
+{
+    struct resource *parent, *r;
+    int err = resource_arg(f->x[0], &parent);
+    if (!err && f->x[1] > UINT32_MAX)
+        err = ERR_INVALID_ARGS;
+    if (!err)
+        err = resource_create_child(parent, (uint32_t)f->x[1], f->x[2], f->x[3], &r);
+    return err ? err : install_new(&r->obj, RESOURCE_RIGHTS, f);
+}
+
+/* Physical memory that is not RAM: RAM belongs to the kernel's allocator. */
+static bool overlaps_ram(paddr_t base, uint64_t size)
+{
+    for (unsigned i = 0; i < platform.n_memory; i++) {
+        const struct mem_range *m = &platform.memory[i];
+        if (base < m->base + m->size && m->base < base + size)
+            return true;
+    }
+    return false;
+}
+
+int sys_vmo_create_physical(struct trap_frame *f)
+{
+    struct resource *r;
+    paddr_t pa = f->x[1];
+    uint64_t size = f->x[2];
+    int err = resource_arg(f->x[0], &r);
+    if (err)
+        return err;
+    if (size == 0 || !IS_ALIGNED(pa | size, PAGE_SIZE) || pa >= (1UL << 48) ||
+        size > (1UL << 48) - pa || size > VMO_MAX_SIZE)
+        return ERR_INVALID_ARGS;
+    if (!resource_covers(r, MICA_RESOURCE_MMIO, pa, size) || overlaps_ram(pa, size))
+        return ERR_ACCESS_DENIED;
+    struct vmo *v;
+    if ((err = vmo_create_physical(pa, size, true, &v)) != OK)
+        return err;
+    return install_new(&v->obj, PHYS_VMO_RIGHTS, f);
+}
+
+int sys_irq_create(struct trap_frame *f)
+{
+    struct resource *r;
+    int err = resource_arg(f->x[0], &r);
+    if (err)
+        return err;
+    if (!resource_covers(r, MICA_RESOURCE_IRQ, f->x[1], 1))
+        return ERR_ACCESS_DENIED;
+    if (f->x[1] >= IRQ_MAX)
+        return ERR_OUT_OF_RANGE;
+    struct irq_object *io;
+    if ((err = irq_object_create((unsigned)f->x[1], &io)) != OK)
+        return err;
+    return install_new(&io->obj, IRQ_RIGHTS, f);
+}
+
+static int irq_arg(uint64_t value, struct irq_object **io)
+{
+    struct handle *h;
+    int err = lookup(value, MICA_OBJ_IRQ, MICA_RIGHT_MANAGE, &h);
+    if (!err)
+        *io = (struct irq_object *)h->obj;
+    return err;
+}
+
+int sys_irq_bind(struct trap_frame *f)
+{
+    struct irq_object *io;
+    struct handle *n;
+    int err = irq_arg(f->x[0], &io);
+    if (!err)
+        err = lookup(f->x[1], MICA_OBJ_NOTIFICATION, MICA_RIGHT_SIGNAL, &n);
+    return err ? err : irq_object_bind(io, (struct notification *)n->obj, f->x[2]);
+}
+
+int sys_irq_ack(struct trap_frame *f)
+{
+    struct irq_object *io;
+    int err = irq_arg(f->x[0], &io);
+    return err ? err : irq_object_ack(io);
+}
+
+int sys_irq_mask(struct trap_frame *f)
+{
+    struct irq_object *io;
+    int err = irq_arg(f->x[0], &io);
+    return err ? err : irq_object_mask(io);
+}
