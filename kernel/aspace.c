@@ -14,10 +14,13 @@
 #include <mica/vmo.h>
 #include <string.h>
 
-#define ASID_COUNT 65536
+/* 16-bit ASIDs; the test build uses only 64 so that rollover happens in
+ * the guest tests. */
+#define ASID_COUNT (kernel_is_test_build ? 64u : 65536u)
 
 static struct kmem_cache aspace_cache, mapping_cache;
 static uint64_t asid_generation = 1;
+uint64_t asid_rollovers;       /* for tests and statistics */
 static uint32_t next_asid = 1; /* ASID 0 is never used by an address space */
 static struct aspace *active[MAX_CPUS];
 static uint64_t empty_table[512] __attribute__((aligned(4096)));
@@ -29,15 +32,21 @@ void aspace_init(void)
         panic("aspace: cannot create caches");
 }
 
-int aspace_create(struct aspace **out)
+int aspace_create(struct process *payer, struct aspace **out)
 {
+    struct charge tables = {0};
+    int err = charge_take(&tables, payer, 1);
+    if (err)
+        return err;
     struct aspace *as = kmem_cache_alloc(&aspace_cache);
     paddr_t root;
     if (!as || page_alloc_pages(&kernel_page_alloc, 1, &root) != OK) {
         if (as)
             kmem_cache_free(&aspace_cache, as);
+        charge_release(&tables);
         return ERR_NO_MEMORY;
     }
+    as->tables = tables;
     memset(phys_to_virt(root), 0, PAGE_SIZE);
     object_init(&as->obj, MICA_OBJ_ASPACE);
     as->root = root;
@@ -50,6 +59,7 @@ static void assign_asid(struct aspace *as)
 {
     if (next_asid == ASID_COUNT) {
         asid_generation++;
+        asid_rollovers++;
         next_asid = 1;
         __asm__ volatile("dsb ishst\n tlbi vmalle1is\n dsb ish\n isb" ::: "memory");
     }
@@ -318,5 +328,6 @@ void aspace_destroy(struct object *obj)
     if (as->asid_generation == asid_generation)
         upt_flush_asid(as);
     upt_destroy(as);
+    charge_release(&as->tables);
     kmem_cache_free(&aspace_cache, as);
 }

@@ -29,19 +29,27 @@ static void irq_object_fire(unsigned irq, void *arg)
         notification_signal(io->ntfn, io->bits);
 }
 
-int irq_object_create(unsigned irq, struct irq_object **out)
+int irq_object_create(struct process *payer, unsigned irq, struct irq_object **out)
 {
     if (irq >= IRQ_MAX)
         return ERR_OUT_OF_RANGE;
+    struct charge charge = {0};
+    int err = charge_take(&charge, payer, 1);
+    if (err)
+        return err;
     struct irq_object *io = kmem_cache_alloc(&irq_object_cache);
-    if (!io)
+    if (!io) {
+        charge_release(&charge);
         return ERR_NO_MEMORY;
-    int err = irq_register(irq, irq_object_fire, io);
+    }
+    err = irq_register(irq, irq_object_fire, io);
     if (err) {
         kmem_cache_free(&irq_object_cache, io);
+        charge_release(&charge);
         return err; /* ERR_BAD_STATE: the kernel or another driver has it */
     }
     object_init(&io->obj, MICA_OBJ_IRQ);
+    io->charge = charge;
     io->irq = irq;
     io->masked = true; /* until bound */
     irq_disable(irq);
@@ -84,5 +92,6 @@ void irq_object_destroy(struct object *obj)
     irq_unregister(io->irq);
     if (io->ntfn)
         object_unref(&io->ntfn->obj);
+    charge_release(&io->charge);
     kmem_cache_free(&irq_object_cache, io);
 }

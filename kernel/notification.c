@@ -5,12 +5,19 @@
 
 struct kmem_cache notification_cache;
 
-int notification_create(struct notification **out)
+int notification_create(struct process *payer, struct notification **out)
 {
+    struct charge charge = {0};
+    int err = charge_take(&charge, payer, 1);
+    if (err)
+        return err;
     struct notification *n = kmem_cache_alloc(&notification_cache);
-    if (!n)
+    if (!n) {
+        charge_release(&charge);
         return ERR_NO_MEMORY;
+    }
     object_init(&n->obj, MICA_OBJ_NOTIFICATION);
+    n->charge = charge;
     *out = n;
     return OK;
 }
@@ -19,6 +26,7 @@ void notification_destroy(struct object *obj)
 {
     struct notification *n = (struct notification *)obj;
     wait_queue_wake_all(&n->waiters, ERR_PEER_CLOSED);
+    charge_release(&n->charge);
     kmem_cache_free(&notification_cache, n);
 }
 

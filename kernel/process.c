@@ -18,20 +18,28 @@ void process_init(void)
         panic("process: cannot create the process cache");
 }
 
-int process_create(const char *name, size_t name_len, struct process **out)
+int process_create(const char *name, size_t name_len, struct process *payer, struct process **out)
 {
+    struct charge charge = {0};
+    int err = charge_take(&charge, payer, PROCESS_COST);
+    if (err)
+        return err;
     struct process *p = kmem_cache_alloc(&process_cache);
-    if (!p)
+    if (!p) {
+        charge_release(&charge);
         return ERR_NO_MEMORY;
+    }
+    p->charge = charge;
     object_init(&p->obj, MICA_OBJ_PROCESS);
     p->log_tokens = PROCESS_LOG_BURST;
     p->log_refilled_at = time_now_ns();
     size_t n = MIN(name_len, sizeof(p->name) - 1);
     memcpy(p->name, name, n);
     p->name[n] = '\0';
-    int err = aspace_create(&p->aspace);
+    err = aspace_create(payer, &p->aspace);
     if (err) {
         object_counts[MICA_OBJ_PROCESS]--;
+        charge_release(&p->charge);
         kmem_cache_free(&process_cache, p);
         return err;
     }
@@ -55,6 +63,37 @@ void process_uncharge(struct process *p, size_t pages)
         return;
     ASSERT(pages <= p->pages_charged);
     p->pages_charged -= pages;
+}
+
+int charge_take(struct charge *c, struct process *payer, size_t pages)
+{
+    int err = process_charge(payer, pages);
+    if (err)
+        return err;
+    c->payer = payer;
+    c->pages = pages;
+    if (payer)
+        object_ref(&payer->obj);
+    return OK;
+}
+
+int charge_add(struct charge *c, size_t pages)
+{
+    int err = process_charge(c->payer, pages);
+    if (!err)
+        c->pages += pages;
+    return err;
+}
+
+void charge_release(struct charge *c)
+{
+    struct process *payer = c->payer;
+    if (!payer)
+        return;
+    process_uncharge(payer, c->pages);
+    c->payer = NULL;
+    c->pages = 0;
+    object_unref(&payer->obj);
 }
 
 void process_adopt(struct process *creator, struct process *p)
@@ -166,5 +205,6 @@ void process_destroy(struct object *obj)
     handle_table_destroy(p);
     if (p->aspace)
         object_unref(&p->aspace->obj);
+    charge_release(&p->charge);
     kmem_cache_free(&process_cache, p);
 }

@@ -41,8 +41,8 @@ bool resource_covers(const struct resource *r, uint32_t kind, uint64_t base, uin
     return r->kind == kind && base >= r->base && base + size <= r->base + r->size;
 }
 
-int resource_create_child(struct resource *parent, uint32_t kind, uint64_t base, uint64_t size,
-                          struct resource **out)
+int resource_create_child(struct process *payer, struct resource *parent, uint32_t kind,
+                          uint64_t base, uint64_t size, struct resource **out)
 {
     if (kind != MICA_RESOURCE_MMIO && kind != MICA_RESOURCE_IRQ)
         return ERR_INVALID_ARGS;
@@ -50,10 +50,17 @@ int resource_create_child(struct resource *parent, uint32_t kind, uint64_t base,
         return ERR_INVALID_ARGS;
     if (!resource_covers(parent, kind, base, size))
         return ERR_ACCESS_DENIED;
+    struct charge charge = {0};
+    int err = charge_take(&charge, payer, 1);
+    if (err)
+        return err;
     struct resource *r = kmem_cache_alloc(&resource_cache);
-    if (!r)
+    if (!r) {
+        charge_release(&charge);
         return ERR_NO_MEMORY;
+    }
     object_init(&r->obj, MICA_OBJ_RESOURCE);
+    r->charge = charge;
     r->kind = kind;
     r->base = base;
     r->size = size;
@@ -64,6 +71,8 @@ int resource_create_child(struct resource *parent, uint32_t kind, uint64_t base,
 void resource_destroy(struct object *obj)
 {
     struct resource *r = (struct resource *)obj;
-    if (r != &root_resource_storage)
+    if (r != &root_resource_storage) {
+        charge_release(&r->charge);
         kmem_cache_free(&resource_cache, r);
+    }
 }

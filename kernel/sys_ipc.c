@@ -28,14 +28,14 @@ static int install_new(struct object *obj, uint32_t rights, struct trap_frame *f
 int sys_endpoint_create(struct trap_frame *f)
 {
     struct endpoint *ep;
-    int err = endpoint_create(&ep);
+    int err = endpoint_create(current_process(), &ep);
     return err ? err : install_new(&ep->obj, EP_RIGHTS, f);
 }
 
 int sys_notification_create(struct trap_frame *f)
 {
     struct notification *n;
-    int err = notification_create(&n);
+    int err = notification_create(current_process(), &n);
     return err ? err : install_new(&n->obj, NTFN_RIGHTS, f);
 }
 

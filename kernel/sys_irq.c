@@ -39,7 +39,8 @@ int sys_resource_create(struct trap_frame *f)
     if (!err && f->x[1] > UINT32_MAX)
         err = ERR_INVALID_ARGS;
     if (!err)
-        err = resource_create_child(parent, (uint32_t)f->x[1], f->x[2], f->x[3], &r);
+        err = resource_create_child(current_process(), parent, (uint32_t)f->x[1], f->x[2], f->x[3],
+                                    &r);
     return err ? err : install_new(&r->obj, RESOURCE_RIGHTS, f);
 }
 
@@ -84,7 +85,7 @@ int sys_irq_create(struct trap_frame *f)
     if (f->x[1] >= IRQ_MAX)
         return ERR_OUT_OF_RANGE;
     struct irq_object *io;
-    if ((err = irq_object_create((unsigned)f->x[1], &io)) != OK)
+    if ((err = irq_object_create(current_process(), (unsigned)f->x[1], &io)) != OK)
         return err;
     return install_new(&io->obj, IRQ_RIGHTS, f);
 }

@@ -2,6 +2,7 @@
  * Small syscalls: null (benchmarks), the debug log, the clock, yield and
  * sleep, kernel statistics (the fuzzer's leak check) and system exit.
  */
+#include <mica/aspace.h>
 #include <mica/memory.h>
 #include <mica/panic.h>
 #include <mica/printk.h>
@@ -89,6 +90,7 @@ int sys_kernel_stats(struct trap_frame *f)
         st.objects[i] = object_counts[i];
     st.handles = live_handles;
     st.free_pages = page_alloc_free_count(&kernel_page_alloc);
+    st.asid_rollovers = asid_rollovers;
     return copy_to_user(f->x[0], &st, sizeof(st));
 }
 

@@ -16,13 +16,9 @@ int sys_process_create(struct trap_frame *f)
         return ERR_FAULT;
     struct process *self = current_process(), *p;
     /* A process and its tables are kernel memory spent for the caller. */
-    int err = process_charge(self, 2);
+    int err = process_create(name, len, self, &p);
     if (err)
         return err;
-    if ((err = process_create(name, len, &p)) != OK) {
-        process_uncharge(self, 2);
-        return err;
-    }
     uint32_t hp, ha;
     err = handle_install(self, &p->obj, ALL_PROCESS_RIGHTS, 0, NULL, &hp);
     if (!err) {
@@ -32,7 +28,6 @@ int sys_process_create(struct trap_frame *f)
         if (err)
             handle_close(self, hp);
     }
-    process_uncharge(self, 2);
     if (err) {
         process_terminate(p, 0, MICA_EXIT_KILLED);
         object_unref(&p->obj);

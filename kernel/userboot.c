@@ -122,7 +122,7 @@ int userboot_start(paddr_t dtb_pa, size_t dtb_size, const char *cmdline)
     struct resource *root;
     uint64_t entry;
     struct mica_bootinfo bi = {.magic = MICA_BOOTINFO_MAGIC, .version = 1};
-    int err = process_create("init", 4, &p);
+    int err = process_create("init", 4, NULL, &p);
     if (err)
         return err;
     if ((err = load_elf(p, elf, elf_size, &entry)) != OK)

@@ -86,6 +86,32 @@ static int play_role(const char *role)
         ((void (*)(void))(uintptr_t)code)();
         return 0;
     }
+    if (strcmp(role, "memcheck") == 0) {
+        /* Our memory must stay ours across context switches and ASID
+         * rollovers: write, yield, verify, many times. */
+        static volatile uint64_t words[1024];
+        for (uint64_t round = 1; round <= 3000; round++) {
+            for (int i = 0; i < 1024; i += 64)
+                words[i] = round * 1000 + (uint64_t)i;
+            mica_yield();
+            for (int i = 0; i < 1024; i += 64)
+                if (words[i] != round * 1000 + (uint64_t)i)
+                    return 1;
+        }
+        return 0;
+    }
+    if (strcmp(role, "hog") == 0) {
+        /* Commit memory until the kernel says no; exit with why. */
+        static uint8_t chunk[65536];
+        mica_handle_t vmo;
+        if (mica_vmo_create(1UL << 30, &vmo) != MICA_OK)
+            return 98;
+        for (uint64_t off = 0;; off += sizeof(chunk)) {
+            int err = mica_vmo_write(vmo, off, chunk, sizeof(chunk));
+            if (err)
+                return -err; /* e.g. 13 = MICA_ERR_LIMIT */
+        }
+    }
     if (strncmp(role, "fuzz", 4) == 0)
         return kt_fuzz_role(100000, 0xF00D);
     mica_printf("ktest: unknown role '%s'\n", role);

@@ -126,7 +126,55 @@ static int test_no_leaks(void)
     return 0;
 }
 
+/* A process that commits memory without end is stopped by its limit, and
+ * all of it comes back when it exits. */
+static int test_memory_limit(void)
+{
+    struct mica_kernel_stats before, after;
+    mica_handle_t child;
+    int64_t code;
+    uint32_t reason;
+    CHECK_OK(kt_stats(&before));
+    CHECK_OK(kt_spawn_role("hog", &child));
+    CHECK_OK(kt_wait(child, 120000, &code, &reason));
+    mica_printf("    hog stopped with %s\n", mica_status_name((int)-code));
+    CHECK(reason == MICA_EXIT_NORMAL && code == -MICA_ERR_LIMIT);
+    CHECK_OK(mica_handle_close(child));
+    CHECK_OK(kt_stats(&after));
+    CHECK(kt_same_objects(&before, &after));
+    CHECK(before.free_pages - after.free_pages <= 8);
+    return 0;
+}
+
+/* Many short-lived address spaces (the test kernel has only 64 ASIDs, so
+ * they roll over several times) while another process checks that its
+ * memory stays its own. */
+static int test_asid_rollover(void)
+{
+    mica_handle_t checker, child;
+    int64_t code;
+    uint32_t reason;
+    struct mica_kernel_stats before, after;
+    CHECK_OK(kt_stats(&before));
+    CHECK_OK(kt_spawn_role("memcheck", &checker));
+    for (int i = 0; i < 150; i++) {
+        CHECK_OK(kt_spawn_role("exit42", &child));
+        CHECK_OK(kt_wait(child, 10000, &code, &reason));
+        CHECK(code == 42 && reason == MICA_EXIT_NORMAL);
+        CHECK_OK(mica_handle_close(child));
+    }
+    CHECK_OK(kt_wait(checker, 60000, &code, &reason));
+    CHECK(reason == MICA_EXIT_NORMAL && code == 0);
+    CHECK_OK(mica_handle_close(checker));
+    CHECK_OK(kt_stats(&after));
+    mica_printf("    ASID rollovers: %lu\n", after.asid_rollovers - before.asid_rollovers);
+    CHECK(after.asid_rollovers >= before.asid_rollovers + 2);
+    return 0;
+}
+
 const struct ktest ktests_process[] = {
+    {"user_asid_rollover", test_asid_rollover},
+    {"user_memory_limit", test_memory_limit},
     {"user_process_exit_code", test_exit_code},
     {"user_fault_kills_process", test_fault_kills_process},
     {"user_kill_and_deadline", test_kill_and_deadline},

@@ -29,8 +29,13 @@ static uint64_t *leaf_entry(struct aspace *as, vaddr_t va, bool create)
         uint64_t *e = &table[index_at(va, level)];
         if (!(*e & PTE_VALID)) {
             paddr_t pa;
-            if (!create || page_alloc_pages(&kernel_page_alloc, 1, &pa) != OK)
+            if (!create || charge_add(&as->tables, 1) != OK)
                 return NULL;
+            if (page_alloc_pages(&kernel_page_alloc, 1, &pa) != OK) {
+                process_uncharge(as->tables.payer, 1);
+                as->tables.pages--;
+                return NULL;
+            }
             memset(table_va(pa), 0, PAGE_SIZE);
             __asm__ volatile("dsb ishst" ::: "memory");
             as->table_pages++;

@@ -7,7 +7,7 @@
 #ifndef MICA_ASPACE_H
 #define MICA_ASPACE_H
 
-#include <mica/object.h>
+#include <mica/process.h>
 
 struct vmo;
 struct process;
@@ -34,10 +34,13 @@ struct aspace {
     struct mapping *mappings; /* sorted by base, non-overlapping */
     unsigned n_mappings;
     size_t table_pages;
+    struct charge tables; /* table pages, paid by the creator of the process */
 };
 
+extern uint64_t asid_rollovers;
+
 void aspace_init(void);
-int aspace_create(struct aspace **out);
+int aspace_create(struct process *payer, struct aspace **out);
 /* Map [offset, offset+size) of vmo; flags must be allowed by vmo_rights. */
 int aspace_map(struct aspace *as, struct vmo *vmo, uint64_t offset, size_t size, vaddr_t va,
                uint32_t flags, vaddr_t *out);

@@ -14,26 +14,28 @@
 #ifndef MICA_IPC_H
 #define MICA_IPC_H
 
-#include <mica/thread.h>
+#include <mica/process.h>
 
 enum { IPC_NONE, IPC_SEND, IPC_CALL, IPC_RECV, IPC_AWAIT_REPLY, IPC_FAULT, IPC_AWAIT_FAULT };
 
 struct endpoint {
     struct object obj;
+    struct charge charge;        /* one page, paid by the creator */
     struct wait_queue senders;   /* IPC_SEND / IPC_CALL */
     struct wait_queue receivers; /* IPC_RECV */
 };
 
 struct notification {
     struct object obj;
+    struct charge charge;
     uint64_t bits;
     struct wait_queue waiters;
     struct thread *bound; /* weak: cleared when the thread unbinds or exits */
 };
 
 void ipc_init(void);
-int endpoint_create(struct endpoint **out);
-int notification_create(struct notification **out);
+int endpoint_create(struct process *payer, struct endpoint **out);
+int notification_create(struct process *payer, struct notification **out);
 
 /* The calling thread's message is in its trap frame (x1 info, x2..x7) and
  * IPC buffer; results land in the same places. Deadlines are absolute ns. */

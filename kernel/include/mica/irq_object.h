@@ -6,6 +6,7 @@
 
 struct irq_object {
     struct object obj;
+    struct charge charge;
     unsigned irq;
     struct notification *ntfn; /* holds a reference */
     uint64_t bits;
@@ -13,7 +14,7 @@ struct irq_object {
 };
 
 void irq_object_init(void);
-int irq_object_create(unsigned irq, struct irq_object **out);
+int irq_object_create(struct process *payer, unsigned irq, struct irq_object **out);
 int irq_object_bind(struct irq_object *io, struct notification *n, uint64_t bits);
 int irq_object_ack(struct irq_object *io);
 int irq_object_mask(struct irq_object *io);

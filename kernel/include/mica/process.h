@@ -14,7 +14,18 @@
 #define PROCESS_MAX_THREADS 64
 #define PROCESS_PAGE_LIMIT 65536 /* 256 MiB of kernel-allocated memory */
 #define PROCESS_LOG_BURST 256    /* debug log messages allowed at once */
+#define PROCESS_COST 6           /* pages charged to a process's creator: struct + handle table */
 
+/*
+ * A lasting charge: an object records who pays for it (holding a reference
+ * to that process) and releases the charge when it is destroyed. Every
+ * kernel object userspace can create is charged to its creator, so no
+ * process can exhaust kernel memory by creating objects.
+ */
+struct charge {
+    struct process *payer; /* NULL: the kernel's own (init's boot objects) */
+    size_t pages;
+};
 struct aspace;
 
 struct process {
@@ -35,13 +46,14 @@ struct process {
     /* Debug log rate limit (sys_misc.c): a token bucket per process, so a
      * noisy process cannot silence the others. */
     uint64_t log_tokens, log_refilled_at, log_dropped;
+    struct charge charge;      /* paid by the creator */
     struct process *creator;   /* weak: cleared when the creator dies */
     struct process *unstarted; /* created by us, not started yet */
     struct process *unstarted_next;
 };
 
 void process_init(void); /* boot: process cache */
-int process_create(const char *name, size_t name_len, struct process **out);
+int process_create(const char *name, size_t name_len, struct process *payer, struct process **out);
 /* Record that creator made p (see `unstarted` above). */
 void process_adopt(struct process *creator, struct process *p);
 /* A thread of p was started: p now lives on its own. */
@@ -49,6 +61,10 @@ void process_mark_started(struct process *p);
 /* Kernel memory accounting against PROCESS_PAGE_LIMIT. */
 int process_charge(struct process *p, size_t pages);
 void process_uncharge(struct process *p, size_t pages);
+
+int charge_take(struct charge *c, struct process *payer, size_t pages);
+int charge_add(struct charge *c, size_t pages); /* more of the same payer's */
+void charge_release(struct charge *c);
 /* Called by thread.c when a thread of p has exited. */
 void process_thread_exited(struct process *p, struct thread *t);
 /* End p: kill its threads, close its handles, record how it ended. */

@@ -8,10 +8,11 @@
 #ifndef MICA_RESOURCE_H
 #define MICA_RESOURCE_H
 
-#include <mica/object.h>
+#include <mica/process.h>
 
 struct resource {
     struct object obj;
+    struct charge charge;
     uint32_t kind; /* MICA_RESOURCE_* */
     uint64_t base, size;
 };
@@ -20,8 +21,8 @@ void resource_init(void);
 int resource_create_root(struct resource **out);
 bool resource_is_root(const struct resource *r);
 /* A narrower resource of `kind` inside parent. */
-int resource_create_child(struct resource *parent, uint32_t kind, uint64_t base, uint64_t size,
-                          struct resource **out);
+int resource_create_child(struct process *payer, struct resource *parent, uint32_t kind,
+                          uint64_t base, uint64_t size, struct resource **out);
 /* Does r grant [base, base+size) of `kind`? */
 bool resource_covers(const struct resource *r, uint32_t kind, uint64_t base, uint64_t size);
 

@@ -225,6 +225,7 @@ struct mica_kernel_stats {
     uint64_t objects[MICA_OBJ_TYPE_COUNT]; /* live objects by type */
     uint64_t handles;                      /* live handles */
     uint64_t free_pages;
+    uint64_t asid_rollovers; /* times the ASID space was recycled */
 };
 
 /*
