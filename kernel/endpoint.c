@@ -189,7 +189,9 @@ int ipc_send(struct endpoint *ep, uint64_t badge, bool call, uint64_t deadline)
     return err;
 }
 
-int ipc_recv(struct endpoint *ep, uint64_t deadline)
+/* Receive on ep. `handoff`, if given, is a caller we just replied to: it
+ * runs next if we block (the fast path), or is made ready if we do not. */
+static int receive(struct endpoint *ep, uint64_t deadline, struct thread *handoff)
 {
     struct thread *self = current_thread();
     abandon_reply(self);
@@ -200,6 +202,8 @@ int ipc_recv(struct endpoint *ep, uint64_t deadline)
         self->frame->x[2] = n->bits;
         self->frame->x[8] = 0;
         n->bits = 0;
+        if (handoff)
+            sched_wake_handoff(handoff);
         return OK;
     }
     struct thread *s;
@@ -222,12 +226,23 @@ int ipc_recv(struct endpoint *ep, uint64_t deadline)
             s->ipc_op = IPC_NONE;
             thread_wake(s, OK);
         }
+        if (handoff)
+            sched_wake_handoff(handoff);
         return OK;
     }
     self->ipc_op = IPC_RECV;
-    int err = thread_block(&ep->receivers, deadline, NULL);
+    if (handoff && deadline == MICA_DEADLINE_NONE) {
+        sched_wake_handoff(handoff); /* polling: we do not block */
+        handoff = NULL;
+    }
+    int err = thread_block(&ep->receivers, deadline, handoff);
     self->ipc_op = IPC_NONE;
     return err;
+}
+
+int ipc_recv(struct endpoint *ep, uint64_t deadline)
+{
+    return receive(ep, deadline, NULL);
 }
 
 /* The handler's verdict on a fault: resume (maybe at a new pc, with a new
@@ -252,7 +267,10 @@ static int apply_fault_reply(struct thread *handler, struct thread *c)
     return OK;
 }
 
-int ipc_reply(void)
+/* Deliver the current thread's reply. On success the caller is runnable
+ * again; if `handoff` is given it is returned there instead of being made
+ * ready, for the reply-recv fast path to switch to it directly. */
+static int reply_to_caller(struct thread **handoff)
 {
     struct thread *self = current_thread();
     struct thread *c = self->reply_to;
@@ -281,8 +299,27 @@ int ipc_reply(void)
     self->reply_to = NULL;
     c->reply_from = NULL;
     c->ipc_op = IPC_NONE;
-    thread_wake(c, OK);
+    if (handoff && !c->suspended) {
+        c->wake_status = OK;
+        *handoff = c;
+    } else {
+        thread_wake(c, OK);
+    }
     return OK;
+}
+
+int ipc_reply(void)
+{
+    return reply_to_caller(NULL);
+}
+
+int ipc_reply_recv(struct endpoint *ep, uint64_t deadline)
+{
+    struct thread *caller = NULL;
+    int err = reply_to_caller(&caller);
+    if (err && err != ERR_PEER_CLOSED && err != ERR_BAD_STATE)
+        return err; /* a malformed reply: nothing received either */
+    return receive(ep, deadline, caller);
 }
 
 void ipc_thread_exit(struct thread *t)

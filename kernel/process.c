@@ -118,6 +118,8 @@ static void detach_from_creator(struct process *p)
     p->unstarted_next = NULL;
 }
 
+static void process_mark_dead(struct process *p);
+
 static void kill_unstarted(struct process *p)
 {
     while (p->unstarted) {
@@ -125,6 +127,8 @@ static void kill_unstarted(struct process *p)
         detach_from_creator(child);
         object_ref(&child->obj);
         process_terminate(child, -1, MICA_EXIT_KILLED);
+        if (!child->dead && !child->threads)
+            process_mark_dead(child);
         object_unref(&child->obj);
     }
 }
@@ -135,13 +139,13 @@ void process_mark_started(struct process *p)
     detach_from_creator(p);
 }
 
-static void process_mark_dead(struct process *p, int64_t code, uint32_t reason)
+/* The end: every thread is gone. Close the handles (breaking any cycle
+ * through a handle to ourselves), tell the waiters, drop the address space. */
+static void process_mark_dead(struct process *p)
 {
     if (p->dead)
         return;
     p->dead = true;
-    p->exit_code = code;
-    p->exit_reason = reason;
     detach_from_creator(p);
     kill_unstarted(p);
     /* Closing the handles may drop the last outside reference to p; keep
@@ -150,18 +154,33 @@ static void process_mark_dead(struct process *p, int64_t code, uint32_t reason)
     handle_table_destroy(p);
     wait_queue_wake_all(&p->exit_waiters, OK);
     struct aspace *as = p->aspace;
-    if (as && !p->threads) {
+    if (as) {
         p->aspace = NULL;
         object_unref(&as->obj);
     }
     object_unref(&p->obj);
 }
 
+/* Begin ending p: record how, kill its threads. It is dead (and waiters
+ * wake) once the last of them has exited, so a waiter never sees a
+ * half-torn-down process. */
 void process_terminate(struct process *p, int64_t code, uint32_t reason)
 {
-    for (struct thread *t = p->threads; t; t = t->proc_next)
+    if (p->dead || p->terminating)
+        return;
+    p->terminating = true;
+    p->exit_code = code;
+    p->exit_reason = reason;
+    object_ref(&p->obj);
+    struct thread *t = p->threads;
+    while (t) {
+        struct thread *next = t->proc_next; /* t may be freed by the kill */
         thread_kill(t);
-    process_mark_dead(p, code, reason);
+        t = next;
+    }
+    if (!p->threads)
+        process_mark_dead(p);
+    object_unref(&p->obj);
 }
 
 void process_thread_exited(struct process *p, struct thread *t)
@@ -173,17 +192,21 @@ void process_thread_exited(struct process *p, struct thread *t)
         }
     }
     p->n_threads--;
-    /* The process ends with its last started thread: threads created but
-     * never started cannot keep it alive. */
+    if (!p->threads) {
+        if (!p->terminating) { /* the last thread left on its own */
+            p->terminating = true;
+            p->exit_code = 0;
+            p->exit_reason = MICA_EXIT_NORMAL;
+        }
+        process_mark_dead(p);
+        return;
+    }
+    /* Threads created but never started cannot keep a process alive. */
     bool started_left = false;
     for (struct thread *o = p->threads; o; o = o->proc_next)
         started_left |= o->state != THREAD_NEW;
-    if (!started_left && !p->dead)
+    if (!started_left)
         process_terminate(p, 0, MICA_EXIT_NORMAL);
-    else if (!p->threads)
-        process_mark_dead(p, p->exit_code, p->exit_reason);
-    /* The address space may still be active on this CPU until the switch;
-     * it is released when the process is destroyed. */
 }
 
 int process_wait(struct process *p, uint64_t deadline)

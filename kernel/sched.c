@@ -72,10 +72,12 @@ static void slice_expired(struct timer *t, void *arg)
 static void update_slice(struct cpu *c, struct runqueue *rq)
 {
     struct thread *cur = c->current;
-    if (!cur->is_idle && rq->head[cur->priority])
-        timer_arm(&c->slice, time_now_ns() + TIME_SLICE_NS, slice_expired, NULL);
-    else if (c->slice.pending)
+    if (!cur->is_idle && rq->head[cur->priority]) {
+        if (!c->slice.pending) /* a running slice keeps its deadline */
+            timer_arm(&c->slice, time_now_ns() + TIME_SLICE_NS, slice_expired, NULL);
+    } else if (c->slice.pending) {
         timer_cancel(&c->slice);
+    }
 }
 
 void sched_ready(struct thread *t)
@@ -288,10 +290,17 @@ static void switch_to(struct thread *next)
 int thread_block(struct wait_queue *wq, uint64_t deadline, struct thread *handoff)
 {
     struct thread *t = current_thread();
-    if (deadline == MICA_DEADLINE_NONE || deadline <= time_now_ns())
-        return ERR_TIMED_OUT;
-    if (t->killed)
-        return ERR_PEER_CLOSED;
+    int early = OK;
+    if (deadline == MICA_DEADLINE_NONE ||
+        (deadline != MICA_DEADLINE_INFINITE && deadline <= time_now_ns()))
+        early = ERR_TIMED_OUT;
+    else if (t->killed)
+        early = ERR_PEER_CLOSED;
+    if (early) {
+        if (handoff)
+            sched_wake_handoff(handoff); /* it still gets to run */
+        return early;
+    }
     if (wq) {
         t->wq = wq;
         t->wq_next = NULL;
@@ -310,6 +319,13 @@ int thread_block(struct wait_queue *wq, uint64_t deadline, struct thread *handof
     else
         schedule();
     return t->wake_status;
+}
+
+void sched_wake_handoff(struct thread *t)
+{
+    if (t->timeout.pending)
+        timer_cancel(&t->timeout);
+    sched_ready(t);
 }
 
 int wait_queue_block(struct wait_queue *wq, uint64_t deadline)

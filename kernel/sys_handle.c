@@ -68,7 +68,7 @@ int sys_handle_give(struct trap_frame *f)
     if (err)
         return err;
     struct process *to = (struct process *)target->obj;
-    if (to->dead)
+    if (to->dead || to->terminating)
         return ERR_PEER_CLOSED;
     if (f->x[0] > UINT32_MAX)
         return ERR_BAD_HANDLE;

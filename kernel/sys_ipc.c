@@ -78,11 +78,7 @@ int sys_reply_recv(struct trap_frame *f)
     int err = lookup(f->x[0], MICA_OBJ_ENDPOINT, MICA_RIGHT_READ, &h);
     if (err)
         return err;
-    uint64_t deadline = deadline_of(f->x[1]);
-    err = ipc_reply();
-    if (err && err != ERR_PEER_CLOSED && err != ERR_BAD_STATE)
-        return err; /* a malformed reply: nothing received either */
-    return ipc_recv((struct endpoint *)h->obj, deadline);
+    return ipc_reply_recv((struct endpoint *)h->obj, deadline_of(f->x[1]));
 }
 
 int sys_notify_signal(struct trap_frame *f)

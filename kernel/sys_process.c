@@ -47,7 +47,7 @@ int sys_process_kill(struct trap_frame *f)
     if (err)
         return err;
     struct process *p = (struct process *)h->obj;
-    if (p->dead)
+    if (p->dead || p->terminating)
         return ERR_BAD_STATE;
     process_terminate(p, -1, MICA_EXIT_KILLED);
     return OK;

@@ -24,7 +24,7 @@ int thread_create(struct process *proc, unsigned priority, struct thread **out)
 {
     if (priority >= NUM_PRIORITIES)
         return ERR_INVALID_ARGS;
-    if (proc->dead)
+    if (proc->dead || proc->terminating)
         return ERR_BAD_STATE;
     if (proc->n_threads >= PROCESS_MAX_THREADS)
         return ERR_LIMIT;

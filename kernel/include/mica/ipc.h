@@ -42,6 +42,8 @@ int notification_create(struct process *payer, struct notification **out);
 int ipc_send(struct endpoint *ep, uint64_t badge, bool call, uint64_t deadline);
 int ipc_recv(struct endpoint *ep, uint64_t deadline);
 int ipc_reply(void);
+/* Reply, then receive; the caller runs next if we block (fast path). */
+int ipc_reply_recv(struct endpoint *ep, uint64_t deadline);
 /* Break every IPC link of an exiting thread (partners get ERR_PEER_CLOSED). */
 void ipc_thread_exit(struct thread *t);
 int ipc_set_buffer(struct thread *t, vaddr_t va);

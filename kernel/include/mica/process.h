@@ -35,7 +35,8 @@ struct process {
     struct handle_table handles;
     struct thread *threads; /* live threads (each holds a reference to us) */
     unsigned n_threads;
-    bool dead;
+    bool terminating; /* process_terminate ran: threads are being killed */
+    bool dead;        /* every thread is gone, handles closed */
     int64_t exit_code;
     uint32_t exit_reason; /* MICA_EXIT_* */
     struct wait_queue exit_waiters;

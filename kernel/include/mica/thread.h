@@ -119,6 +119,9 @@ int wait_queue_block(struct wait_queue *wq, uint64_t deadline);
 int thread_block(struct wait_queue *wq, uint64_t deadline, struct thread *handoff);
 /* Take t off its wait queue without waking it. */
 void wait_queue_remove(struct thread *t);
+/* Make a thread that was handed to us for a direct switch runnable the
+ * ordinary way after all (its wake status is already set). */
+void sched_wake_handoff(struct thread *t);
 /* Wake the first waiter / every waiter with status; returns how many. */
 unsigned wait_queue_wake_one(struct wait_queue *wq, int status);
 unsigned wait_queue_wake_all(struct wait_queue *wq, int status);
