@@ -27,6 +27,20 @@ int sys_thread_set_fault_endpoint(struct trap_frame *f)
     return ipc_set_fault_endpoint(t, ep ? (struct endpoint *)ep->obj : NULL, ep ? ep->badge : 0);
 }
 
+int sys_thread_kill(struct trap_frame *f)
+{
+    struct thread *t;
+    int err = thread_arg(f->x[0], &t);
+    if (err)
+        return err;
+    if (t->killed)
+        return ERR_BAD_STATE; /* already dying */
+    if (t == current_thread())
+        thread_exit_current();
+    thread_kill(t);
+    return OK;
+}
+
 int sys_thread_suspend(struct trap_frame *f)
 {
     struct thread *t;

@@ -136,3 +136,8 @@ int mica_thread_set_priority(mica_handle_t thread, unsigned priority)
 {
     return (int)mica_syscall(MICA_SYS_THREAD_SET_PRIORITY, thread, priority, 0, 0, 0, 0).status;
 }
+
+int mica_thread_kill(mica_handle_t thread)
+{
+    return (int)mica_syscall(MICA_SYS_THREAD_KILL, thread, 0, 0, 0, 0, 0).status;
+}

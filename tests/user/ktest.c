@@ -58,6 +58,18 @@ int kt_same_objects(const struct mica_kernel_stats *a, const struct mica_kernel_
     return same;
 }
 
+/* "mica.fuzz=N" on the kernel command line asks for N fuzzer calls. */
+uint64_t kt_fuzz_calls(void)
+{
+    const char *p = strstr(kt_bootinfo()->cmdline, "mica.fuzz=");
+    uint64_t n = 0;
+    if (!p)
+        return 100000;
+    for (p += 10; *p >= '0' && *p <= '9'; p++)
+        n = n * 10 + (uint64_t)(*p - '0');
+    return n ? n : 100000;
+}
+
 static const char *role_of(const char *cmdline)
 {
     const char *p = strstr(cmdline, "role=");
@@ -113,7 +125,7 @@ static int play_role(const char *role)
         }
     }
     if (strncmp(role, "fuzz", 4) == 0)
-        return kt_fuzz_role(100000, 0xF00D);
+        return kt_fuzz_role(kt_fuzz_calls(), 0xF00D);
     mica_printf("ktest: unknown role '%s'\n", role);
     return 99;
 }

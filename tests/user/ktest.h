@@ -49,5 +49,6 @@ int kt_stats(struct mica_kernel_stats *st);
 int kt_same_objects(const struct mica_kernel_stats *a, const struct mica_kernel_stats *b);
 /* Role entry for the fuzzer child (ktest_fuzz.c). */
 int kt_fuzz_role(uint64_t calls, uint64_t seed);
+uint64_t kt_fuzz_calls(void); /* mica.fuzz=N on the command line, default 100,000 */
 
 #endif

@@ -177,7 +177,44 @@ static int test_priorities(void)
     return 0;
 }
 
+static volatile uint64_t busy[2];
+
+/* Never enters the kernel: only the timer can take the CPU from it. */
+static void busy_loop(uint64_t which)
+{
+    for (;;)
+        busy[which]++;
+}
+
+/* Two threads at our priority that never yield: we (sleeping) and both of
+ * them must still get the CPU, through time-slice preemption. A higher
+ * priority thread that wakes runs at once. */
+static int test_preemption(void)
+{
+    mica_handle_t a, b;
+    busy[0] = busy[1] = 0;
+    CHECK_OK(kt_thread_ex(busy_loop, 0, NULL, &a));
+    CHECK_OK(kt_thread_ex(busy_loop, 1, NULL, &b));
+    uint64_t t0 = mica_clock_ns();
+    CHECK_OK(mica_sleep_until(t0 + 50000000UL)); /* we only get back if they are preempted */
+    uint64_t a1 = busy[0], b1 = busy[1];
+    CHECK(a1 > 0 && b1 > 0);
+    CHECK_OK(mica_sleep_until(mica_clock_ns() + 30000000UL));
+    CHECK(busy[0] > a1 && busy[1] > b1); /* both keep running: round robin */
+    CHECK_OK(mica_thread_kill(a));
+    CHECK_OK(mica_thread_kill(b));
+    CHECK_STATUS(mica_thread_kill(a), MICA_ERR_BAD_STATE);
+    uint64_t a2 = busy[0];
+    CHECK_OK(mica_sleep_until(mica_clock_ns() + 20000000UL));
+    CHECK(busy[0] == a2); /* dead: it runs no more */
+    CHECK_STATUS(mica_thread_suspend(a), MICA_ERR_BAD_STATE);
+    CHECK_OK(mica_handle_close(a));
+    CHECK_OK(mica_handle_close(b));
+    return 0;
+}
+
 const struct ktest ktests_fault[] = {
+    {"user_preemption", test_preemption},
     {"user_fault_endpoint", test_fault_handler},
     {"user_suspend_resume_state", test_suspend_resume_state},
     {"user_thread_priorities", test_priorities},

@@ -79,7 +79,8 @@ static inline int lookup(uint64_t value, uint32_t type, uint32_t rights, struct 
     X(MICA_SYS_IRQ_BIND, sys_irq_bind)                                                             \
     X(MICA_SYS_IRQ_ACK, sys_irq_ack)                                                               \
     X(MICA_SYS_IRQ_MASK, sys_irq_mask)                                                             \
-    X(MICA_SYS_VMO_CREATE_CHILD, sys_vmo_create_child)
+    X(MICA_SYS_VMO_CREATE_CHILD, sys_vmo_create_child)                                             \
+    X(MICA_SYS_THREAD_KILL, sys_thread_kill)
 
 #define DECLARE_SYSCALL(num, fn) int fn(struct trap_frame *f);
 SYSCALLS(DECLARE_SYSCALL)

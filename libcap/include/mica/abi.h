@@ -109,7 +109,8 @@
 #define MICA_SYS_IRQ_ACK 48                   /* (irq): unmask after handling */
 #define MICA_SYS_IRQ_MASK 49                  /* (irq) */
 #define MICA_SYS_VMO_CREATE_CHILD 50          /* (vmo, offset, size) -> x1 copy-on-write child */
-#define MICA_SYS_COUNT 51
+#define MICA_SYS_THREAD_KILL 51               /* (thread) */
+#define MICA_SYS_COUNT 52
 
 /*
  * Resources: authority over physical ranges. The root resource (init's)

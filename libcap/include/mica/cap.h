@@ -110,6 +110,7 @@ int mica_thread_set_ipc_buffer(mica_handle_t thread, void *buffer);
 
 /* ---- thread control ---- */
 int mica_thread_set_fault_endpoint(mica_handle_t thread, mica_handle_t ep);
+int mica_thread_kill(mica_handle_t thread);
 int mica_thread_suspend(mica_handle_t thread);
 int mica_thread_resume(mica_handle_t thread);
 int mica_thread_read_state(mica_handle_t thread, struct mica_thread_state *st);
