@@ -192,6 +192,8 @@ static int cut_mapping(struct aspace *as, struct mapping **link, vaddr_t va, siz
     for (vaddr_t p = start; p < end; p += PAGE_SIZE)
         upt_unmap(as, p);
     if (start > m->base && end < m->base + m->size) {
+        if (as->n_mappings >= ASPACE_MAX_MAPPINGS)
+            return ERR_LIMIT; /* a split would pass the limit */
         struct mapping *right = kmem_cache_alloc(&mapping_cache);
         if (!right)
             return ERR_NO_MEMORY;

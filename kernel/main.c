@@ -178,6 +178,7 @@ NORETURN static void start_userspace(bool have_bootfs, paddr_t dtb_pa, size_t dt
     __asm__ volatile("mrs %0, tcr_el1" : "=r"(v));
     __asm__ volatile("msr tcr_el1, %0\n isb" ::"r"(v & ~(1UL << 7)));
     arch_irq_disable();
+    fpsimd_init_cpu(); /* libfdt (boot only) was the last kernel FP user */
     spin_lock(&kernel_lock);
     int err = have_bootfs ? userboot_start(dtb_pa, dtb_size, platform.bootargs) : ERR_NOT_FOUND;
     spin_unlock(&kernel_lock);

@@ -132,6 +132,7 @@ void schedule(void)
         return;
     if (!next->is_idle && (prev->is_idle || prev->proc != next->proc))
         aspace_activate(next->proc->aspace);
+    fpsimd_switch(next);
     context_switch(&prev->ctx, &next->ctx);
     sched_finish_switch();
 }
@@ -283,6 +284,7 @@ static void switch_to(struct thread *next)
     update_slice(c, rq);
     if (prev->proc != next->proc)
         aspace_activate(next->proc->aspace);
+    fpsimd_switch(next);
     context_switch(&prev->ctx, &next->ctx);
     sched_finish_switch();
 }

@@ -69,7 +69,7 @@ int sys_vmo_create_physical(struct trap_frame *f)
     if (!resource_covers(r, MICA_RESOURCE_MMIO, pa, size) || overlaps_ram(pa, size))
         return ERR_ACCESS_DENIED;
     struct vmo *v;
-    if ((err = vmo_create_physical(pa, size, true, &v)) != OK)
+    if ((err = vmo_create_physical(current_process(), pa, size, true, &v)) != OK)
         return err;
     return install_new(&v->obj, PHYS_VMO_RIGHTS, f);
 }

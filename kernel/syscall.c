@@ -22,7 +22,7 @@ void syscall_dispatch(struct trap_frame *f)
     /* Unknown: a fault for the thread's handler (who sets x0 in its
      * reply), else an error. */
     struct thread *t = current_thread();
-    if (t->fault_ep && ipc_fault(t, MICA_FAULT_UNKNOWN_SYSCALL, f) == OK)
+    if (t->fault_ep && (ipc_fault(t, MICA_FAULT_UNKNOWN_SYSCALL, f) == OK || t->killed))
         return;
     f->x[0] = (uint64_t)(int64_t)ERR_NOT_SUPPORTED;
 }

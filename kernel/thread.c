@@ -82,6 +82,7 @@ void thread_exit_current(void)
     if (t->timeout.pending)
         timer_cancel(&t->timeout);
     ipc_thread_exit(t);
+    fpsimd_release(t);
     process_thread_exited(t->proc, t);
     schedule(); /* the next thread frees our stack (sched_finish_switch) */
     panic("thread_exit_current: a dead thread was scheduled");

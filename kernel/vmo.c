@@ -54,14 +54,24 @@ int vmo_create(struct process *charge_to, uint64_t size, struct vmo **out)
     return OK;
 }
 
-int vmo_create_physical(paddr_t base, uint64_t size, bool device, struct vmo **out)
+int vmo_create_physical(struct process *charge_to, paddr_t base, uint64_t size, bool device,
+                        struct vmo **out)
 {
     if (size == 0 || !IS_ALIGNED(base | size, PAGE_SIZE))
         return ERR_INVALID_ARGS;
+    int err = process_charge(charge_to, 1); /* the object itself */
+    if (err)
+        return err;
     struct vmo *v = kmem_cache_alloc(&vmo_cache);
-    if (!v)
+    if (!v) {
+        process_uncharge(charge_to, 1);
         return ERR_NO_MEMORY;
+    }
     object_init(&v->obj, MICA_OBJ_VMO);
+    v->charged = charge_to;
+    v->committed = 1;
+    if (charge_to)
+        object_ref(&charge_to->obj);
     v->size = size;
     v->physical = true;
     v->device = device;
@@ -200,6 +210,10 @@ void vmo_destroy(struct object *obj)
             object_unref(&v->charged->obj);
         if (v->parent)
             object_unref(&v->parent->obj);
+    } else {
+        process_uncharge(v->charged, v->committed);
+        if (v->charged)
+            object_unref(&v->charged->obj);
     }
     kmem_cache_free(&vmo_cache, v);
 }

@@ -213,7 +213,44 @@ static int test_preemption(void)
     return 0;
 }
 
+void kt_fp_fill(uint64_t seed);
+uint64_t kt_fp_check(uint64_t seed);
+static volatile uint64_t fp_errors, fp_rounds;
+
+/* Fill the FP/SIMD registers with our own pattern, give the CPU away,
+ * check them: the kernel switches FP state lazily between threads. */
+static void fp_worker(uint64_t seed)
+{
+    for (int i = 0; i < 300; i++) {
+        kt_fp_fill(seed);
+        mica_yield();
+        fp_errors += kt_fp_check(seed);
+        fp_rounds++;
+    }
+}
+
+static int test_fp_context(void)
+{
+    mica_handle_t a, b;
+    fp_errors = fp_rounds = 0;
+    CHECK_OK(kt_thread_ex(fp_worker, 0x1000, NULL, &a));
+    CHECK_OK(kt_thread_ex(fp_worker, 0x2000, NULL, &b));
+    for (int i = 0; i < 300; i++) { /* a third FP user: this thread */
+        kt_fp_fill(0x3000);
+        mica_yield();
+        fp_errors += kt_fp_check(0x3000);
+    }
+    for (int i = 0; i < 500 && fp_rounds < 600; i++)
+        mica_sleep_until(mica_clock_ns() + 1000000);
+    CHECK(fp_rounds == 600);
+    CHECK(fp_errors == 0);
+    CHECK_OK(mica_handle_close(a));
+    CHECK_OK(mica_handle_close(b));
+    return 0;
+}
+
 const struct ktest ktests_fault[] = {
+    {"user_fp_context_switch", test_fp_context},
     {"user_preemption", test_preemption},
     {"user_fault_endpoint", test_fault_handler},
     {"user_suspend_resume_state", test_suspend_resume_state},

@@ -14,6 +14,7 @@
 #include <mica/trap.h>
 #include <mica/usercopy.h>
 
+#define EC_FP_ACCESS 0x07
 #define EC_SVC64 0x15
 #define EC_IABT_LOWER 0x20
 #define EC_DABT_LOWER 0x24
@@ -52,14 +53,19 @@ void el0_sync(struct trap_frame *f)
         return;
     }
     struct thread *t = current_thread();
+    if (ec == EC_FP_ACCESS) {
+        fpsimd_trap(t);
+        return;
+    }
     if (ec == EC_IABT_LOWER || ec == EC_DABT_LOWER) {
         bool write = ec == EC_DABT_LOWER && (f->esr & (1 << 6));
         struct aspace *as = t->proc->aspace;
         if (as && aspace_fault(as, f->far, write, ec == EC_IABT_LOWER) == OK)
             return; /* a lazily mapped page: retry the access */
     }
-    /* A handler decides; without one (or if it is gone) the process ends. */
-    if (t->fault_ep && ipc_fault(t, fault_kind(ec, f->esr), f) == OK)
+    /* A handler decides; without one (or if it is gone) the process ends.
+     * A thread killed while it waited just exits (user_return). */
+    if (t->fault_ep && (ipc_fault(t, fault_kind(ec, f->esr), f) == OK || t->killed))
         return;
     fault_kill(f);
 }

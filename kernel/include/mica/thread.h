@@ -75,6 +75,9 @@ struct thread {
     struct endpoint *fault_ep;  /* holds a reference: where our faults go */
     uint64_t fault_badge;
     uint64_t fault_msg[7]; /* info + 6 words of a pending fault message */
+    /* FP/SIMD state, switched lazily (fpsimd.c): q0-q31, FPSR, FPCR. */
+    bool fp_used;
+    uint64_t fp_regs[66] __attribute__((aligned(16)));
 };
 
 struct wait_queue {
@@ -127,6 +130,12 @@ unsigned wait_queue_wake_one(struct wait_queue *wq, int status);
 unsigned wait_queue_wake_all(struct wait_queue *wq, int status);
 /* Wake t out of whatever wait it is in. */
 void thread_wake(struct thread *t, int status);
+
+/* fpsimd.c: lazy FP/SIMD switching */
+void fpsimd_init_cpu(void);
+void fpsimd_trap(struct thread *t); /* EL0 touched FP/SIMD */
+void fpsimd_switch(struct thread *next);
+void fpsimd_release(struct thread *t); /* t is exiting */
 
 /* arch/aarch64/switch.S */
 void context_switch(struct context *from, struct context *to);

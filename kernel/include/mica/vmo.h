@@ -38,7 +38,8 @@ struct vmo {
 
 void vmo_init(void);
 int vmo_create(struct process *charge_to, uint64_t size, struct vmo **out);
-int vmo_create_physical(paddr_t base, uint64_t size, bool device, struct vmo **out);
+int vmo_create_physical(struct process *charge_to, paddr_t base, uint64_t size, bool device,
+                        struct vmo **out);
 /* The physical page backing offset (allocated, zeroed or copied, if
  * needed). For a read of a child's untouched page it is the parent's page
  * and *shared is set: map it read-only. */

@@ -78,7 +78,7 @@
 #define MICA_SYS_PROCESS_WAIT 17              /* (process, deadline) -> x1 exit code, x2 reason */
 #define MICA_SYS_THREAD_CREATE 18             /* (process, priority) -> x1 thread */
 #define MICA_SYS_THREAD_START 19              /* (thread, pc, sp, arg0, arg1) */
-#define MICA_SYS_THREAD_EXIT 20               /* (code): ends the calling thread */
+#define MICA_SYS_THREAD_EXIT 20               /* (): ends the calling thread */
 #define MICA_SYS_PROCESS_EXIT 21              /* (code): ends the calling process */
 #define MICA_SYS_YIELD 22                     /* () */
 #define MICA_SYS_SLEEP 23                     /* (deadline) */

@@ -1,0 +1,71 @@
+/*
+ * Lazy FP/SIMD context switching. EL0 access to FP/SIMD traps (CPACR_EL1
+ * FPEN = 01) unless the running thread owns this CPU's registers. On the
+ * trap, the previous owner's registers are saved into its thread, ours are
+ * loaded (zero the first time), and we become the owner. A thread that
+ * never touches FP costs nothing; one that does pays one trap per time it
+ * gets the CPU back after someone else used the registers.
+ *
+ * Called with the kernel lock held: fpsimd_trap from el0.c, fpsimd_switch
+ * from the scheduler, fpsimd_release when a thread exits.
+ */
+#include <mica/cpu.h>
+#include <mica/thread.h>
+#include <string.h>
+
+#define CPACR_FPEN_SHIFT 20
+#define FPEN_TRAP_EL0 1UL
+#define FPEN_NO_TRAP 3UL
+
+void fpsimd_save(uint64_t *area);
+void fpsimd_load(const uint64_t *area);
+
+static struct thread *owner[MAX_CPUS];
+static uint64_t fpen[MAX_CPUS];
+
+static void set_fpen(uint64_t value)
+{
+    unsigned id = this_cpu()->id;
+    if (fpen[id] == value)
+        return;
+    fpen[id] = value;
+    uint64_t cpacr;
+    __asm__ volatile("mrs %0, cpacr_el1" : "=r"(cpacr));
+    cpacr = (cpacr & ~(3UL << CPACR_FPEN_SHIFT)) | (value << CPACR_FPEN_SHIFT);
+    __asm__ volatile("msr cpacr_el1, %0\n isb" ::"r"(cpacr));
+}
+
+/* Boot: EL0 traps until a thread owns the registers. */
+void fpsimd_init_cpu(void)
+{
+    fpen[this_cpu()->id] = 0;
+    set_fpen(FPEN_TRAP_EL0);
+}
+
+void fpsimd_trap(struct thread *t)
+{
+    unsigned id = this_cpu()->id;
+    if (owner[id] != t) {
+        if (owner[id])
+            fpsimd_save(owner[id]->fp_regs);
+        if (!t->fp_used) {
+            memset(t->fp_regs, 0, sizeof(t->fp_regs));
+            t->fp_used = true;
+        }
+        fpsimd_load(t->fp_regs);
+        owner[id] = t;
+    }
+    set_fpen(FPEN_NO_TRAP);
+}
+
+void fpsimd_switch(struct thread *next)
+{
+    set_fpen(owner[this_cpu()->id] == next ? FPEN_NO_TRAP : FPEN_TRAP_EL0);
+}
+
+void fpsimd_release(struct thread *t)
+{
+    for (unsigned c = 0; c < MAX_CPUS; c++)
+        if (owner[c] == t)
+            owner[c] = NULL;
+}
