@@ -6,9 +6,10 @@
 #include "ktest.h"
 #include <string.h>
 
-static const struct ktest *const groups[] = {ktests_handles, ktests_memory, ktests_process,
-                                             ktests_ipc,     ktests_fault,  ktests_device,
-                                             ktests_fuzz};
+static const struct ktest *const groups[] = {
+    ktests_handles, ktests_memory, ktests_process, ktests_ipc,
+    ktests_fault,   ktests_device, ktests_server,  ktests_fuzz,
+};
 static const void *self_elf;
 static size_t self_elf_size;
 static uint64_t random_state = 0x9E3779B97F4A7C15UL;

@@ -1,0 +1,36 @@
+/*
+ * Writing servers: the message convention and a dispatch loop.
+ *
+ * Convention for every Mica protocol: a request's label selects the
+ * operation and its words are the arguments; the reply's w0 is a status
+ * (MICA_OK or a negative MICA_ERR_*) and w1.. are the results. A server
+ * describes its operations in a table of struct mica_server_op, and
+ * mica_serve() receives, checks the word count, dispatches by label and
+ * replies — unknown labels and short requests are answered with an error,
+ * never crash the server.
+ */
+#ifndef MICA_SERVER_H
+#define MICA_SERVER_H
+
+#include <mica/cap.h>
+
+struct mica_server_op {
+    uint32_t label;
+    unsigned min_words; /* shorter requests get MICA_ERR_INVALID_ARGS */
+    /* Fill reply->w[1..] and return the status for reply->w[0]. The badge
+     * of the caller's endpoint handle is in req->badge. */
+    int64_t (*handle)(void *ctx, const struct mica_msg *req, struct mica_msg *reply);
+    unsigned reply_words; /* results after the status */
+};
+
+/* Serve ep forever (returns only if receiving fails, with that error). A
+ * notification bound to the thread is passed to on_notify (may be NULL). */
+int mica_serve(mica_handle_t ep, const struct mica_server_op *ops, size_t n_ops, void *ctx,
+               void (*on_notify)(void *ctx, uint64_t bits));
+
+/* Client side: call `label` with up to six words; the status comes back as
+ * the return value, results in out[0..n_out). */
+int mica_request(mica_handle_t ep, uint32_t label, const uint64_t *args, unsigned n_args,
+                 uint64_t *out, unsigned n_out);
+
+#endif
