@@ -80,6 +80,8 @@ int sys_thread_create(struct trap_frame *f)
         return err;
     if (f->x[1] >= NUM_PRIORITIES)
         return ERR_INVALID_ARGS;
+    if (f->x[1] > current_thread()->priority)
+        return ERR_ACCESS_DENIED; /* no escalation: at most the caller's priority */
     struct thread *t;
     err = thread_create((struct process *)h->obj, (unsigned)f->x[1], &t);
     if (err)

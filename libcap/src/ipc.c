@@ -141,3 +141,50 @@ int mica_thread_kill(mica_handle_t thread)
 {
     return (int)mica_syscall(MICA_SYS_THREAD_KILL, thread, 0, 0, 0, 0, 0).status;
 }
+
+/* One page for the main thread's IPC buffer, mapped on first use. */
+struct mica_ipc_buffer *mica_ipc_buffer_here(void)
+{
+    static struct mica_ipc_buffer *buffer;
+    if (buffer || !mica_bootinfo)
+        return buffer;
+    mica_handle_t vmo;
+    uintptr_t va;
+    if (mica_vmo_create(MICA_PAGE_SIZE, &vmo) != MICA_OK)
+        return NULL;
+    int err = mica_aspace_map(mica_bootinfo->self_aspace, vmo, 0, MICA_PAGE_SIZE, 0,
+                              MICA_MAP_READ | MICA_MAP_WRITE, &va);
+    mica_handle_close(vmo);
+    if (!err)
+        err = mica_thread_set_ipc_buffer(mica_bootinfo->self_thread, (void *)va);
+    if (!err)
+        buffer = (struct mica_ipc_buffer *)va;
+    return buffer;
+}
+
+/* Start fn(arg) in a new thread of this process with its own 16 KiB stack;
+ * the thread exits when fn returns. */
+static void thread_trampoline(void (*fn)(void *), void *arg)
+{
+    fn(arg);
+    mica_thread_exit();
+}
+
+int mica_thread_spawn(void (*fn)(void *), void *arg, unsigned priority, mica_handle_t *thread)
+{
+    const size_t stack_size = 16384;
+    mica_handle_t vmo;
+    uintptr_t stack;
+    int err = mica_vmo_create(stack_size, &vmo);
+    if (err)
+        return err;
+    err = mica_aspace_map(mica_bootinfo->self_aspace, vmo, 0, stack_size, 0,
+                          MICA_MAP_READ | MICA_MAP_WRITE, &stack);
+    mica_handle_close(vmo);
+    if (!err)
+        err = mica_thread_create(mica_bootinfo->self_process, priority, thread);
+    if (!err)
+        err = mica_thread_start(*thread, (uintptr_t)thread_trampoline, stack + stack_size,
+                                (uintptr_t)fn, (uintptr_t)arg);
+    return err;
+}

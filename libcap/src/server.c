@@ -32,7 +32,9 @@ int mica_serve(mica_handle_t ep, const struct mica_server_op *ops, size_t n_ops,
             break;
         }
         reply.w[0] = (uint64_t)status;
-        reply.info = mica_msg_info(0, words, 0, 0);
+        /* A handler that moves handles says how many in reply->info. */
+        unsigned handles = status == MICA_OK ? MICA_MSG_HANDLES(reply.info) : 0;
+        reply.info = mica_msg_info(0, words, handles, 0);
         m = reply;
         err = mica_reply_recv(ep, &m);
         if (err == MICA_ERR_PEER_CLOSED) /* that client left: keep serving */

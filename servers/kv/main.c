@@ -68,6 +68,13 @@ static int64_t handle_KV_COUNT(void *ctx, const struct mica_msg *req, struct mic
     return MICA_OK;
 }
 
+static int64_t handle_KV_CRASH(void *ctx, const struct mica_msg *req, struct mica_msg *reply)
+{
+    (void)ctx, (void)req, (void)reply;
+    *(volatile int *)0 = 1; /* a deliberate fault: whoever supervises us restarts us */
+    return MICA_OK;
+}
+
 /* The dispatch table, generated from the protocol's own table. */
 static const struct mica_server_op ops[] = {
 #define KV_SERVER_OP(name, label, req, rep) {label, req, handle_##name, rep},

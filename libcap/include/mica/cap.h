@@ -107,6 +107,11 @@ int mica_notify_signal(mica_handle_t n, uint64_t bits);
 int mica_notify_wait(mica_handle_t n, uint64_t deadline, uint64_t *bits);
 int mica_thread_bind_notification(mica_handle_t thread, mica_handle_t n);
 int mica_thread_set_ipc_buffer(mica_handle_t thread, void *buffer);
+/* The calling (main) thread's IPC buffer, set up on first use; NULL if
+ * that failed. */
+struct mica_ipc_buffer *mica_ipc_buffer_here(void);
+/* Run fn(arg) in a new thread of this process (its own 16 KiB stack). */
+int mica_thread_spawn(void (*fn)(void *), void *arg, unsigned priority, mica_handle_t *thread);
 
 /* ---- thread control ---- */
 int mica_thread_set_fault_endpoint(mica_handle_t thread, mica_handle_t ep);

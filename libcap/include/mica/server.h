@@ -18,7 +18,9 @@ struct mica_server_op {
     uint32_t label;
     unsigned min_words; /* shorter requests get MICA_ERR_INVALID_ARGS */
     /* Fill reply->w[1..] and return the status for reply->w[0]. The badge
-     * of the caller's endpoint handle is in req->badge. */
+     * of the caller's endpoint handle is in req->badge. To move handles in
+     * the reply, put them in the thread's IPC buffer and set
+     * reply->info = mica_msg_info(0, 0, count, 0). */
     int64_t (*handle)(void *ctx, const struct mica_msg *req, struct mica_msg *reply);
     unsigned reply_words; /* results after the status */
 };

@@ -15,7 +15,8 @@
     X(KV_PUT, 1, 2, 0)    /* (key, value): store; MICA_ERR_NO_MEMORY when full */                  \
     X(KV_GET, 2, 1, 1)    /* (key) -> value; MICA_ERR_NOT_FOUND */                                 \
     X(KV_DELETE, 3, 1, 0) /* (key); MICA_ERR_NOT_FOUND */                                          \
-    X(KV_COUNT, 4, 0, 1)  /* () -> number of keys this client has */
+    X(KV_COUNT, 4, 0, 1)  /* () -> number of keys this client has */                               \
+    X(KV_CRASH, 5, 0, 0)  /* the server faults on purpose (supervision tests) */
 
 enum {
 #define KV_LABEL(name, label, req, rep) name = label,
@@ -44,6 +45,11 @@ static inline int kv_delete(mica_handle_t ep, uint64_t key)
 static inline int kv_count(mica_handle_t ep, uint64_t *count)
 {
     return mica_request(ep, KV_COUNT, NULL, 0, count, 1);
+}
+
+static inline int kv_crash(mica_handle_t ep)
+{
+    return mica_request(ep, KV_CRASH, NULL, 0, NULL, 0);
 }
 
 #endif

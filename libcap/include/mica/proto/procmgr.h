@@ -1,0 +1,62 @@
+/*
+ * Protocol of procmgr, the process manager (servers/procmgr). One table
+ * defines every operation; see mica/server.h for the conventions (label =
+ * operation, reply w0 = status). Names are up to 31 bytes, packed into
+ * four words (mica_name_pack). Handles come back through the caller's IPC
+ * buffer (mica_ipc_buffer_here()).
+ *
+ * procmgr starts the services of the boot manifest and supervises them
+ * (restart policies, strategies, restart intensity: docs/boot-manifest.md).
+ * A service's endpoint outlives restarts of its server, so clients keep
+ * their handles and simply retry while it is down.
+ */
+#ifndef MICA_PROTO_PROCMGR_H
+#define MICA_PROTO_PROCMGR_H
+
+#include <mica/server.h>
+
+/*     name           label  request words  reply words */
+#define PROCMGR_OPS(X)                                                                             \
+    X(PM_LOOKUP, 1, 4, 0) /* (name) -> a handle to the service's endpoint (buffer) */              \
+    X(PM_STATUS, 2, 4, 3) /* (name) -> state, restarts, pid-like generation */                     \
+    X(PM_KILL, 3, 4, 0)   /* (name): kill the server (supervision applies) */                      \
+    X(PM_COUNT, 4, 0, 1)  /* () -> number of services */
+
+enum {
+#define PM_LABEL(name, label, req, rep) name = label,
+    PROCMGR_OPS(PM_LABEL)
+#undef PM_LABEL
+};
+
+/* PM_STATUS states */
+#define PM_STATE_RUNNING 1
+#define PM_STATE_STOPPED 2 /* exited and not restarted (transient/temporary) */
+#define PM_STATE_FAILED 3  /* restart intensity exceeded: given up */
+
+#define MICA_NAME_MAX 31
+/* Pack a NUL-terminated name into 4 words; 0 if it does not fit. */
+static inline int mica_name_pack(const char *name, uint64_t w[4])
+{
+    for (int i = 0; i < 4; i++)
+        w[i] = 0;
+    for (int i = 0; name[i]; i++) {
+        if (i >= MICA_NAME_MAX)
+            return MICA_ERR_INVALID_ARGS;
+        w[i / 8] |= (uint64_t)(uint8_t)name[i] << (8 * (i % 8));
+    }
+    return name[0] ? MICA_OK : MICA_ERR_INVALID_ARGS;
+}
+
+static inline void mica_name_unpack(const uint64_t w[4], char out[MICA_NAME_MAX + 1])
+{
+    for (int i = 0; i < MICA_NAME_MAX; i++)
+        out[i] = (char)(w[i / 8] >> (8 * (i % 8)));
+    out[MICA_NAME_MAX] = '\0';
+}
+
+/* Look a service up; its endpoint handle (WRITE) lands in *ep. */
+int pm_lookup(mica_handle_t procmgr, const char *name, mica_handle_t *ep);
+int pm_status(mica_handle_t procmgr, const char *name, uint64_t *state, uint64_t *restarts);
+int pm_kill(mica_handle_t procmgr, const char *name);
+
+#endif

@@ -1,0 +1,128 @@
+/*
+ * Boot manifest parser (see mica/manifest.h). Pure code, no allocation;
+ * strict: an unknown keyword or option, a missing field, a name too long
+ * or a duplicate service is an error naming the line, never a guess.
+ */
+#include <mica/abi.h>
+#include <mica/manifest.h>
+#include <string.h>
+
+#define FAIL(msg)                                                                                  \
+    do {                                                                                           \
+        *why = (msg);                                                                              \
+        return MICA_ERR_INVALID_ARGS;                                                              \
+    } while (0)
+
+/* Next whitespace-separated word of [*p, end) into buf; 0 if none. */
+static size_t word(const char **p, const char *end, char *buf, size_t size)
+{
+    while (*p < end && (**p == ' ' || **p == '\t'))
+        (*p)++;
+    size_t n = 0;
+    while (*p < end && **p != ' ' && **p != '\t') {
+        if (n + 1 < size)
+            buf[n] = **p;
+        n++;
+        (*p)++;
+    }
+    if (size)
+        buf[n < size ? n : size - 1] = '\0';
+    return n;
+}
+
+static int number(const char *s, unsigned *out)
+{
+    unsigned v = 0;
+    if (!*s)
+        return -1;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9' || v > 100000)
+            return -1;
+        v = v * 10 + (unsigned)(*s - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+static int option(struct manifest_service *s, const char *opt, const char **why)
+{
+    if (strcmp(opt, "restart=permanent") == 0)
+        s->restart = RESTART_PERMANENT;
+    else if (strcmp(opt, "restart=transient") == 0)
+        s->restart = RESTART_TRANSIENT;
+    else if (strcmp(opt, "restart=temporary") == 0)
+        s->restart = RESTART_TEMPORARY;
+    else if (strcmp(opt, "strategy=one_for_one") == 0)
+        s->strategy = ONE_FOR_ONE;
+    else if (strcmp(opt, "strategy=one_for_all") == 0)
+        s->strategy = ONE_FOR_ALL;
+    else if (strcmp(opt, "strategy=rest_for_one") == 0)
+        s->strategy = REST_FOR_ONE;
+    else if (strncmp(opt, "group=", 6) == 0) {
+        if (strlen(opt + 6) == 0 || strlen(opt + 6) >= sizeof(s->group))
+            FAIL("bad group name");
+        memcpy(s->group, opt + 6, strlen(opt + 6) + 1);
+    } else if (strncmp(opt, "intensity=", 10) == 0) {
+        char tmp[16];
+        const char *slash = strchr(opt + 10, '/');
+        size_t n = slash ? (size_t)(slash - (opt + 10)) : 0;
+        if (!slash || n == 0 || n >= sizeof(tmp))
+            FAIL("intensity must be RESTARTS/SECONDS");
+        memcpy(tmp, opt + 10, n);
+        tmp[n] = '\0';
+        if (number(tmp, &s->max_restarts) || number(slash + 1, &s->period_s) || s->period_s == 0)
+            FAIL("intensity must be RESTARTS/SECONDS");
+    } else {
+        FAIL("unknown option");
+    }
+    return MICA_OK;
+}
+
+int manifest_parse(const char *text, size_t len, struct manifest *out, unsigned *bad_line,
+                   const char **why)
+{
+    memset(out, 0, sizeof(*out));
+    const char *p = text, *end = text + len;
+    for (unsigned line = 1; p < end; line++) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        if (!eol)
+            eol = end;
+        *bad_line = line;
+        char kw[16], buf[64];
+        const char *q = p;
+        p = eol + 1;
+        if (!word(&q, eol, kw, sizeof(kw)) || kw[0] == '#')
+            continue;
+        if (strcmp(kw, "run") == 0) {
+            if (!word(&q, eol, out->run, sizeof(out->run)) ||
+                strlen(out->run) >= sizeof(out->run) - 1)
+                FAIL("run needs a program path");
+            if (word(&q, eol, buf, sizeof(buf)))
+                FAIL("extra words after run PROGRAM");
+            continue;
+        }
+        if (strcmp(kw, "service") != 0)
+            FAIL("unknown keyword (service, run or #)");
+        if (out->n_services == MANIFEST_MAX_SERVICES)
+            FAIL("too many services");
+        struct manifest_service *s = &out->services[out->n_services];
+        size_t n = word(&q, eol, s->name, sizeof(s->name));
+        if (n == 0 || n >= sizeof(s->name))
+            FAIL("service needs a name of 1..31 bytes");
+        n = word(&q, eol, s->program, sizeof(s->program));
+        if (n == 0 || n >= sizeof(s->program))
+            FAIL("service needs a program path");
+        s->max_restarts = 3;
+        s->period_s = 5;
+        while (word(&q, eol, buf, sizeof(buf)))
+            if (option(s, buf, why))
+                return MICA_ERR_INVALID_ARGS;
+        for (unsigned i = 0; i < out->n_services; i++)
+            if (strcmp(out->services[i].name, s->name) == 0)
+                FAIL("duplicate service name");
+        out->n_services++;
+    }
+    *bad_line = 0;
+    *why = NULL;
+    return MICA_OK;
+}

@@ -1,0 +1,295 @@
+/*
+ * procmgr: starts the services of the boot manifest and keeps them
+ * running (docs/boot-manifest.md).
+ *
+ * Each service has an endpoint that procmgr creates once and keeps; every
+ * instance of the server gets its receive side, so clients' handles stay
+ * valid across restarts: a client that called a crashed server gets
+ * MICA_ERR_PEER_CLOSED, and its next call reaches the new instance.
+ *
+ * A watcher thread per instance waits for the process and reports its end
+ * to procmgr's own endpoint with an internal message (a badge no client
+ * holds). On an end procmgr applies the service's restart policy and its
+ * group's strategy (one_for_one, one_for_all, rest_for_one), and gives the
+ * group up if it restarts more than `intensity` allows.
+ */
+#include <mica/malloc.h>
+#include <mica/manifest.h>
+#include <mica/proto/procmgr.h>
+#include <string.h>
+
+#define PM_INTERNAL_EXITED 100
+#define INTERNAL_BADGE 0xFFFFFFFFFFFF0001UL
+#define HISTORY 16
+
+struct service {
+    const struct manifest_service *m;
+    mica_handle_t ep;      /* the service endpoint, kept across restarts */
+    mica_handle_t process; /* the running instance, 0 if none */
+    uint64_t generation;   /* bumps on every start and stop: stale exits are ignored */
+    uint64_t state;
+    uint64_t restarts;
+};
+
+struct watch {
+    unsigned index;
+    uint64_t generation;
+    mica_handle_t process; /* a WAIT duplicate, closed by the watcher */
+};
+
+static struct manifest manifest;
+static struct service services[MANIFEST_MAX_SERVICES];
+static const void *bootfs;
+static size_t bootfs_size;
+static mica_handle_t internal_ep; /* WRITE, badged INTERNAL_BADGE: only watchers have it */
+static uint64_t next_client_badge = 1;
+/* Restart times per group leader (the first service of a group). */
+static uint64_t history[MANIFEST_MAX_SERVICES][HISTORY];
+static unsigned n_history[MANIFEST_MAX_SERVICES];
+
+static void watcher(void *arg)
+{
+    struct watch *w = arg;
+    int64_t code = 0;
+    uint32_t reason = 0;
+    mica_process_wait(w->process, MICA_DEADLINE_INFINITE, &code, &reason);
+    mica_handle_close(w->process);
+    struct mica_msg m = {.info = mica_msg_info(PM_INTERNAL_EXITED, 4, 0, 0),
+                         .w = {w->index, w->generation, reason, (uint64_t)code}};
+    mica_call(internal_ep, &m);
+    free(w);
+}
+
+static bool same_group(unsigned a, unsigned b)
+{
+    const char *ga = services[a].m->group, *gb = services[b].m->group;
+    return a == b || (ga[0] && strcmp(ga, gb) == 0);
+}
+
+static unsigned leader(unsigned i)
+{
+    for (unsigned j = 0; j < i; j++)
+        if (same_group(j, i))
+            return j;
+    return i;
+}
+
+static int start(unsigned i)
+{
+    struct service *s = &services[i];
+    const void *elf;
+    size_t size;
+    mica_handle_t server_end, proc, waiter, thread;
+    int err = mica_cpio_find(bootfs, bootfs_size, s->m->program, &elf, &size);
+    if (!err)
+        err = mica_handle_dup(s->ep, MICA_RIGHT_READ | MICA_RIGHT_TRANSFER, &server_end);
+    if (!err)
+        err = mica_spawn_with(elf, size, s->m->name, "", 0, 0, server_end, &proc);
+    if (err) {
+        mica_printf("procmgr: cannot start %s (%s): %s\n", s->m->name, s->m->program,
+                    mica_status_name(err));
+        s->state = PM_STATE_FAILED;
+        return err;
+    }
+    s->process = proc;
+    s->generation++;
+    s->state = PM_STATE_RUNNING;
+    struct watch *w = malloc(sizeof(*w));
+    if (w && mica_handle_dup(proc, MICA_RIGHT_WAIT, &waiter) == MICA_OK) {
+        *w = (struct watch){i, s->generation, waiter};
+        if (mica_thread_spawn(watcher, w, 128, &thread) == MICA_OK)
+            mica_handle_close(thread);
+    }
+    return MICA_OK;
+}
+
+/* Stop an instance on purpose: its watcher's report becomes stale. */
+static void stop(unsigned i)
+{
+    struct service *s = &services[i];
+    if (!s->process)
+        return;
+    mica_process_kill(s->process);
+    mica_handle_close(s->process);
+    s->process = 0;
+    s->generation++;
+}
+
+/* Record a restart of i's group; false when the group restarts too often. */
+static bool within_intensity(unsigned i)
+{
+    unsigned g = leader(i);
+    const struct manifest_service *m = services[g].m;
+    uint64_t now = mica_clock_ns(), window = (uint64_t)m->period_s * 1000000000UL;
+    unsigned kept = 0;
+    for (unsigned k = 0; k < n_history[g]; k++)
+        if (now - history[g][k] < window)
+            history[g][kept++] = history[g][k];
+    n_history[g] = kept;
+    if (kept >= m->max_restarts)
+        return false;
+    if (kept < HISTORY)
+        history[g][n_history[g]++] = now;
+    return true;
+}
+
+static void give_up(unsigned i)
+{
+    mica_printf("procmgr: %s restarts too often: giving up on its group\n", services[i].m->name);
+    for (unsigned j = 0; j < manifest.n_services; j++) {
+        if (same_group(i, j)) {
+            stop(j);
+            services[j].state = PM_STATE_FAILED;
+        }
+    }
+}
+
+static void restart(unsigned i)
+{
+    enum strategy strategy = services[leader(i)].m->strategy;
+    for (unsigned j = 0; j < manifest.n_services; j++) {
+        bool affected =
+            j == i ||
+            (same_group(i, j) && (strategy == ONE_FOR_ALL || (strategy == REST_FOR_ONE && j > i)));
+        if (!affected)
+            continue;
+        stop(j);
+        if (start(j) == MICA_OK)
+            services[j].restarts++;
+    }
+}
+
+static int64_t on_exited(const struct mica_msg *req)
+{
+    unsigned i = (unsigned)req->w[0];
+    if (i >= manifest.n_services || req->w[1] != services[i].generation)
+        return MICA_OK; /* an instance we stopped ourselves */
+    struct service *s = &services[i];
+    mica_handle_close(s->process);
+    s->process = 0;
+    bool abnormal = req->w[2] != MICA_EXIT_NORMAL || req->w[3] != 0;
+    if (req->w[2] == MICA_EXIT_FAULT)
+        mica_printf("procmgr: %s ended by a fault (ESR 0x%lx)\n", s->m->name, req->w[3]);
+    else if (req->w[2] == MICA_EXIT_KILLED)
+        mica_printf("procmgr: %s was killed\n", s->m->name);
+    else
+        mica_printf("procmgr: %s exited with %ld\n", s->m->name, (int64_t)req->w[3]);
+    if (s->m->restart == RESTART_TEMPORARY || (s->m->restart == RESTART_TRANSIENT && !abnormal)) {
+        s->state = PM_STATE_STOPPED;
+        return MICA_OK;
+    }
+    if (!within_intensity(i))
+        give_up(i);
+    else
+        restart(i);
+    return MICA_OK;
+}
+
+static int find(const struct mica_msg *req)
+{
+    char name[MICA_NAME_MAX + 1];
+    mica_name_unpack(req->w, name);
+    for (unsigned i = 0; i < manifest.n_services; i++)
+        if (strcmp(services[i].m->name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+static int64_t handle_PM_LOOKUP(void *ctx, const struct mica_msg *req, struct mica_msg *reply)
+{
+    (void)ctx;
+    int i = find(req);
+    struct mica_ipc_buffer *buf = mica_ipc_buffer_here();
+    if (i < 0)
+        return MICA_ERR_NOT_FOUND;
+    if (!buf)
+        return MICA_ERR_NO_MEMORY;
+    /* Each client gets its own badge, so servers can tell clients apart. */
+    int err = mica_handle_mint(services[i].ep, MICA_RIGHT_WRITE | MICA_RIGHT_TRANSFER,
+                               next_client_badge++, &buf->handles[0]);
+    if (err)
+        return err;
+    reply->info = mica_msg_info(0, 0, 1, 0);
+    return MICA_OK;
+}
+
+static int64_t handle_PM_STATUS(void *ctx, const struct mica_msg *req, struct mica_msg *reply)
+{
+    (void)ctx;
+    int i = find(req);
+    if (i < 0)
+        return MICA_ERR_NOT_FOUND;
+    reply->w[1] = services[i].state;
+    reply->w[2] = services[i].restarts;
+    reply->w[3] = services[i].generation;
+    return MICA_OK;
+}
+
+static int64_t handle_PM_KILL(void *ctx, const struct mica_msg *req, struct mica_msg *reply)
+{
+    (void)ctx, (void)reply;
+    int i = find(req);
+    if (i < 0)
+        return MICA_ERR_NOT_FOUND;
+    if (!services[i].process)
+        return MICA_ERR_BAD_STATE;
+    return mica_process_kill(services[i].process); /* supervision applies */
+}
+
+static int64_t handle_PM_COUNT(void *ctx, const struct mica_msg *req, struct mica_msg *reply)
+{
+    (void)ctx, (void)req;
+    reply->w[1] = manifest.n_services;
+    return MICA_OK;
+}
+
+static int64_t handle_exited(void *ctx, const struct mica_msg *req, struct mica_msg *reply)
+{
+    (void)ctx, (void)reply;
+    if (req->badge != INTERNAL_BADGE)
+        return MICA_ERR_ACCESS_DENIED; /* only our watchers report exits */
+    return on_exited(req);
+}
+
+static const struct mica_server_op ops[] = {
+#define PM_SERVER_OP(name, label, req, rep) {label, req, handle_##name, rep},
+    PROCMGR_OPS(PM_SERVER_OP)
+#undef PM_SERVER_OP
+        {PM_INTERNAL_EXITED, 4, handle_exited, 0},
+};
+
+int main(const struct mica_bootinfo *bi)
+{
+    mica_handle_t ep = bi->startup_handle;
+    uintptr_t base;
+    size_t mapped = (bi->bootfs_size + MICA_PAGE_SIZE - 1) & ~(MICA_PAGE_SIZE - 1);
+    const void *text;
+    size_t text_len;
+    unsigned line;
+    const char *why;
+    if (!ep ||
+        mica_aspace_map(bi->self_aspace, bi->bootfs_vmo, 0, mapped, 0, MICA_MAP_READ, &base)) {
+        mica_printf("procmgr: no endpoint or no bootfs\n");
+        return 1;
+    }
+    bootfs = (const void *)base;
+    bootfs_size = bi->bootfs_size;
+    if (mica_cpio_find(bootfs, bootfs_size, "boot/manifest", &text, &text_len) != MICA_OK)
+        text_len = 0;
+    if (text_len && manifest_parse(text, text_len, &manifest, &line, &why) != MICA_OK) {
+        mica_printf("procmgr: boot/manifest line %u: %s\n", line, why);
+        return 1;
+    }
+    if (mica_handle_mint(ep, MICA_RIGHT_WRITE, INTERNAL_BADGE, &internal_ep) != MICA_OK)
+        return 1;
+    for (unsigned i = 0; i < manifest.n_services; i++) {
+        services[i].m = &manifest.services[i];
+        if (mica_endpoint_create(&services[i].ep) != MICA_OK)
+            return 1;
+        start(i);
+    }
+    mica_printf("procmgr: %u service(s) started\n", manifest.n_services);
+    int err = mica_serve(ep, ops, sizeof(ops) / sizeof(ops[0]), NULL, NULL);
+    mica_printf("procmgr: stopped serving: %s\n", mica_status_name(err));
+    return 1;
+}
