@@ -55,9 +55,19 @@ int aspace_create(struct process *payer, struct aspace **out)
     return OK;
 }
 
+/* Point TTBR0 at an empty table (ASID 0): nothing of a user space stays
+ * loaded for the walker to refill the TLB from. */
+void aspace_deactivate(void)
+{
+    uint64_t ttbr = virt_to_phys(empty_table);
+    __asm__ volatile("msr ttbr0_el1, %0\n isb" ::"r"(ttbr) : "memory");
+    active[this_cpu()->id] = NULL;
+}
+
 static void assign_asid(struct aspace *as)
 {
     if (next_asid == ASID_COUNT) {
+        aspace_deactivate(); /* before the flush, not after */
         asid_generation++;
         asid_rollovers++;
         next_asid = 1;
@@ -319,14 +329,8 @@ void aspace_destroy(struct object *obj)
         object_unref(&m->vmo->obj);
         kmem_cache_free(&mapping_cache, m);
     }
-    for (unsigned c = 0; c < MAX_CPUS; c++) {
-        if (active[c] == as) {
-            /* Never leave a CPU walking freed tables. */
-            uint64_t ttbr = virt_to_phys(empty_table);
-            __asm__ volatile("msr ttbr0_el1, %0\n isb" ::"r"(ttbr) : "memory");
-            active[c] = NULL;
-        }
-    }
+    if (active[this_cpu()->id] == as)
+        aspace_deactivate(); /* never leave the CPU walking freed tables */
     if (as->asid_generation == asid_generation)
         upt_flush_asid(as);
     upt_destroy(as);

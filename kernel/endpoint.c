@@ -106,6 +106,8 @@ static int transfer(struct thread *from, const uint64_t msg[7], struct thread *t
     uint64_t info = msg[0];
     unsigned words = MICA_MSG_WORDS(info), n_handles = MICA_MSG_HANDLES(info);
     uint64_t out = info & 0x07FFFFFFUL; /* label, length, handle count */
+    if ((words > MICA_MSG_REG_WORDS || n_handles) && !ipc_buffer(from))
+        return ERR_INVALID_ARGS; /* its buffer was removed while it waited */
     if (n_handles) {
         int err = move_handles(from, to, n_handles);
         if (err)
@@ -284,6 +286,8 @@ static int reply_to_caller(struct thread **handoff)
     if (c->reply_from != self || c->state != THREAD_BLOCKED ||
         (c->ipc_op != IPC_AWAIT_REPLY && !fault)) {
         self->reply_to = NULL;
+        if (c->reply_from == self)
+            c->reply_from = NULL; /* no pointer to us may outlive the link */
         return ERR_PEER_CLOSED;
     }
     int err = check_message(self);

@@ -116,6 +116,8 @@ int handle_install(struct process *p, struct object *obj, uint32_t rights, uint6
     object_ref(obj);
     tree_link(h, parent);
     live_handles++;
+    if (obj->type == MICA_OBJ_PROCESS)
+        ((struct process *)obj)->handles_to_me++;
     return OK;
 }
 
@@ -152,6 +154,13 @@ static void handle_free(struct handle *h)
     struct object *obj = h->obj;
     kmem_cache_free(&handle_cache, h);
     live_handles--;
+    if (obj->type == MICA_OBJ_PROCESS) {
+        /* A process that never started and that nobody can name any more
+         * can never start: end it (its unstarted threads hold it alive). */
+        struct process *p = (struct process *)obj;
+        if (--p->handles_to_me == 0 && !p->started && !p->terminating)
+            process_terminate_later(p);
+    }
     object_unref(obj);
 }
 

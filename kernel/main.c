@@ -175,6 +175,10 @@ NORETURN static void start_userspace(bool have_bootfs, paddr_t dtb_pa, size_t dt
     uint64_t v;
     __asm__ volatile("mrs %0, cntkctl_el1" : "=r"(v));
     __asm__ volatile("msr cntkctl_el1, %0" ::"r"(v | 3));
+    /* The boot identity map (global entries) must be gone before TTBR0
+     * walks are switched on: load the empty table and flush. */
+    aspace_deactivate();
+    __asm__ volatile("dsb ishst\n tlbi vmalle1is\n dsb ish\n isb" ::: "memory");
     __asm__ volatile("mrs %0, tcr_el1" : "=r"(v));
     __asm__ volatile("msr tcr_el1, %0\n isb" ::"r"(v & ~(1UL << 7)));
     arch_irq_disable();

@@ -21,11 +21,8 @@ void object_ref(struct object *obj)
     obj->refcount++;
 }
 
-void object_unref(struct object *obj)
+static void destroy(struct object *obj)
 {
-    ASSERT(obj->refcount > 0);
-    if (--obj->refcount > 0)
-        return;
     object_counts[obj->type]--;
     switch (obj->type) {
     case MICA_OBJ_PROCESS: process_destroy(obj); break;
@@ -38,4 +35,32 @@ void object_unref(struct object *obj)
     case MICA_OBJ_IRQ: irq_object_destroy(obj); break;
     default: panic("object_unref: object %p of unknown type %u", (void *)obj, obj->type);
     }
+}
+
+/*
+ * Destroying one object drops references to others (a process's handles,
+ * a VMO's parent), which may destroy them in turn, to any depth userspace
+ * arranged. So destruction is never recursive: objects whose count reaches
+ * zero are queued, and the outermost object_unref destroys them one after
+ * another on a bounded stack. (Under the big kernel lock: one drainer.)
+ */
+static struct object *dead_queue;
+static bool draining;
+
+void object_unref(struct object *obj)
+{
+    ASSERT(obj->refcount > 0);
+    if (--obj->refcount > 0)
+        return;
+    obj->next_dead = dead_queue;
+    dead_queue = obj;
+    if (draining)
+        return;
+    draining = true;
+    while (dead_queue) {
+        struct object *o = dead_queue;
+        dead_queue = o->next_dead;
+        destroy(o);
+    }
+    draining = false;
 }

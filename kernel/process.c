@@ -47,22 +47,28 @@ int process_create(const char *name, size_t name_len, struct process *payer, str
     return OK;
 }
 
+/*
+ * Limits are hierarchical: what a process uses also counts against the
+ * process that created it, and so on up to one of init's children (init,
+ * created by the kernel, is unlimited). A process cannot escape its limit
+ * by creating children with budgets of their own.
+ */
 int process_charge(struct process *p, size_t pages)
 {
-    if (!p)
-        return OK;
-    if (pages > PROCESS_PAGE_LIMIT - p->pages_charged)
-        return ERR_LIMIT;
-    p->pages_charged += pages;
+    for (struct process *q = p; q && q->charge.payer; q = q->charge.payer)
+        if (pages > PROCESS_PAGE_LIMIT - q->pages_charged)
+            return ERR_LIMIT;
+    for (struct process *q = p; q && q->charge.payer; q = q->charge.payer)
+        q->pages_charged += pages;
     return OK;
 }
 
 void process_uncharge(struct process *p, size_t pages)
 {
-    if (!p)
-        return;
-    ASSERT(pages <= p->pages_charged);
-    p->pages_charged -= pages;
+    for (struct process *q = p; q && q->charge.payer; q = q->charge.payer) {
+        ASSERT(pages <= q->pages_charged);
+        q->pages_charged -= pages;
+    }
 }
 
 int charge_take(struct charge *c, struct process *payer, size_t pages)
@@ -207,6 +213,29 @@ void process_thread_exited(struct process *p, struct thread *t)
         started_left |= o->state != THREAD_NEW;
     if (!started_left)
         process_terminate(p, 0, MICA_EXIT_NORMAL);
+}
+
+/* Terminations requested while another is running (closing a handle table
+ * can close the last handle of an unstarted process, whose table closes the
+ * next...) are queued and run one after another, on a bounded stack. */
+static struct process *terminate_queue;
+static bool terminating_queue;
+
+void process_terminate_later(struct process *p)
+{
+    object_ref(&p->obj);
+    p->terminate_next = terminate_queue;
+    terminate_queue = p;
+    if (terminating_queue)
+        return;
+    terminating_queue = true;
+    while (terminate_queue) {
+        struct process *q = terminate_queue;
+        terminate_queue = q->terminate_next;
+        process_terminate(q, -1, MICA_EXIT_KILLED);
+        object_unref(&q->obj);
+    }
+    terminating_queue = false;
 }
 
 int process_wait(struct process *p, uint64_t deadline)

@@ -184,6 +184,8 @@ void sched_preempt_check(void)
 
 void sched_suspend(struct thread *t)
 {
+    if (t->killed)
+        return; /* dying threads are not parked */
     t->suspended = true;
     if (t->state == THREAD_READY) {
         rq_remove(&runqueues[this_cpu()->id], t);

@@ -44,14 +44,21 @@ int sys_resource_create(struct trap_frame *f)
     return err ? err : install_new(&r->obj, RESOURCE_RIGHTS, f);
 }
 
-/* Physical memory that is not RAM: RAM belongs to the kernel's allocator. */
-static bool overlaps_ram(paddr_t base, uint64_t size)
+static bool overlaps(paddr_t base, uint64_t size, const struct mem_range *m)
 {
-    for (unsigned i = 0; i < platform.n_memory; i++) {
-        const struct mem_range *m = &platform.memory[i];
-        if (base < m->base + m->size && m->base < base + size)
+    return m->size && base < m->base + m->size && m->base < base + size;
+}
+
+/* What no driver may map: RAM (the kernel's allocator owns it) and the
+ * interrupt controller (the kernel's). */
+static bool kernel_owned(paddr_t base, uint64_t size)
+{
+    for (unsigned i = 0; i < platform.n_memory; i++)
+        if (overlaps(base, size, &platform.memory[i]))
             return true;
-    }
+    for (unsigned i = 0; i < 2; i++)
+        if (overlaps(base, size, &platform.intc_regs[i]))
+            return true;
     return false;
 }
 
@@ -66,7 +73,7 @@ int sys_vmo_create_physical(struct trap_frame *f)
     if (size == 0 || !IS_ALIGNED(pa | size, PAGE_SIZE) || pa >= (1UL << 48) ||
         size > (1UL << 48) - pa || size > VMO_MAX_SIZE)
         return ERR_INVALID_ARGS;
-    if (!resource_covers(r, MICA_RESOURCE_MMIO, pa, size) || overlaps_ram(pa, size))
+    if (!resource_covers(r, MICA_RESOURCE_MMIO, pa, size) || kernel_owned(pa, size))
         return ERR_ACCESS_DENIED;
     struct vmo *v;
     if ((err = vmo_create_physical(current_process(), pa, size, true, &v)) != OK)

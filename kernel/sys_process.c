@@ -83,7 +83,7 @@ int sys_thread_create(struct trap_frame *f)
     if (f->x[1] > current_thread()->priority)
         return ERR_ACCESS_DENIED; /* no escalation: at most the caller's priority */
     struct thread *t;
-    err = thread_create((struct process *)h->obj, (unsigned)f->x[1], &t);
+    err = thread_create((struct process *)h->obj, current_process(), (unsigned)f->x[1], &t);
     if (err)
         return err;
     uint32_t ht;

@@ -45,6 +45,8 @@ int sys_thread_suspend(struct trap_frame *f)
 {
     struct thread *t;
     int err = thread_arg(f->x[0], &t);
+    if (!err && t->killed)
+        err = ERR_BAD_STATE; /* it is dying */
     if (!err)
         sched_suspend(t);
     return err;

@@ -20,7 +20,8 @@ void thread_init(void)
         panic("thread: cannot create the thread cache");
 }
 
-int thread_create(struct process *proc, unsigned priority, struct thread **out)
+int thread_create(struct process *proc, struct process *payer, unsigned priority,
+                  struct thread **out)
 {
     if (priority >= NUM_PRIORITIES)
         return ERR_INVALID_ARGS;
@@ -28,7 +29,8 @@ int thread_create(struct process *proc, unsigned priority, struct thread **out)
         return ERR_BAD_STATE;
     if (proc->n_threads >= PROCESS_MAX_THREADS)
         return ERR_LIMIT;
-    int err = process_charge(proc, KSTACK_PAGES + 1);
+    struct charge charge = {0};
+    int err = charge_take(&charge, payer, KSTACK_PAGES + 1);
     if (err)
         return err;
     struct thread *t = kmem_cache_alloc(&thread_cache);
@@ -36,10 +38,11 @@ int thread_create(struct process *proc, unsigned priority, struct thread **out)
     if (!t || page_alloc_pages(&kernel_page_alloc, KSTACK_PAGES, &stack) != OK) {
         if (t)
             kmem_cache_free(&thread_cache, t);
-        process_uncharge(proc, KSTACK_PAGES + 1);
+        charge_release(&charge);
         return ERR_NO_MEMORY;
     }
     object_init(&t->obj, MICA_OBJ_THREAD);
+    t->charge = charge;
     t->kstack = phys_to_virt(stack);
     t->frame = (struct trap_frame *)((char *)t->kstack + KSTACK_PAGES * PAGE_SIZE) - 1;
     memset(t->frame, 0, sizeof(*t->frame));
@@ -103,10 +106,12 @@ void thread_kill(struct thread *t)
         object_unref(&t->obj);
         return;
     }
-    if (t->state == THREAD_SUSPENDED) {
-        t->suspended = false;
+    /* A dying thread is never parked, and runs soon even if its priority
+     * is low, so that its process ends promptly. */
+    t->suspended = false;
+    if (t->state == THREAD_SUSPENDED)
         t->state = THREAD_BLOCKED;
-    }
+    sched_set_priority(t, NUM_PRIORITIES - 1);
     if (t->state == THREAD_BLOCKED)
         thread_wake(t, ERR_PEER_CLOSED);
     /* READY or RUNNING: it exits on its way out of the kernel. */
@@ -118,7 +123,7 @@ void thread_destroy(struct object *obj)
     /* A thread holds its own reference until it has exited (and, if never
      * started, until its process ends and kills it). */
     ASSERT(t->state == THREAD_DEAD && !t->kstack);
-    process_uncharge(t->proc, KSTACK_PAGES + 1);
+    charge_release(&t->charge);
     object_unref(&t->proc->obj);
     kmem_cache_free(&thread_cache, t);
 }

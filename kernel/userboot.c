@@ -130,7 +130,7 @@ int userboot_start(paddr_t dtb_pa, size_t dtb_size, const char *cmdline)
     if ((err = map_copy(p, STACK_TOP - STACK_SIZE, STACK_SIZE, 0, NULL, 0,
                         MICA_MAP_READ | MICA_MAP_WRITE)) != OK)
         goto fail;
-    if ((err = thread_create(p, INIT_PRIORITY, &t)) != OK)
+    if ((err = thread_create(p, NULL, INIT_PRIORITY, &t)) != OK)
         goto fail;
     if ((err = resource_create_root(&root)) != OK)
         goto fail;

@@ -13,6 +13,13 @@
 #include <string.h>
 
 static struct kmem_cache vmo_cache;
+static uint8_t zero_page_storage[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+
+/* A page of zeros, never written (it is in .bss, mapped read-only to users). */
+static paddr_t zero_page(void)
+{
+    return virt_to_phys(zero_page_storage);
+}
 
 void vmo_init(void)
 {
@@ -116,9 +123,19 @@ int vmo_get_page(struct vmo *v, uint64_t offset, bool write, paddr_t *pa, bool *
         return OK;
     }
     uint64_t in_parent = v->parent_offset + ALIGN_DOWN(offset, PAGE_SIZE);
-    if (v->parent && in_parent < v->parent->size) {
+    bool from_parent = v->parent && in_parent < v->parent->size;
+    if (!write && !from_parent) {
+        /* Reading a page nobody wrote: the shared zero page, read-only, so
+         * that reads commit no memory (a write gets a page of its own). */
+        *pa = zero_page();
+        if (shared)
+            *shared = true;
+        return OK;
+    }
+    int err;
+    if (from_parent) {
         paddr_t src;
-        int err = vmo_get_page(v->parent, in_parent, false, &src, NULL);
+        err = vmo_get_page(v->parent, in_parent, false, &src, NULL);
         if (err)
             return err;
         if (!write) {
@@ -128,11 +145,13 @@ int vmo_get_page(struct vmo *v, uint64_t offset, bool write, paddr_t *pa, bool *
             return OK;
         }
         err = own_page(v, i, phys_to_virt(src), pa); /* the copy in copy-on-write */
-        if (!err)
-            aspace_vmo_page_changed(v, ALIGN_DOWN(offset, PAGE_SIZE));
-        return err;
+    } else {
+        err = own_page(v, i, NULL, pa);
     }
-    return own_page(v, i, NULL, pa);
+    /* Mappings may show the zero page or a parent's page here: drop them. */
+    if (!err)
+        aspace_vmo_page_changed(v, ALIGN_DOWN(offset, PAGE_SIZE));
+    return err;
 }
 
 int vmo_create_child(struct process *charge_to, struct vmo *parent, uint64_t offset, uint64_t size,
@@ -140,6 +159,8 @@ int vmo_create_child(struct process *charge_to, struct vmo *parent, uint64_t off
 {
     if (parent->physical)
         return ERR_NOT_SUPPORTED;
+    if (parent->depth >= VMO_MAX_COW_DEPTH)
+        return ERR_LIMIT;
     if (!IS_ALIGNED(offset, PAGE_SIZE) || offset >= parent->size)
         return ERR_INVALID_ARGS;
     struct vmo *v;
@@ -148,6 +169,7 @@ int vmo_create_child(struct process *charge_to, struct vmo *parent, uint64_t off
         return err;
     object_ref(&parent->obj);
     v->parent = parent;
+    v->depth = parent->depth + 1;
     v->parent_offset = offset;
     *out = v;
     return OK;

@@ -35,7 +35,8 @@ struct ktest {
 };
 
 extern const struct ktest ktests_handles[], ktests_memory[], ktests_process[], ktests_ipc[],
-    ktests_fault[], ktests_device[], ktests_server[], ktests_procmgr[], ktests_fuzz[];
+    ktests_fault[], ktests_device[], ktests_server[], ktests_procmgr[], ktests_hostile[],
+    ktests_fuzz[];
 
 /* Helpers (ktest.c). */
 const struct mica_bootinfo *kt_bootinfo(void);

@@ -54,6 +54,7 @@ int aspace_fault(struct aspace *as, vaddr_t va, bool write, bool exec);
 /* The page at `offset` of vmo changed identity (a copy-on-write copy was
  * made): drop it from every mapping so the next touch maps the new one. */
 void aspace_vmo_page_changed(struct vmo *vmo, uint64_t offset);
+void aspace_deactivate(void);
 /* Switch this CPU's TTBR0 to as (assigning an ASID if needed). */
 void aspace_activate(struct aspace *as);
 

@@ -18,8 +18,9 @@
 #include <mica/types.h>
 
 struct object {
-    uint32_t type;     /* MICA_OBJ_* */
-    uint32_t refcount; /* handles + kernel references */
+    uint32_t type;            /* MICA_OBJ_* */
+    uint32_t refcount;        /* handles + kernel references */
+    struct object *next_dead; /* object_unref's queue of objects to destroy */
 };
 
 extern struct spinlock kernel_lock;

@@ -8,24 +8,17 @@
 #ifndef MICA_PROCESS_H
 #define MICA_PROCESS_H
 
+#include <mica/charge.h>
 #include <mica/handle.h>
 #include <mica/thread.h>
 
 #define PROCESS_MAX_THREADS 64
 #define PROCESS_PAGE_LIMIT 65536 /* 256 MiB of kernel-allocated memory */
 #define PROCESS_LOG_BURST 256    /* debug log messages allowed at once */
-#define PROCESS_COST 6           /* pages charged to a process's creator: struct + handle table */
+/* Pages charged to a process's creator for its lifetime: the struct, the
+ * handle table and the slab room its handles and mappings may take. */
+#define PROCESS_COST 48
 
-/*
- * A lasting charge: an object records who pays for it (holding a reference
- * to that process) and releases the charge when it is destroyed. Every
- * kernel object userspace can create is charged to its creator, so no
- * process can exhaust kernel memory by creating objects.
- */
-struct charge {
-    struct process *payer; /* NULL: the kernel's own (init's boot objects) */
-    size_t pages;
-};
 struct aspace;
 
 struct process {
@@ -43,7 +36,9 @@ struct process {
     size_t pages_charged; /* kernel memory spent on this process's behalf */
     /* Processes this one created that have not started yet die with it, so
      * unstarted processes holding handles to each other cannot leak. */
-    bool started; /* a thread has been started */
+    bool started;                   /* a thread has been started */
+    unsigned handles_to_me;         /* handles naming this process (handle.c) */
+    struct process *terminate_next; /* process_terminate_later queue */
     /* Debug log rate limit (sys_misc.c): a token bucket per process, so a
      * noisy process cannot silence the others. */
     uint64_t log_tokens, log_refilled_at, log_dropped;
@@ -63,13 +58,13 @@ void process_mark_started(struct process *p);
 int process_charge(struct process *p, size_t pages);
 void process_uncharge(struct process *p, size_t pages);
 
-int charge_take(struct charge *c, struct process *payer, size_t pages);
-int charge_add(struct charge *c, size_t pages); /* more of the same payer's */
-void charge_release(struct charge *c);
 /* Called by thread.c when a thread of p has exited. */
 void process_thread_exited(struct process *p, struct thread *t);
 /* End p: kill its threads, close its handles, record how it ended. */
 void process_terminate(struct process *p, int64_t code, uint32_t reason);
+/* The same, but from code that may itself run inside a termination (a
+ * handle table being closed): queued and done iteratively, never nested. */
+void process_terminate_later(struct process *p);
 /* Block until p is dead or the deadline passes. */
 int process_wait(struct process *p, uint64_t deadline);
 

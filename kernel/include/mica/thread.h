@@ -16,6 +16,7 @@
 #ifndef MICA_THREAD_H
 #define MICA_THREAD_H
 
+#include <mica/charge.h>
 #include <mica/cpu.h>
 #include <mica/object.h>
 #include <mica/timer.h>
@@ -76,6 +77,7 @@ struct thread {
     uint64_t fault_badge;
     uint64_t fault_msg[7]; /* info + 6 words of a pending fault message */
     /* FP/SIMD state, switched lazily (fpsimd.c): q0-q31, FPSR, FPCR. */
+    struct charge charge; /* kernel stack + struct, paid by the creator */
     bool fp_used;
     uint64_t fp_regs[66] __attribute__((aligned(16)));
 };
@@ -91,7 +93,9 @@ struct runqueue {
 };
 
 void thread_init(void); /* boot: thread cache */
-int thread_create(struct process *proc, unsigned priority, struct thread **out);
+/* A thread of proc; its kernel stack is charged to payer (the creator). */
+int thread_create(struct process *proc, struct process *payer, unsigned priority,
+                  struct thread **out);
 int thread_start(struct thread *t, uint64_t pc, uint64_t sp, uint64_t arg0, uint64_t arg1);
 /* End the calling thread (never returns). */
 NORETURN void thread_exit_current(void);

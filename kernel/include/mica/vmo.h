@@ -17,6 +17,7 @@
 #include <mica/object.h>
 
 #define VMO_MAX_SIZE (1UL << 30)
+#define VMO_MAX_COW_DEPTH 8 /* bounds the parent chain a page lookup follows */
 
 struct process;
 
@@ -32,6 +33,7 @@ struct vmo {
     struct process *charged;  /* whose limit pays for the pages (may be NULL) */
     bool read_only;           /* e.g. the bootfs: no write right can be granted */
     struct vmo *parent;       /* copy-on-write source (holds a reference) */
+    unsigned depth;           /* parents above us */
     struct mapping *mappings; /* where it is mapped (aspace.c keeps the list) */
     uint64_t parent_offset;
 };
