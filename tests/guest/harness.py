@@ -52,6 +52,7 @@ USER_TESTS = [
     "user_procmgr_lookup_restart", "user_procmgr_group_strategies", "user_procmgr_intensity",
     "user_hostile_buffer_removed", "user_hostile_cow_depth", "user_hostile_destruction_chain",
     "user_hostile_charges", "user_hostile_kill_suspended", "user_fuzz_syscalls",
+    "user_fuzz_threads",
 ]
 
 # What each mode expects: self-tests, exit status, required text.

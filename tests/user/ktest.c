@@ -7,8 +7,8 @@
 #include <string.h>
 
 static const struct ktest *const groups[] = {
-    ktests_handles, ktests_memory, ktests_process, ktests_ipc,     ktests_fault,
-    ktests_device,  ktests_server, ktests_procmgr, ktests_hostile, ktests_fuzz,
+    ktests_handles, ktests_memory,  ktests_process, ktests_ipc,  ktests_fault, ktests_device,
+    ktests_server,  ktests_procmgr, ktests_hostile, ktests_fuzz, ktests_mfuzz,
 };
 static const void *self_elf;
 static size_t self_elf_size;
@@ -125,6 +125,8 @@ static int play_role(const char *role)
                 return -err; /* e.g. 13 = MICA_ERR_LIMIT */
         }
     }
+    if (strncmp(role, "mfuzz", 5) == 0)
+        return kt_mfuzz_role(20000, 0x1234567 + (uint64_t)(role[5] - '0') * 7919);
     if (strncmp(role, "fuzz", 4) == 0)
         return kt_fuzz_role(kt_fuzz_calls(), 0xF00D);
     mica_printf("ktest: unknown role '%s'\n", role);

@@ -36,7 +36,7 @@ struct ktest {
 
 extern const struct ktest ktests_handles[], ktests_memory[], ktests_process[], ktests_ipc[],
     ktests_fault[], ktests_device[], ktests_server[], ktests_procmgr[], ktests_hostile[],
-    ktests_fuzz[];
+    ktests_fuzz[], ktests_mfuzz[];
 
 /* Helpers (ktest.c). */
 const struct mica_bootinfo *kt_bootinfo(void);
@@ -51,5 +51,6 @@ int kt_same_objects(const struct mica_kernel_stats *a, const struct mica_kernel_
 /* Role entry for the fuzzer child (ktest_fuzz.c). */
 int kt_fuzz_role(uint64_t calls, uint64_t seed);
 uint64_t kt_fuzz_calls(void); /* mica.fuzz=N on the command line, default 100,000 */
+int kt_mfuzz_role(uint64_t ops, uint64_t seed);
 
 #endif
