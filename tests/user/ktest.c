@@ -126,7 +126,7 @@ static int play_role(const char *role)
         }
     }
     if (strncmp(role, "mfuzz", 5) == 0)
-        return kt_mfuzz_role(20000, 0x1234567 + (uint64_t)(role[5] - '0') * 7919);
+        return kt_mfuzz_role(10000, 0x1234567 + (uint64_t)(role[5] - '0') * 7919);
     if (strncmp(role, "fuzz", 4) == 0)
         return kt_fuzz_role(kt_fuzz_calls(), 0xF00D);
     mica_printf("ktest: unknown role '%s'\n", role);

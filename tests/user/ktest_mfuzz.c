@@ -187,7 +187,7 @@ int kt_mfuzz_role(uint64_t n, uint64_t seed)
         mica_sleep_until(mica_clock_ns() + 2000000);
         bool killall = false;
         if (ops_done == last) {
-            if (++stuck > 2000) {
+            if (++stuck > 10000) { /* 20 s of guest time without one operation */
                 mica_printf("mfuzz: no progress at %lu ops\n", ops_done);
                 return 92;
             }
