@@ -4,6 +4,7 @@
  * another test (exit with a code, fault, sleep, fuzz).
  */
 #include "ktest.h"
+#include <mica/server.h>
 #include <string.h>
 
 static const struct ktest *const groups[] = {
@@ -40,9 +41,24 @@ int kt_wait(mica_handle_t child, uint64_t timeout_ms, int64_t *code, uint32_t *r
     return mica_process_wait(child, mica_clock_ns() + timeout_ms * 1000000UL, code, reason);
 }
 
+/* Object counts are system-wide and other processes (procmgr's services)
+ * may be busy: take a snapshot only once two readings 20 ms apart agree. */
 int kt_stats(struct mica_kernel_stats *st)
 {
-    return mica_kernel_stats(st);
+    struct mica_kernel_stats prev;
+    int err = mica_kernel_stats(&prev);
+    for (int i = 0; !err && i < 100; i++) {
+        mica_sleep_until(mica_clock_ns() + 20000000UL);
+        if ((err = mica_kernel_stats(st)) != MICA_OK)
+            break;
+        bool same = st->handles == prev.handles;
+        for (unsigned k = 0; k < MICA_OBJ_TYPE_COUNT; k++)
+            same &= st->objects[k] == prev.objects[k];
+        if (same)
+            return MICA_OK;
+        prev = *st;
+    }
+    return err ? err : MICA_ERR_TIMED_OUT;
 }
 
 int kt_same_objects(const struct mica_kernel_stats *a, const struct mica_kernel_stats *b)
@@ -153,6 +169,11 @@ int main(const struct mica_bootinfo *bi)
         mica_printf("ktest: cannot find bin/ktest in the bootfs\n");
         return 100;
     }
+    /* procmgr answers only once it has started every service: wait for it,
+     * so that the services' start-up does not blur the leak checks. */
+    uint64_t count;
+    if (bi->startup_handle)
+        mica_request(bi->startup_handle, 4 /* PM_COUNT */, NULL, 0, &count, 1);
     int passed = 0, failed = 0;
     for (unsigned g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
         for (const struct ktest *t = groups[g]; t->name; t++) {
