@@ -18,7 +18,7 @@
 
 /* ---- status codes (x0) ---- */
 #define MICA_OK 0
-#define MICA_ERR_NO_MEMORY (-1)     /* out of memory, or over a limit */
+#define MICA_ERR_NO_MEMORY (-1)     /* the kernel is out of memory (limits give MICA_ERR_LIMIT) */
 #define MICA_ERR_INVALID_ARGS (-2)  /* an argument is malformed */
 #define MICA_ERR_OUT_OF_RANGE (-3)  /* offset/address outside the object */
 #define MICA_ERR_BAD_STATE (-4)     /* the object's state forbids it */
