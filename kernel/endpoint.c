@@ -27,17 +27,10 @@ void ipc_init(void)
 
 int endpoint_create(struct process *payer, struct endpoint **out)
 {
-    struct charge charge = {0};
-    int err = charge_take(&charge, payer, 1);
-    if (err)
+    int err;
+    struct endpoint *ep = object_create(&endpoint_cache, MICA_OBJ_ENDPOINT, payer, 1, &err);
+    if (!ep)
         return err;
-    struct endpoint *ep = kmem_cache_alloc(&endpoint_cache);
-    if (!ep) {
-        charge_release(&charge);
-        return ERR_NO_MEMORY;
-    }
-    object_init(&ep->obj, MICA_OBJ_ENDPOINT);
-    ep->charge = charge;
     *out = ep;
     return OK;
 }
@@ -47,7 +40,6 @@ void endpoint_destroy(struct object *obj)
     struct endpoint *ep = (struct endpoint *)obj;
     wait_queue_wake_all(&ep->senders, ERR_PEER_CLOSED);
     wait_queue_wake_all(&ep->receivers, ERR_PEER_CLOSED);
-    charge_release(&ep->charge);
     kmem_cache_free(&endpoint_cache, ep);
 }
 

@@ -33,23 +33,15 @@ int irq_object_create(struct process *payer, unsigned irq, struct irq_object **o
 {
     if (irq >= IRQ_MAX)
         return ERR_OUT_OF_RANGE;
-    struct charge charge = {0};
-    int err = charge_take(&charge, payer, 1);
-    if (err)
+    int err;
+    struct irq_object *io = object_create(&irq_object_cache, MICA_OBJ_IRQ, payer, 1, &err);
+    if (!io)
         return err;
-    struct irq_object *io = kmem_cache_alloc(&irq_object_cache);
-    if (!io) {
-        charge_release(&charge);
-        return ERR_NO_MEMORY;
-    }
-    err = irq_register(irq, irq_object_fire, io);
-    if (err) {
-        kmem_cache_free(&irq_object_cache, io);
-        charge_release(&charge);
+    io->irq = IRQ_MAX; /* not registered yet: destroy leaves the line alone */
+    if ((err = irq_register(irq, irq_object_fire, io)) != OK) {
+        object_unref(&io->obj);
         return err; /* ERR_BAD_STATE: the kernel or another driver has it */
     }
-    object_init(&io->obj, MICA_OBJ_IRQ);
-    io->charge = charge;
     io->irq = irq;
     io->masked = true; /* until bound */
     irq_disable(irq);
@@ -88,10 +80,11 @@ int irq_object_mask(struct irq_object *io)
 void irq_object_destroy(struct object *obj)
 {
     struct irq_object *io = (struct irq_object *)obj;
-    irq_disable(io->irq);
-    irq_unregister(io->irq);
+    if (io->irq < IRQ_MAX) {
+        irq_disable(io->irq);
+        irq_unregister(io->irq);
+    }
     if (io->ntfn)
         object_unref(&io->ntfn->obj);
-    charge_release(&io->charge);
     kmem_cache_free(&irq_object_cache, io);
 }

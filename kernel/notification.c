@@ -7,17 +7,11 @@ struct kmem_cache notification_cache;
 
 int notification_create(struct process *payer, struct notification **out)
 {
-    struct charge charge = {0};
-    int err = charge_take(&charge, payer, 1);
-    if (err)
+    int err;
+    struct notification *n =
+        object_create(&notification_cache, MICA_OBJ_NOTIFICATION, payer, 1, &err);
+    if (!n)
         return err;
-    struct notification *n = kmem_cache_alloc(&notification_cache);
-    if (!n) {
-        charge_release(&charge);
-        return ERR_NO_MEMORY;
-    }
-    object_init(&n->obj, MICA_OBJ_NOTIFICATION);
-    n->charge = charge;
     *out = n;
     return OK;
 }
@@ -26,7 +20,6 @@ void notification_destroy(struct object *obj)
 {
     struct notification *n = (struct notification *)obj;
     wait_queue_wake_all(&n->waiters, ERR_PEER_CLOSED);
-    charge_release(&n->charge);
     kmem_cache_free(&notification_cache, n);
 }
 

@@ -4,6 +4,8 @@
  */
 #include <mica/object.h>
 #include <mica/panic.h>
+#include <mica/slab.h>
+#include <mica/status.h>
 
 struct spinlock kernel_lock = SPINLOCK_INIT("kernel");
 uint64_t object_counts[MICA_OBJ_TYPE_COUNT];
@@ -12,7 +14,25 @@ void object_init(struct object *obj, uint32_t type)
 {
     obj->type = type;
     obj->refcount = 1;
+    obj->charge = (struct charge){0};
     object_counts[type]++;
+}
+
+void *object_create(struct kmem_cache *cache, uint32_t type, struct process *payer, size_t pages,
+                    int *err)
+{
+    struct charge charge = {0};
+    if ((*err = charge_take(&charge, payer, pages)) != OK)
+        return NULL;
+    struct object *obj = kmem_cache_alloc(cache);
+    if (!obj) {
+        charge_release(&charge);
+        *err = ERR_NO_MEMORY;
+        return NULL;
+    }
+    object_init(obj, type);
+    obj->charge = charge;
+    return obj;
 }
 
 void object_ref(struct object *obj)
@@ -23,6 +43,7 @@ void object_ref(struct object *obj)
 
 static void destroy(struct object *obj)
 {
+    struct charge charge = obj->charge; /* the type's destroy frees obj */
     object_counts[obj->type]--;
     switch (obj->type) {
     case MICA_OBJ_PROCESS: process_destroy(obj); break;
@@ -35,6 +56,7 @@ static void destroy(struct object *obj)
     case MICA_OBJ_IRQ: irq_object_destroy(obj); break;
     default: panic("object_unref: object %p of unknown type %u", (void *)obj, obj->type);
     }
+    charge_release(&charge);
 }
 
 /*

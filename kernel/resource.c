@@ -50,17 +50,10 @@ int resource_create_child(struct process *payer, struct resource *parent, uint32
         return ERR_INVALID_ARGS;
     if (!resource_covers(parent, kind, base, size))
         return ERR_ACCESS_DENIED;
-    struct charge charge = {0};
-    int err = charge_take(&charge, payer, 1);
-    if (err)
+    int err;
+    struct resource *r = object_create(&resource_cache, MICA_OBJ_RESOURCE, payer, 1, &err);
+    if (!r)
         return err;
-    struct resource *r = kmem_cache_alloc(&resource_cache);
-    if (!r) {
-        charge_release(&charge);
-        return ERR_NO_MEMORY;
-    }
-    object_init(&r->obj, MICA_OBJ_RESOURCE);
-    r->charge = charge;
     r->kind = kind;
     r->base = base;
     r->size = size;
@@ -71,8 +64,6 @@ int resource_create_child(struct process *payer, struct resource *parent, uint32
 void resource_destroy(struct object *obj)
 {
     struct resource *r = (struct resource *)obj;
-    if (r != &root_resource_storage) {
-        charge_release(&r->charge);
+    if (r != &root_resource_storage)
         kmem_cache_free(&resource_cache, r);
-    }
 }

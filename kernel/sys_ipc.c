@@ -15,28 +15,18 @@ static uint64_t deadline_of(uint64_t info)
     return us ? time_now_ns() + us * 1000 : MICA_DEADLINE_INFINITE;
 }
 
-static int install_new(struct object *obj, uint32_t rights, struct trap_frame *f)
-{
-    uint32_t h;
-    int err = handle_install(current_process(), obj, rights, 0, NULL, &h);
-    object_unref(obj);
-    if (!err)
-        f->x[1] = h;
-    return err;
-}
-
 int sys_endpoint_create(struct trap_frame *f)
 {
     struct endpoint *ep;
     int err = endpoint_create(current_process(), &ep);
-    return err ? err : install_new(&ep->obj, EP_RIGHTS, f);
+    return err ? err : install_new_handle(&ep->obj, EP_RIGHTS, f);
 }
 
 int sys_notification_create(struct trap_frame *f)
 {
     struct notification *n;
     int err = notification_create(current_process(), &n);
-    return err ? err : install_new(&n->obj, NTFN_RIGHTS, f);
+    return err ? err : install_new_handle(&n->obj, NTFN_RIGHTS, f);
 }
 
 static int send_common(struct trap_frame *f, bool call)

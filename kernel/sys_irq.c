@@ -22,16 +22,6 @@ static int resource_arg(uint64_t value, struct resource **r)
     return err;
 }
 
-static int install_new(struct object *obj, uint32_t rights, struct trap_frame *f)
-{
-    uint32_t h;
-    int err = handle_install(current_process(), obj, rights, 0, NULL, &h);
-    object_unref(obj);
-    if (!err)
-        f->x[1] = h;
-    return err;
-}
-
 int sys_resource_create(struct trap_frame *f)
 {
     struct resource *parent, *r;
@@ -41,7 +31,7 @@ int sys_resource_create(struct trap_frame *f)
     if (!err)
         err = resource_create_child(current_process(), parent, (uint32_t)f->x[1], f->x[2], f->x[3],
                                     &r);
-    return err ? err : install_new(&r->obj, RESOURCE_RIGHTS, f);
+    return err ? err : install_new_handle(&r->obj, RESOURCE_RIGHTS, f);
 }
 
 static bool overlaps(paddr_t base, uint64_t size, const struct mem_range *m)
@@ -78,7 +68,7 @@ int sys_vmo_create_physical(struct trap_frame *f)
     struct vmo *v;
     if ((err = vmo_create_physical(current_process(), pa, size, true, &v)) != OK)
         return err;
-    return install_new(&v->obj, PHYS_VMO_RIGHTS, f);
+    return install_new_handle(&v->obj, PHYS_VMO_RIGHTS, f);
 }
 
 int sys_irq_create(struct trap_frame *f)
@@ -94,7 +84,7 @@ int sys_irq_create(struct trap_frame *f)
     struct irq_object *io;
     if ((err = irq_object_create(current_process(), (unsigned)f->x[1], &io)) != OK)
         return err;
-    return install_new(&io->obj, IRQ_RIGHTS, f);
+    return install_new_handle(&io->obj, IRQ_RIGHTS, f);
 }
 
 static int irq_arg(uint64_t value, struct irq_object **io)

@@ -6,17 +6,12 @@
 int sys_vmo_create(struct trap_frame *f)
 {
     struct vmo *v;
-    uint32_t h;
     int err = vmo_create(current_process(), f->x[0], &v);
     if (err)
         return err;
     uint32_t rights = MICA_RIGHT_READ | MICA_RIGHT_WRITE | MICA_RIGHT_MAP | MICA_RIGHT_EXEC |
                       MICA_RIGHT_DUPLICATE | MICA_RIGHT_TRANSFER;
-    err = handle_install(current_process(), &v->obj, rights, 0, NULL, &h);
-    object_unref(&v->obj); /* the handle holds it now (or nobody does) */
-    if (!err)
-        f->x[1] = h;
-    return err;
+    return install_new_handle(&v->obj, rights, f);
 }
 
 static int vmo_rw(struct trap_frame *f, bool write)
@@ -99,10 +94,5 @@ int sys_vmo_create_child(struct trap_frame *f)
      * only ever expose what the parent's READ right allowed. */
     uint32_t rights = MICA_RIGHT_READ | MICA_RIGHT_WRITE | MICA_RIGHT_MAP | MICA_RIGHT_DUPLICATE |
                       MICA_RIGHT_TRANSFER | (h->rights & MICA_RIGHT_EXEC);
-    uint32_t value;
-    err = handle_install(current_process(), &child->obj, rights, 0, NULL, &value);
-    object_unref(&child->obj);
-    if (!err)
-        f->x[1] = value;
-    return err;
+    return install_new_handle(&child->obj, rights, f);
 }

@@ -26,3 +26,13 @@ void syscall_dispatch(struct trap_frame *f)
         return;
     f->x[0] = (uint64_t)(int64_t)ERR_NOT_SUPPORTED;
 }
+
+int install_new_handle(struct object *obj, uint32_t rights, struct trap_frame *f)
+{
+    uint32_t h;
+    int err = handle_install(current_process(), obj, rights, 0, NULL, &h);
+    object_unref(obj);
+    if (!err)
+        f->x[1] = h;
+    return err;
+}

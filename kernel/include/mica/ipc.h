@@ -20,14 +20,12 @@ enum { IPC_NONE, IPC_SEND, IPC_CALL, IPC_RECV, IPC_AWAIT_REPLY, IPC_FAULT, IPC_A
 
 struct endpoint {
     struct object obj;
-    struct charge charge;        /* one page, paid by the creator */
     struct wait_queue senders;   /* IPC_SEND / IPC_CALL */
     struct wait_queue receivers; /* IPC_RECV */
 };
 
 struct notification {
     struct object obj;
-    struct charge charge;
     uint64_t bits;
     struct wait_queue waiters;
     struct thread *bound; /* weak: cleared when the thread unbinds or exits */

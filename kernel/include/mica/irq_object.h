@@ -6,7 +6,6 @@
 
 struct irq_object {
     struct object obj;
-    struct charge charge;
     unsigned irq;
     struct notification *ntfn; /* holds a reference */
     uint64_t bits;

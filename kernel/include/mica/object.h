@@ -14,6 +14,7 @@
 #define MICA_OBJECT_H
 
 #include <mica/abi.h>
+#include <mica/charge.h>
 #include <mica/spinlock.h>
 #include <mica/types.h>
 
@@ -21,11 +22,17 @@ struct object {
     uint32_t type;            /* MICA_OBJ_* */
     uint32_t refcount;        /* handles + kernel references */
     struct object *next_dead; /* object_unref's queue of objects to destroy */
+    struct charge charge;     /* what its creator pays for it (object_create) */
 };
 
 extern struct spinlock kernel_lock;
 
 void object_init(struct object *obj, uint32_t type);
+struct kmem_cache;
+/* Allocate an object of `type` from cache, charging `pages` to payer for
+ * its lifetime (released when it is destroyed). NULL: *err says why. */
+void *object_create(struct kmem_cache *cache, uint32_t type, struct process *payer, size_t pages,
+                    int *err);
 void object_ref(struct object *obj);
 /* Drop a reference; the last one destroys the object (type's destroy). */
 void object_unref(struct object *obj);

@@ -12,7 +12,6 @@
 
 struct resource {
     struct object obj;
-    struct charge charge;
     uint32_t kind; /* MICA_RESOURCE_* */
     uint64_t base, size;
 };

@@ -28,6 +28,10 @@ static inline int lookup(uint64_t value, uint32_t type, uint32_t rights, struct 
     return handle_get(current_process(), (uint32_t)value, type, rights, h);
 }
 
+/* Give the caller a handle with `rights` to a just-created object, whose
+ * creation reference the handle then holds; the value goes to x1. */
+int install_new_handle(struct object *obj, uint32_t rights, struct trap_frame *f);
+
 #define SYSCALLS(X)                                                                                \
     X(MICA_SYS_NULL, sys_null)                                                                     \
     X(MICA_SYS_DEBUG_LOG, sys_debug_log)                                                           \
