@@ -34,18 +34,29 @@ bool resource_is_root(const struct resource *r)
 
 bool resource_covers(const struct resource *r, uint32_t kind, uint64_t base, uint64_t size)
 {
-    if (size == 0 || base + size < base)
-        return false;
     if (r->kind == MICA_RESOURCE_ROOT)
         return true;
-    return r->kind == kind && base >= r->base && base + size <= r->base + r->size;
+    if (r->kind != kind)
+        return false;
+    if (kind == MICA_RESOURCE_LOG)
+        return true; /* no range */
+    if (kind == MICA_RESOURCE_RAM)
+        return size <= r->size; /* an allowance per allocation */
+    if (size == 0 || base + size < base)
+        return false;
+    return base >= r->base && base + size <= r->base + r->size;
 }
 
 int resource_create_child(struct process *payer, struct resource *parent, uint32_t kind,
                           uint64_t base, uint64_t size, struct resource **out)
 {
-    if (kind != MICA_RESOURCE_MMIO && kind != MICA_RESOURCE_IRQ)
+    if (kind != MICA_RESOURCE_MMIO && kind != MICA_RESOURCE_IRQ && kind != MICA_RESOURCE_RAM &&
+        kind != MICA_RESOURCE_LOG)
         return ERR_INVALID_ARGS;
+    if (kind == MICA_RESOURCE_LOG)
+        base = 0, size = 1;
+    if (kind == MICA_RESOURCE_RAM)
+        base = 0;
     if (size == 0 || base + size < base)
         return ERR_INVALID_ARGS;
     if (!resource_covers(parent, kind, base, size))

@@ -119,3 +119,21 @@ int sys_irq_mask(struct trap_frame *f)
     int err = irq_arg(f->x[0], &io);
     return err ? err : irq_object_mask(io);
 }
+
+int sys_vmo_create_contiguous(struct trap_frame *f)
+{
+    struct resource *r;
+    int err = resource_arg(f->x[0], &r);
+    if (err)
+        return err;
+    if (!resource_covers(r, MICA_RESOURCE_RAM, 0, f->x[1]))
+        return ERR_ACCESS_DENIED;
+    struct vmo *v;
+    if ((err = vmo_create_contiguous(current_process(), f->x[1], &v)) != OK)
+        return err;
+    paddr_t pa = v->pages[0];
+    err = install_new_handle(&v->obj, PHYS_VMO_RIGHTS, f);
+    if (!err)
+        f->x[2] = pa; /* for programming a device's DMA */
+    return err;
+}

@@ -39,8 +39,14 @@ static bool log_allowed(struct process *p)
 
 int sys_debug_log(struct trap_frame *f)
 {
-    uintptr_t buf = f->x[0];
-    size_t len = f->x[1];
+    struct handle *h;
+    int err = lookup(f->x[0], MICA_OBJ_RESOURCE, MICA_RIGHT_MANAGE, &h);
+    if (err)
+        return err;
+    if (!resource_covers((struct resource *)h->obj, MICA_RESOURCE_LOG, 0, 1))
+        return ERR_ACCESS_DENIED;
+    uintptr_t buf = f->x[1];
+    size_t len = f->x[2];
     if (len > LOG_MAX)
         return ERR_INVALID_ARGS;
     char text[LOG_MAX + 1];

@@ -142,6 +142,11 @@ int userboot_start(paddr_t dtb_pa, size_t dtb_size, const char *cmdline)
         err = handle_install(p, &t->obj, all, 0, NULL, &bi.self_thread);
     if (!err)
         err = handle_install(p, &root->obj, all, 0, NULL, &bi.root_resource);
+    struct resource *log;
+    if (!err && (err = resource_create_child(NULL, root, MICA_RESOURCE_LOG, 0, 1, &log)) == OK) {
+        err = handle_install(p, &log->obj, all, 0, NULL, &bi.debug_log);
+        object_unref(&log->obj);
+    }
     object_unref(&root->obj);
     const uint8_t *cpio = boot_bootfs.base;
     if (!err)

@@ -107,6 +107,35 @@ static int own_page(struct vmo *v, size_t i, const void *src, paddr_t *pa)
     return OK;
 }
 
+int vmo_create_contiguous(struct process *charge_to, uint64_t size, struct vmo **out)
+{
+    if (size == 0 || size > CONTIGUOUS_MAX)
+        return ERR_INVALID_ARGS;
+    size = ALIGN_UP(size, PAGE_SIZE);
+    size_t npages = size / PAGE_SIZE;
+    struct vmo *v;
+    int err = vmo_create(charge_to, size, &v);
+    if (err)
+        return err;
+    paddr_t block;
+    if ((err = process_charge(charge_to, npages)) != OK) {
+        object_unref(&v->obj);
+        return err;
+    }
+    if (page_alloc_pages(&kernel_page_alloc, npages, &block) != OK) {
+        process_uncharge(charge_to, npages);
+        object_unref(&v->obj);
+        return ERR_NO_MEMORY;
+    }
+    memset(phys_to_virt(block), 0, size);
+    for (size_t i = 0; i < npages; i++)
+        v->pages[i] = block + i * PAGE_SIZE;
+    v->committed = npages;
+    v->contiguous_pages = npages;
+    *out = v;
+    return OK;
+}
+
 int vmo_get_page(struct vmo *v, uint64_t offset, bool write, paddr_t *pa, bool *shared)
 {
     if (shared)
@@ -223,9 +252,12 @@ void vmo_destroy(struct object *obj)
 {
     struct vmo *v = (struct vmo *)obj;
     if (!v->physical) {
-        for (size_t i = 0; i < v->npages; i++)
-            if (v->pages[i])
-                page_free_pages(&kernel_page_alloc, v->pages[i], 1);
+        if (v->contiguous_pages)
+            page_free_pages(&kernel_page_alloc, v->pages[0], v->contiguous_pages);
+        else
+            for (size_t i = 0; i < v->npages; i++)
+                if (v->pages[i])
+                    page_free_pages(&kernel_page_alloc, v->pages[i], 1);
         page_free_pages(&kernel_page_alloc, virt_to_phys(v->pages), list_pages(v->npages));
         process_uncharge(v->charged, v->committed + list_pages(v->npages));
         if (v->charged)

@@ -46,3 +46,15 @@ int mica_irq_mask(mica_handle_t irq)
 {
     return (int)mica_syscall(MICA_SYS_IRQ_MASK, irq, 0, 0, 0, 0, 0).status;
 }
+
+int mica_vmo_create_contiguous(mica_handle_t ram_resource, uint64_t size, mica_handle_t *out,
+                               uint64_t *pa)
+{
+    struct mica_result r =
+        mica_syscall(MICA_SYS_VMO_CREATE_CONTIGUOUS, ram_resource, size, 0, 0, 0, 0);
+    if (r.status == MICA_OK) {
+        *out = (mica_handle_t)r.r1;
+        *pa = r.r2;
+    }
+    return (int)r.status;
+}

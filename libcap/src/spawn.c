@@ -97,6 +97,9 @@ int mica_spawn_with(const void *elf, size_t size, const char *name, const char *
         err = give_dup(resource, MICA_RIGHTS_ALL, proc, &bi.root_resource);
     if (!err && startup)
         err = mica_handle_give(startup, proc, &bi.startup_handle);
+    if (!err && mica_bootinfo) /* children may log as we do */
+        err = give_dup(mica_bootinfo->debug_log, MICA_RIGHT_MANAGE | MICA_RIGHT_DUPLICATE, proc,
+                       &bi.debug_log);
     if (mica_bootinfo)
         bi.bootfs_size = mica_bootinfo->bootfs_size;
     snprintf(bi.cmdline, sizeof(bi.cmdline), "%s", cmdline ? cmdline : "");

@@ -10,9 +10,11 @@ const struct mica_bootinfo *mica_bootinfo;
 #define S4(n, a, b, c, d)                                                                          \
     mica_syscall(n, (uint64_t)(a), (uint64_t)(b), (uint64_t)(c), (uint64_t)(d), 0, 0)
 
+/* Through the process's LOG resource (bootinfo->debug_log). */
 int mica_debug_log(const char *buf, size_t len)
 {
-    return (int)S2(MICA_SYS_DEBUG_LOG, buf, len).status;
+    mica_handle_t log = mica_bootinfo ? mica_bootinfo->debug_log : 0;
+    return (int)S3(MICA_SYS_DEBUG_LOG, log, buf, len).status;
 }
 
 uint64_t mica_clock_get(void)

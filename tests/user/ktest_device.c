@@ -153,7 +153,38 @@ static int test_copy_on_write(void)
     return 0;
 }
 
+static int test_contiguous(void)
+{
+    mica_handle_t root = kt_bootinfo()->root_resource, ram, vmo, other;
+    uint64_t pa, pa2;
+    uintptr_t va;
+    CHECK_OK(mica_vmo_create_contiguous(root, 64 * 1024, &vmo, &pa));
+    CHECK(pa != 0 && (pa & 0xFFFF) == 0); /* naturally aligned block */
+    CHECK_OK(mica_aspace_map(kt_bootinfo()->self_aspace, vmo, 0, 64 * 1024, 0,
+                             MICA_MAP_READ | MICA_MAP_WRITE, &va));
+    ((volatile uint64_t *)va)[4096] = 0xD3A; /* offset 32 KiB */
+    uint64_t got;
+    CHECK_OK(mica_vmo_read(vmo, 32768, &got, 8));
+    CHECK(got == 0xD3A);
+    CHECK_OK(mica_aspace_unmap(kt_bootinfo()->self_aspace, va, 64 * 1024));
+    CHECK_OK(mica_handle_close(vmo));
+    /* A RAM resource grants allocations up to its size; others grant none. */
+    CHECK_OK(mica_resource_create(root, MICA_RESOURCE_RAM, 0, 8192, &ram));
+    CHECK_OK(mica_vmo_create_contiguous(ram, 8192, &vmo, &pa2));
+    CHECK_STATUS(mica_vmo_create_contiguous(ram, 16384, &other, &pa2), MICA_ERR_ACCESS_DENIED);
+    CHECK_STATUS(mica_vmo_create_contiguous(root, 0, &other, &pa2), MICA_ERR_INVALID_ARGS);
+    CHECK_STATUS(mica_vmo_create_contiguous(root, 8UL << 20, &other, &pa2), MICA_ERR_INVALID_ARGS);
+    mica_handle_t irqres;
+    CHECK_OK(mica_resource_create(root, MICA_RESOURCE_IRQ, 40, 1, &irqres));
+    CHECK_STATUS(mica_vmo_create_contiguous(irqres, 4096, &other, &pa2), MICA_ERR_ACCESS_DENIED);
+    CHECK_OK(mica_handle_close(irqres));
+    CHECK_OK(mica_handle_close(vmo));
+    CHECK_OK(mica_handle_close(ram));
+    return 0;
+}
+
 const struct ktest ktests_device[] = {
+    {"user_contiguous_dma_vmo", test_contiguous},
     {"user_irq_object", test_irq_object},
     {"user_resources_physical_vmo", test_resources},
     {"user_copy_on_write", test_copy_on_write},

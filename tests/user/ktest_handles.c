@@ -138,6 +138,20 @@ static int test_debug_log(void)
     CHECK_STATUS(mica_debug_log((const char *)0xFFFF000040000000UL, 8), MICA_ERR_FAULT);
     CHECK_STATUS(mica_debug_log((const char *)0x00007FFFFFFFFFF0UL, 64), MICA_ERR_FAULT);
     CHECK_STATUS(mica_debug_log("x", 100000), MICA_ERR_INVALID_ARGS);
+    /* Logging is a capability: a LOG resource (bootinfo->debug_log). */
+    const char *msg = "    (log)\n";
+    CHECK_STATUS((int)mica_syscall(MICA_SYS_DEBUG_LOG, 0, (uintptr_t)msg, 10, 0, 0, 0).status,
+                 MICA_ERR_BAD_HANDLE);
+    mica_handle_t vmo, mmio;
+    CHECK_OK(mica_vmo_create(4096, &vmo));
+    CHECK_STATUS((int)mica_syscall(MICA_SYS_DEBUG_LOG, vmo, (uintptr_t)msg, 10, 0, 0, 0).status,
+                 MICA_ERR_WRONG_TYPE);
+    CHECK_OK(mica_handle_close(vmo));
+    CHECK_OK(mica_resource_create(kt_bootinfo()->root_resource, MICA_RESOURCE_MMIO, 0x10000000,
+                                  4096, &mmio));
+    CHECK_STATUS((int)mica_syscall(MICA_SYS_DEBUG_LOG, mmio, (uintptr_t)msg, 10, 0, 0, 0).status,
+                 MICA_ERR_ACCESS_DENIED);
+    CHECK_OK(mica_handle_close(mmio));
     return 0;
 }
 

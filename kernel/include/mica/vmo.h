@@ -17,7 +17,8 @@
 #include <mica/object.h>
 
 #define VMO_MAX_SIZE (1UL << 30)
-#define VMO_MAX_COW_DEPTH 8 /* bounds the parent chain a page lookup follows */
+#define VMO_MAX_COW_DEPTH 8        /* bounds the parent chain a page lookup follows */
+#define CONTIGUOUS_MAX (4UL << 20) /* the page allocator's largest block */
 
 struct process;
 
@@ -34,6 +35,7 @@ struct vmo {
     bool read_only;           /* e.g. the bootfs: no write right can be granted */
     struct vmo *parent;       /* copy-on-write source (holds a reference) */
     unsigned depth;           /* parents above us */
+    size_t contiguous_pages;  /* vmo_create_contiguous: pages[] is one block */
     struct mapping *mappings; /* where it is mapped (aspace.c keeps the list) */
     uint64_t parent_offset;
 };
@@ -42,6 +44,10 @@ void vmo_init(void);
 int vmo_create(struct process *charge_to, uint64_t size, struct vmo **out);
 int vmo_create_physical(struct process *charge_to, paddr_t base, uint64_t size, bool device,
                         struct vmo **out);
+/* Physically contiguous RAM (for DMA), zeroed and committed at once. */
+int vmo_create_contiguous(struct process *charge_to, uint64_t size, struct vmo **out);
+/* Physically contiguous RAM (for DMA), zeroed and committed at once. */
+int vmo_create_contiguous(struct process *charge_to, uint64_t size, struct vmo **out);
 /* The physical page backing offset (allocated, zeroed or copied, if
  * needed). For a read of a child's untouched page it is the parent's page
  * and *shared is set: map it read-only. */

@@ -59,7 +59,7 @@
 
 /* ---- syscall numbers (x8) ---- */
 #define MICA_SYS_NULL 0                       /* () -> nothing; for benchmarks */
-#define MICA_SYS_DEBUG_LOG 1                  /* (buf, len) */
+#define MICA_SYS_DEBUG_LOG 1                  /* (log resource, buf, len) */
 #define MICA_SYS_CLOCK_GET 2                  /* () -> x1 ns since boot */
 #define MICA_SYS_HANDLE_CLOSE 3               /* (h) */
 #define MICA_SYS_HANDLE_DUP 4                 /* (h, rights) -> x1 new handle */
@@ -110,17 +110,24 @@
 #define MICA_SYS_IRQ_MASK 49                  /* (irq) */
 #define MICA_SYS_VMO_CREATE_CHILD 50          /* (vmo, offset, size) -> x1 copy-on-write child */
 #define MICA_SYS_THREAD_KILL 51               /* (thread) */
-#define MICA_SYS_COUNT 52
+#define MICA_SYS_VMO_CREATE_CONTIGUOUS 52 /* (RAM resource, size) -> x1 vmo, x2 physical address   \
+                                           */
+#define MICA_SYS_COUNT 53
 
 /*
- * Resources: authority over physical ranges. The root resource (init's)
+ * Resources: authority over physical things. The root resource (init's)
  * covers everything; resource_create carves a narrower one of a kind:
- * MMIO (physical addresses outside RAM, for vmo_create_physical) or IRQ
- * (interrupt numbers of the board's controller, for irq_create).
+ * MMIO (physical addresses outside RAM, for vmo_create_physical), IRQ
+ * (interrupt numbers of the board's controller, for irq_create), RAM (a
+ * number of bytes of physically contiguous memory, for DMA buffers:
+ * vmo_create_contiguous; its base is ignored, its size is the allowance)
+ * or LOG (the right to write the kernel's debug log; no range).
  */
 #define MICA_RESOURCE_ROOT 0
 #define MICA_RESOURCE_MMIO 1
 #define MICA_RESOURCE_IRQ 2
+#define MICA_RESOURCE_RAM 3
+#define MICA_RESOURCE_LOG 4
 
 /*
  * IRQ objects: one interrupt line, bound to a notification. When the line
@@ -247,8 +254,8 @@ struct mica_bootinfo {
     uint32_t root_resource; /* authority over RAM, MMIO, IRQs, and system exit */
     uint64_t dtb_size;
     uint32_t startup_handle; /* one handle the spawner chose to pass (0: none) */
-    uint32_t reserved;
-    char cmdline[128]; /* the kernel command line (/chosen bootargs) */
+    uint32_t debug_log;      /* a LOG resource: the right to write the debug log */
+    char cmdline[128];       /* the kernel command line (/chosen bootargs) */
 };
 
 #endif

@@ -128,6 +128,9 @@ int mica_resource_create(mica_handle_t parent, uint32_t kind, uint64_t base, uin
 int mica_vmo_create_physical(mica_handle_t resource, uint64_t pa, uint64_t size,
                              mica_handle_t *out);
 int mica_vmo_create_child(mica_handle_t vmo, uint64_t offset, uint64_t size, mica_handle_t *out);
+/* Physically contiguous, zeroed RAM for DMA; its physical address in *pa. */
+int mica_vmo_create_contiguous(mica_handle_t ram_resource, uint64_t size, mica_handle_t *out,
+                               uint64_t *pa);
 int mica_irq_create(mica_handle_t resource, unsigned irq, mica_handle_t *out);
 int mica_irq_bind(mica_handle_t irq, mica_handle_t notification, uint64_t bits);
 int mica_irq_ack(mica_handle_t irq);
