@@ -40,3 +40,36 @@ int pm_kill(mica_handle_t procmgr, const char *name)
     int err = mica_name_pack(name, w);
     return err ? err : mica_request(procmgr, PM_KILL, w, 4, NULL, 0);
 }
+
+int pm_spawn(mica_handle_t procmgr, const char *program, mica_handle_t startup,
+             mica_handle_t *process)
+{
+    struct mica_msg m = {0};
+    struct mica_ipc_buffer *buf = mica_ipc_buffer_here();
+    if (!buf)
+        return MICA_ERR_NO_MEMORY;
+    int err = mica_name_pack(program, m.w);
+    if (err)
+        return err;
+    buf->handles[0] = startup;
+    m.info = mica_msg_info(PM_SPAWN, 4, startup ? 1 : 0, 0);
+    if ((err = mica_call(procmgr, &m)) != MICA_OK)
+        return err;
+    if ((int64_t)m.w[0] != MICA_OK)
+        return (int)(int64_t)m.w[0];
+    if (MICA_MSG_HANDLES(m.info) != 1)
+        return MICA_ERR_BAD_STATE;
+    *process = buf->handles[0];
+    return MICA_OK;
+}
+
+int pm_list(mica_handle_t procmgr, unsigned index, char name[MICA_NAME_MAX + 1], uint64_t *state)
+{
+    uint64_t arg = index, out[5];
+    int err = mica_request(procmgr, PM_LIST, &arg, 1, out, 5);
+    if (!err) {
+        mica_name_unpack(out, name);
+        *state = out[4];
+    }
+    return err;
+}

@@ -32,10 +32,23 @@ struct service {
 };
 
 struct watch {
-    unsigned index;
+    unsigned index; /* with SPAWNED_FLAG: an entry of spawned[] */
     uint64_t generation;
     mica_handle_t process; /* a WAIT duplicate, closed by the watcher */
 };
+
+/* Programs started on request (PM_SPAWN): not supervised, only listed. */
+#define MAX_SPAWNED 32
+#define SPAWNED_FLAG 0x10000u
+struct spawned {
+    bool used;
+    char name[MICA_NAME_MAX + 1];
+    mica_handle_t process;
+    uint64_t generation;
+    uint64_t state;
+};
+static struct spawned spawned[MAX_SPAWNED];
+static unsigned spawned_count(void);
 
 static struct manifest manifest;
 static struct service services[MANIFEST_MAX_SERVICES];
@@ -74,12 +87,23 @@ static unsigned leader(unsigned i)
     return i;
 }
 
+static void watch(unsigned index, uint64_t generation, mica_handle_t proc)
+{
+    mica_handle_t waiter, thread;
+    struct watch *w = malloc(sizeof(*w));
+    if (w && mica_handle_dup(proc, MICA_RIGHT_WAIT, &waiter) == MICA_OK) {
+        *w = (struct watch){index, generation, waiter};
+        if (mica_thread_spawn(watcher, w, 128, &thread) == MICA_OK)
+            mica_handle_close(thread);
+    }
+}
+
 static int start(unsigned i)
 {
     struct service *s = &services[i];
     const void *elf;
     size_t size;
-    mica_handle_t server_end, proc, waiter, thread;
+    mica_handle_t server_end, proc;
     int err = mica_cpio_find(bootfs, bootfs_size, s->m->program, &elf, &size);
     if (!err)
         err = mica_handle_dup(s->ep, MICA_RIGHT_READ | MICA_RIGHT_TRANSFER, &server_end);
@@ -94,12 +118,7 @@ static int start(unsigned i)
     s->process = proc;
     s->generation++;
     s->state = PM_STATE_RUNNING;
-    struct watch *w = malloc(sizeof(*w));
-    if (w && mica_handle_dup(proc, MICA_RIGHT_WAIT, &waiter) == MICA_OK) {
-        *w = (struct watch){i, s->generation, waiter};
-        if (mica_thread_spawn(watcher, w, 128, &thread) == MICA_OK)
-            mica_handle_close(thread);
-    }
+    watch(i, s->generation, proc);
     return MICA_OK;
 }
 
@@ -161,6 +180,16 @@ static void restart(unsigned i)
 
 static int64_t on_exited(const struct mica_msg *req)
 {
+    if (req->w[0] & SPAWNED_FLAG) {
+        struct spawned *sp = &spawned[(req->w[0] & ~SPAWNED_FLAG) % MAX_SPAWNED];
+        if (sp->used && sp->generation == req->w[1] && sp->process) {
+            mica_handle_close(sp->process);
+            sp->process = 0;
+            bool abnormal = req->w[2] != MICA_EXIT_NORMAL || req->w[3] != 0;
+            sp->state = abnormal ? PM_STATE_FAILED : PM_STATE_STOPPED;
+        }
+        return MICA_OK;
+    }
     unsigned i = (unsigned)req->w[0];
     if (i >= manifest.n_services || req->w[1] != services[i].generation)
         return MICA_OK; /* an instance we stopped ourselves */
@@ -239,7 +268,75 @@ static int64_t handle_PM_KILL(void *ctx, const struct mica_msg *req, struct mica
 static int64_t handle_PM_COUNT(void *ctx, const struct mica_msg *req, struct mica_msg *reply)
 {
     (void)ctx, (void)req;
-    reply->w[1] = manifest.n_services;
+    reply->w[1] = manifest.n_services + spawned_count();
+    return MICA_OK;
+}
+
+static int64_t handle_PM_SPAWN(void *ctx, const struct mica_msg *req, struct mica_msg *reply)
+{
+    (void)ctx;
+    static uint64_t generations;
+    struct mica_ipc_buffer *buf = mica_ipc_buffer_here();
+    mica_handle_t startup = MICA_MSG_HANDLES(req->info) == 1 ? buf->handles[0] : 0;
+    char path[MICA_NAME_MAX + 1];
+    mica_name_unpack(req->w, path);
+    const void *elf;
+    size_t size;
+    struct spawned *sp = NULL;
+    for (unsigned k = 0; k < MAX_SPAWNED && !sp; k++)
+        if (!spawned[k].used || !spawned[k].process)
+            sp = &spawned[k];
+    int err = sp ? mica_cpio_find(bootfs, bootfs_size, path, &elf, &size) : MICA_ERR_NO_MEMORY;
+    const char *slash = strrchr(path, '/');
+    mica_handle_t proc;
+    if (!err) /* a bad ELF is refused here, with the reason logged */
+        err = mica_spawn_with(elf, size, slash ? slash + 1 : path, "", 0, 0, startup, &proc);
+    else if (startup)
+        mica_handle_close(startup); /* it was moved to us: do not leak it */
+    if (err)
+        return err;
+    if ((err = mica_handle_dup(proc, MICA_RIGHT_MANAGE | MICA_RIGHT_WAIT | MICA_RIGHT_TRANSFER,
+                               &buf->handles[0])) != MICA_OK) {
+        mica_process_kill(proc);
+        mica_handle_close(proc);
+        return err;
+    }
+    *sp = (struct spawned){true, "", proc, ++generations, PM_STATE_RUNNING};
+    memcpy(sp->name, slash ? slash + 1 : path, strlen(slash ? slash + 1 : path) + 1);
+    watch((unsigned)(sp - spawned) | SPAWNED_FLAG, sp->generation, proc);
+    reply->info = mica_msg_info(0, 0, 1, 0);
+    return MICA_OK;
+}
+
+static unsigned spawned_count(void)
+{
+    unsigned n = 0;
+    for (unsigned k = 0; k < MAX_SPAWNED; k++)
+        n += spawned[k].used;
+    return n;
+}
+
+static int64_t handle_PM_LIST(void *ctx, const struct mica_msg *req, struct mica_msg *reply)
+{
+    (void)ctx;
+    uint64_t index = req->w[0];
+    const char *name = NULL;
+    uint64_t state = 0;
+    if (index < manifest.n_services) {
+        name = services[index].m->name;
+        state = services[index].state;
+    } else {
+        index -= manifest.n_services;
+        for (unsigned k = 0; k < MAX_SPAWNED && !name; k++)
+            if (spawned[k].used && index-- == 0) {
+                name = spawned[k].name;
+                state = spawned[k].state;
+            }
+    }
+    if (!name)
+        return MICA_ERR_NOT_FOUND;
+    mica_name_pack(name, &reply->w[1]);
+    reply->w[5] = state;
     return MICA_OK;
 }
 
@@ -280,7 +377,8 @@ int main(const struct mica_bootinfo *bi)
         mica_printf("procmgr: boot/manifest line %u: %s\n", line, why);
         return 1;
     }
-    if (mica_handle_mint(ep, MICA_RIGHT_WRITE, INTERNAL_BADGE, &internal_ep) != MICA_OK)
+    if (mica_handle_mint(ep, MICA_RIGHT_WRITE, INTERNAL_BADGE, &internal_ep) != MICA_OK ||
+        !mica_ipc_buffer_here()) /* requests may carry handles: it must exist first */
         return 1;
     for (unsigned i = 0; i < manifest.n_services; i++) {
         services[i].m = &manifest.services[i];

@@ -6,6 +6,7 @@
 #include "ktest.h"
 #include <mica/proto/kv.h>
 #include <mica/proto/procmgr.h>
+#include <string.h>
 
 static mica_handle_t procmgr(void)
 {
@@ -119,7 +120,42 @@ static int test_intensity_and_bad_requests(void)
     return 0;
 }
 
+/* Spawning through procmgr: a program with a handle passed to it, listed,
+ * waited for; missing programs and bad ELF files refused cleanly. */
+static int test_spawn_and_list(void)
+{
+    mica_handle_t ep, server_end, child, x;
+    CHECK_OK(mica_endpoint_create(&ep));
+    CHECK_OK(mica_handle_dup(ep, MICA_RIGHT_READ | MICA_RIGHT_TRANSFER, &server_end));
+    CHECK_OK(pm_spawn(procmgr(), "bin/kv", server_end, &child));
+    uint64_t v;
+    CHECK_OK(kv_put(ep, 5, 55)); /* the spawned kv serves the endpoint we gave it */
+    CHECK_OK(kv_get(ep, 5, &v));
+    CHECK(v == 55);
+    uint64_t count, state;
+    char name[MICA_NAME_MAX + 1];
+    CHECK_OK(mica_request(procmgr(), PM_COUNT, NULL, 0, &count, 1));
+    bool listed = false;
+    for (unsigned i = 0; i < count; i++) {
+        CHECK_OK(pm_list(procmgr(), i, name, &state));
+        listed |= strcmp(name, "kv") == 0 && state == PM_STATE_RUNNING && i >= 7;
+    }
+    CHECK(listed);
+    CHECK_STATUS(pm_list(procmgr(), (unsigned)count, name, &state), MICA_ERR_NOT_FOUND);
+    CHECK_OK(mica_process_kill(child));
+    int64_t code;
+    uint32_t reason;
+    CHECK_OK(kt_wait(child, 5000, &code, &reason));
+    CHECK(reason == MICA_EXIT_KILLED);
+    CHECK_OK(mica_handle_close(child));
+    CHECK_OK(mica_handle_close(ep));
+    CHECK_STATUS(pm_spawn(procmgr(), "bin/no-such-program", 0, &x), MICA_ERR_NOT_FOUND);
+    CHECK_STATUS(pm_spawn(procmgr(), "boot/manifest", 0, &x), MICA_ERR_INVALID_ARGS); /* not ELF */
+    return 0;
+}
+
 const struct ktest ktests_procmgr[] = {
+    {"user_procmgr_spawn_list", test_spawn_and_list},
     {"user_procmgr_lookup_restart", test_lookup_and_restart},
     {"user_procmgr_group_strategies", test_group_strategies},
     {"user_procmgr_intensity", test_intensity_and_bad_requests},

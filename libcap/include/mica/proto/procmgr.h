@@ -20,7 +20,10 @@
     X(PM_LOOKUP, 1, 4, 0) /* (name) -> a handle to the service's endpoint (buffer) */              \
     X(PM_STATUS, 2, 4, 3) /* (name) -> state, restarts, pid-like generation */                     \
     X(PM_KILL, 3, 4, 0)   /* (name): kill the server (supervision applies) */                      \
-    X(PM_COUNT, 4, 0, 1)  /* () -> number of services */
+    X(PM_COUNT, 4, 0, 1)  /* () -> number of entries (services, then spawned) */                   \
+    X(PM_SPAWN, 5, 4, 0)  /* (program; 0-1 handles: the child's startup handle)                    \
+                             -> a process handle (MANAGE|WAIT) in the buffer */                    \
+    X(PM_LIST, 6, 1, 5)   /* (index) -> name (4 words), state */
 
 enum {
 #define PM_LABEL(name, label, req, rep) name = label,
@@ -54,6 +57,12 @@ static inline void mica_name_unpack(const uint64_t w[4], char out[MICA_NAME_MAX 
     out[MICA_NAME_MAX] = '\0';
 }
 
+/* Start a program of the bootfs (not supervised; wait on the handle);
+ * `startup` (0: none) moves into the child as its startup handle. */
+int pm_spawn(mica_handle_t procmgr, const char *program, mica_handle_t startup,
+             mica_handle_t *process);
+/* Entry `index` (services first): its name and state. */
+int pm_list(mica_handle_t procmgr, unsigned index, char name[MICA_NAME_MAX + 1], uint64_t *state);
 /* Look a service up; its endpoint handle (WRITE) lands in *ep. */
 int pm_lookup(mica_handle_t procmgr, const char *name, mica_handle_t *ep);
 int pm_status(mica_handle_t procmgr, const char *name, uint64_t *state, uint64_t *restarts);
