@@ -13,7 +13,7 @@
 #include <mica/vmo.h>
 #include <string.h>
 
-static struct kmem_cache endpoint_cache;
+static struct kmem_cache endpoint_cache, reply_cache;
 extern struct kmem_cache notification_cache;
 
 void ipc_init(void)
@@ -21,7 +21,8 @@ void ipc_init(void)
     if (kmem_cache_init(&endpoint_cache, "endpoint", sizeof(struct endpoint), 8,
                         &kernel_slab_pages) ||
         kmem_cache_init(&notification_cache, "notification", sizeof(struct notification), 8,
-                        &kernel_slab_pages))
+                        &kernel_slab_pages) ||
+        kmem_cache_init(&reply_cache, "reply", sizeof(struct reply_obj), 8, &kernel_slab_pages))
         panic("ipc: cannot create caches");
 }
 
@@ -121,6 +122,24 @@ static int transfer(struct thread *from, const uint64_t msg[7], struct thread *t
     return OK;
 }
 
+/* The caller t stops waiting for its reply (timeout, kill, exit): no server
+ * link or reply object may keep pointing at it. */
+static void forget_server(struct thread *t)
+{
+    if (t->reply_from) {
+        struct thread *server = t->reply_from;
+        if (server->reply_to == t) {
+            server->reply_to = NULL;
+            server->reply_abandoned = true; /* its reply will get ERR_PEER_CLOSED */
+        }
+        t->reply_from = NULL;
+    }
+    if (t->saved_reply) {
+        t->saved_reply->caller = NULL;
+        t->saved_reply = NULL;
+    }
+}
+
 static void link_reply(struct thread *server, struct thread *caller)
 {
     caller->ipc_op = caller->ipc_op == IPC_FAULT ? IPC_AWAIT_FAULT : IPC_AWAIT_REPLY;
@@ -172,14 +191,8 @@ int ipc_send(struct endpoint *ep, uint64_t badge, bool call, uint64_t deadline)
         err = thread_block(&ep->senders, deadline, NULL);
     }
     self->ipc_op = IPC_NONE;
-    if (err && self->reply_from) { /* timed out or killed while awaiting the reply */
-        struct thread *server = self->reply_from;
-        if (server->reply_to == self) {
-            server->reply_to = NULL;
-            server->reply_abandoned = true; /* its reply will get ERR_PEER_CLOSED */
-        }
-        self->reply_from = NULL;
-    }
+    if (err) /* timed out or killed while awaiting the reply */
+        forget_server(self);
     return err;
 }
 
@@ -321,13 +334,7 @@ int ipc_reply_recv(struct endpoint *ep, uint64_t deadline)
 void ipc_thread_exit(struct thread *t)
 {
     abandon_reply(t);
-    if (t->reply_from) {
-        if (t->reply_from->reply_to == t) {
-            t->reply_from->reply_to = NULL;
-            t->reply_from->reply_abandoned = true;
-        }
-        t->reply_from = NULL;
-    }
+    forget_server(t);
     if (t->ipc_buffer_vmo) {
         object_unref(&t->ipc_buffer_vmo->obj);
         t->ipc_buffer_vmo = NULL;
@@ -378,13 +385,8 @@ int ipc_fault(struct thread *t, uint64_t kind, struct trap_frame *f)
         err = thread_block(&ep->senders, MICA_DEADLINE_INFINITE, NULL);
     }
     t->ipc_op = IPC_NONE;
-    if (err && t->reply_from) {
-        if (t->reply_from->reply_to == t) {
-            t->reply_from->reply_to = NULL;
-            t->reply_from->reply_abandoned = true;
-        }
-        t->reply_from = NULL;
-    }
+    if (err)
+        forget_server(t);
     object_unref(&ep->obj);
     return err;
 }
@@ -417,4 +419,72 @@ int ipc_set_buffer(struct thread *t, vaddr_t va)
     t->ipc_buffer_vmo = vmo;
     t->ipc_buffer_pa = pa;
     return OK;
+}
+
+/* ---- saved replies ---- */
+
+int ipc_reply_save(struct process *payer, struct reply_obj **out)
+{
+    struct thread *self = current_thread();
+    struct thread *c = self->reply_to;
+    if (!c && self->reply_abandoned) {
+        self->reply_abandoned = false;
+        return ERR_PEER_CLOSED;
+    }
+    if (!c)
+        return ERR_BAD_STATE; /* no reply pending */
+    if (c->reply_from != self || c->state != THREAD_BLOCKED ||
+        (c->ipc_op != IPC_AWAIT_REPLY && c->ipc_op != IPC_AWAIT_FAULT)) {
+        self->reply_to = NULL;
+        if (c->reply_from == self)
+            c->reply_from = NULL;
+        return ERR_PEER_CLOSED;
+    }
+    int err;
+    struct reply_obj *r = object_create(&reply_cache, MICA_OBJ_REPLY, payer, 1, &err);
+    if (!r)
+        return err;
+    r->caller = c;
+    c->reply_from = NULL;
+    c->saved_reply = r;
+    self->reply_to = NULL;
+    *out = r;
+    return OK;
+}
+
+int ipc_reply_to(struct reply_obj *r)
+{
+    struct thread *self = current_thread();
+    if (r->used)
+        return ERR_BAD_STATE; /* one shot */
+    struct thread *c = r->caller;
+    if (!c)
+        return ERR_PEER_CLOSED; /* the caller stopped waiting */
+    int err = check_message(self);
+    if (!err && c->ipc_op == IPC_AWAIT_FAULT)
+        err = apply_fault_reply(self, c);
+    else if (!err) {
+        uint64_t msg[7];
+        frame_message(self, msg);
+        err = transfer(self, msg, c, 0);
+    }
+    if (err)
+        return err;
+    r->used = true;
+    r->caller = NULL;
+    c->saved_reply = NULL;
+    c->ipc_op = IPC_NONE;
+    thread_wake(c, OK);
+    return OK;
+}
+
+void reply_destroy(struct object *obj)
+{
+    struct reply_obj *r = (struct reply_obj *)obj;
+    struct thread *c = r->caller;
+    if (c) { /* dropped without an answer */
+        c->saved_reply = NULL;
+        thread_wake(c, ERR_PEER_CLOSED);
+    }
+    kmem_cache_free(&reply_cache, r);
 }

@@ -54,6 +54,7 @@ static void destroy(struct object *obj)
     case MICA_OBJ_ENDPOINT: endpoint_destroy(obj); break;
     case MICA_OBJ_NOTIFICATION: notification_destroy(obj); break;
     case MICA_OBJ_IRQ: irq_object_destroy(obj); break;
+    case MICA_OBJ_REPLY: reply_destroy(obj); break;
     default: panic("object_unref: object %p of unknown type %u", (void *)obj, obj->type);
     }
     charge_release(&charge);

@@ -71,6 +71,20 @@ int sys_reply_recv(struct trap_frame *f)
     return ipc_reply_recv((struct endpoint *)h->obj, deadline_of(f->x[1]));
 }
 
+int sys_reply_save(struct trap_frame *f)
+{
+    struct reply_obj *r;
+    int err = ipc_reply_save(current_process(), &r);
+    return err ? err : install_new_handle(&r->obj, MICA_RIGHT_WRITE | MICA_RIGHT_TRANSFER, f);
+}
+
+int sys_reply_to(struct trap_frame *f)
+{
+    struct handle *h;
+    int err = lookup(f->x[0], MICA_OBJ_REPLY, MICA_RIGHT_WRITE, &h);
+    return err ? err : ipc_reply_to((struct reply_obj *)h->obj);
+}
+
 int sys_notify_signal(struct trap_frame *f)
 {
     struct handle *h;

@@ -188,3 +188,18 @@ int mica_thread_spawn(void (*fn)(void *), void *arg, unsigned priority, mica_han
                                 (uintptr_t)fn, (uintptr_t)arg);
     return err;
 }
+
+/* Keep the reply owed to the last caller as a handle, to answer later. */
+int mica_reply_save(mica_handle_t *reply)
+{
+    struct mica_result r = mica_syscall(MICA_SYS_REPLY_SAVE, 0, 0, 0, 0, 0, 0);
+    if (r.status == MICA_OK)
+        *reply = (mica_handle_t)r.r1;
+    return (int)r.status;
+}
+
+int mica_reply_to(mica_handle_t reply, const struct mica_msg *msg)
+{
+    struct mica_msg copy = *msg;
+    return ipc_trap(MICA_SYS_REPLY_TO, reply, &copy);
+}

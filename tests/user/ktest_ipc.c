@@ -329,7 +329,74 @@ static int test_ipc_bad_args(void)
     return 0;
 }
 
+static volatile int deferred_done;
+
+/* Takes two calls before answering either, then answers in reverse order
+ * through saved replies; a third call's reply is dropped unanswered. */
+static void deferring_server(uint64_t arg)
+{
+    (void)arg;
+    struct mica_msg m;
+    mica_handle_t first, second, third;
+    if (mica_recv(server_ep, 0, &m) || mica_reply_save(&first))
+        return;
+    uint64_t a = m.w[0];
+    if (mica_recv(server_ep, 0, &m) || mica_reply_save(&second))
+        return;
+    uint64_t b = m.w[0];
+    struct mica_msg r = {.info = mica_msg_info(0, 1, 0, 0)};
+    r.w[0] = b * 10;
+    mica_reply_to(second, &r);
+    r.w[0] = a * 10;
+    mica_reply_to(first, &r);
+    deferred_done = mica_reply_to(first, &r); /* one shot: a second use fails */
+    mica_handle_close(first);
+    mica_handle_close(second);
+    if (mica_recv(server_ep, 0, &m) || mica_reply_save(&third))
+        return;
+    mica_handle_close(third); /* never answered */
+}
+
+static volatile int caller_result = 1;
+static volatile uint64_t caller_value;
+
+static void second_caller(uint64_t value)
+{
+    struct mica_msg m = {.info = mica_msg_info(1, 1, 0, 0), .w = {value}};
+    caller_result = mica_call(server_ep, &m);
+    caller_value = m.w[0];
+}
+
+static int test_saved_replies(void)
+{
+    mica_handle_t server, other;
+    deferred_done = 0;
+    caller_result = 1;
+    CHECK_OK(mica_endpoint_create(&server_ep));
+    CHECK_OK(kt_thread(deferring_server, 0, &server));
+    CHECK_OK(kt_thread(second_caller, 7, &other)); /* calls first */
+    CHECK_OK(mica_sleep_until(mica_clock_ns() + 5000000));
+    struct mica_msg m = {.info = mica_msg_info(1, 1, 0, 0), .w = {3}};
+    CHECK_OK(mica_call(server_ep, &m)); /* answered before the first caller */
+    CHECK(m.w[0] == 30);
+    for (int i = 0; i < 100 && caller_result == 1; i++)
+        mica_sleep_until(mica_clock_ns() + 1000000);
+    CHECK_OK(caller_result);
+    CHECK(caller_value == 70);
+    CHECK_STATUS(deferred_done, MICA_ERR_BAD_STATE);
+    m.info = mica_msg_info(1, 1, 0, 0);
+    CHECK_STATUS(mica_call(server_ep, &m), MICA_ERR_PEER_CLOSED); /* dropped reply */
+    mica_handle_t r;
+    CHECK_STATUS(mica_reply_save(&r), MICA_ERR_BAD_STATE); /* nothing owed */
+    CHECK_STATUS(mica_reply_to(server_ep, &m), MICA_ERR_WRONG_TYPE);
+    CHECK_OK(mica_handle_close(server));
+    CHECK_OK(mica_handle_close(other));
+    CHECK_OK(mica_handle_close(server_ep));
+    return 0;
+}
+
 const struct ktest ktests_ipc[] = {
+    {"user_ipc_saved_replies", test_saved_replies},
     {"user_ipc_call_reply_badge", test_call_reply},
     {"user_ipc_long_and_handles", test_long_message_and_handles},
     {"user_ipc_deadlines_dead_partners", test_deadlines_and_dead_partners},

@@ -31,7 +31,17 @@ struct notification {
     struct thread *bound; /* weak: cleared when the thread unbinds or exits */
 };
 
+/* A saved one-shot reply (reply_save): the caller waits on it until a
+ * reply_to, or until the object is destroyed (ERR_PEER_CLOSED). */
+struct reply_obj {
+    struct object obj;
+    struct thread *caller; /* weak: cleared if the caller stops waiting */
+    bool used;
+};
+
 void ipc_init(void);
+int ipc_reply_save(struct process *payer, struct reply_obj **out);
+int ipc_reply_to(struct reply_obj *r);
 int endpoint_create(struct process *payer, struct endpoint **out);
 int notification_create(struct process *payer, struct notification **out);
 

@@ -49,5 +49,6 @@ void resource_destroy(struct object *obj);
 void endpoint_destroy(struct object *obj);
 void notification_destroy(struct object *obj);
 void irq_object_destroy(struct object *obj);
+void reply_destroy(struct object *obj);
 
 #endif

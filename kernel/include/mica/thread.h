@@ -65,12 +65,13 @@ struct thread {
 
     /* IPC (endpoint.c). A caller waiting for its reply and the server
      * that owes it are linked both ways; either side dying breaks it. */
-    uint8_t ipc_op;             /* IPC_* while queued on an endpoint */
-    uint64_t ipc_badge;         /* badge of the endpoint handle used to send */
-    struct thread *reply_to;    /* server: the caller awaiting our reply */
-    struct thread *reply_from;  /* caller: the server that owes us one */
-    bool reply_abandoned;       /* server: our caller left (timeout, death) */
-    struct vmo *ipc_buffer_vmo; /* holds a reference; the buffer page is pinned */
+    uint8_t ipc_op;                /* IPC_* while queued on an endpoint */
+    uint64_t ipc_badge;            /* badge of the endpoint handle used to send */
+    struct thread *reply_to;       /* server: the caller awaiting our reply */
+    struct thread *reply_from;     /* caller: the server that owes us one */
+    bool reply_abandoned;          /* server: our caller left (timeout, death) */
+    struct reply_obj *saved_reply; /* caller: the reply object it waits on */
+    struct vmo *ipc_buffer_vmo;    /* holds a reference; the buffer page is pinned */
     paddr_t ipc_buffer_pa;
     struct notification *bound; /* holds a reference (notification.c) */
     struct endpoint *fault_ep;  /* holds a reference: where our faults go */

@@ -55,7 +55,8 @@
 #define MICA_OBJ_NOTIFICATION 6
 #define MICA_OBJ_IRQ 7
 #define MICA_OBJ_RESOURCE 8
-#define MICA_OBJ_TYPE_COUNT 9
+#define MICA_OBJ_REPLY 9 /* a saved one-shot reply (reply_save) */
+#define MICA_OBJ_TYPE_COUNT 10
 
 /* ---- syscall numbers (x8) ---- */
 #define MICA_SYS_NULL 0                       /* () -> nothing; for benchmarks */
@@ -110,9 +111,10 @@
 #define MICA_SYS_IRQ_MASK 49                  /* (irq) */
 #define MICA_SYS_VMO_CREATE_CHILD 50          /* (vmo, offset, size) -> x1 copy-on-write child */
 #define MICA_SYS_THREAD_KILL 51               /* (thread) */
-#define MICA_SYS_VMO_CREATE_CONTIGUOUS 52 /* (RAM resource, size) -> x1 vmo, x2 physical address   \
-                                           */
-#define MICA_SYS_COUNT 53
+#define MICA_SYS_VMO_CREATE_CONTIGUOUS 52     /* (RAM resource, size) -> x1 vmo, x2 pa */
+#define MICA_SYS_REPLY_SAVE 53                /* () -> x1 reply: the pending reply as a handle */
+#define MICA_SYS_REPLY_TO 54                  /* (reply, info, m0..m5): answer through it, once */
+#define MICA_SYS_COUNT 55
 
 /*
  * Resources: authority over physical things. The root resource (init's)

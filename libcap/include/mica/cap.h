@@ -100,6 +100,11 @@ int mica_send(mica_handle_t ep, const struct mica_msg *msg);
 /* recv: `flags` is the info word's timeout/poll part; the message comes out. */
 int mica_recv(mica_handle_t ep, uint64_t flags, struct mica_msg *msg);
 int mica_reply(const struct mica_msg *msg);
+/* Turn the reply owed to the last caller into a one-shot reply handle, so
+ * the server can receive other requests and answer this one later with
+ * mica_reply_to (closing it unanswered gives the caller PEER_CLOSED). */
+int mica_reply_save(mica_handle_t *reply);
+int mica_reply_to(mica_handle_t reply, const struct mica_msg *msg);
 /* reply with msg, then receive the next message into msg. */
 int mica_reply_recv(mica_handle_t ep, struct mica_msg *msg);
 int mica_notification_create(mica_handle_t *out);
