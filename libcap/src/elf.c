@@ -40,6 +40,8 @@ int elf_parse(const void *file, size_t size, uint64_t user_base, uint64_t user_e
 {
     struct elf64_ehdr eh;
     memset(out, 0, sizeof(*out));
+    if ((user_base | user_end) % PAGE || user_base >= user_end)
+        FAIL("user address range must be page aligned"); /* so rounding stays inside */
     if (size < sizeof(eh))
         FAIL("truncated: smaller than an ELF header");
     memcpy(&eh, file, sizeof(eh));

@@ -16,10 +16,10 @@
 /* Next whitespace-separated word of [*p, end) into buf; 0 if none. */
 static size_t word(const char **p, const char *end, char *buf, size_t size)
 {
-    while (*p < end && (**p == ' ' || **p == '\t'))
+    while (*p < end && (**p == ' ' || **p == '\t' || **p == '\r'))
         (*p)++;
     size_t n = 0;
-    while (*p < end && **p != ' ' && **p != '\t') {
+    while (*p < end && **p != ' ' && **p != '\t' && **p != '\r') {
         if (n + 1 < size)
             buf[n] = **p;
         n++;
@@ -90,13 +90,17 @@ int manifest_parse(const char *text, size_t len, struct manifest *out, unsigned 
         *bad_line = line;
         char kw[16], buf[64];
         const char *q = p;
-        p = eol + 1;
+        p = eol < end ? eol + 1 : end;
+        if (memchr(q, '\0', (size_t)(eol - q)))
+            FAIL("NUL byte in the line");
         if (!word(&q, eol, kw, sizeof(kw)) || kw[0] == '#')
             continue;
         if (strcmp(kw, "run") == 0) {
-            if (!word(&q, eol, out->run, sizeof(out->run)) ||
-                strlen(out->run) >= sizeof(out->run) - 1)
-                FAIL("run needs a program path");
+            if (out->run[0])
+                FAIL("more than one run line");
+            size_t n = word(&q, eol, out->run, sizeof(out->run));
+            if (n == 0 || n >= sizeof(out->run))
+                FAIL("run needs a program path of 1..63 bytes");
             if (word(&q, eol, buf, sizeof(buf)))
                 FAIL("extra words after run PROGRAM");
             continue;
@@ -114,9 +118,12 @@ int manifest_parse(const char *text, size_t len, struct manifest *out, unsigned 
             FAIL("service needs a program path");
         s->max_restarts = 3;
         s->period_s = 5;
-        while (word(&q, eol, buf, sizeof(buf)))
+        while ((n = word(&q, eol, buf, sizeof(buf))) != 0) {
+            if (n >= sizeof(buf))
+                FAIL("option too long");
             if (option(s, buf, why))
                 return MICA_ERR_INVALID_ARGS;
+        }
         for (unsigned i = 0; i < out->n_services; i++)
             if (strcmp(out->services[i].name, s->name) == 0)
                 FAIL("duplicate service name");

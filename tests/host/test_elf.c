@@ -431,12 +431,16 @@ static void test_below_user_base(void **state)
     expect_bad_range(&d, TEXT_VA + 1, END, "user address range");
     /* A text segment starting exactly at the (page-aligned) base is fine,
      * one byte lower is not. */
-    d.ph[0] = (struct ph){PT_LOAD, PF_R | PF_X, 0, 0x400000, TEXT_OFF + TEXT_SZ, TEXT_OFF + TEXT_SZ};
+    d.ph[0] =
+        (struct ph){PT_LOAD, PF_R | PF_X, 0, 0x400000, TEXT_OFF + TEXT_SZ, TEXT_OFF + TEXT_SZ};
     struct elf_image img;
     expect_ok_range(&d, 0x400000, END, &img);
     assert_int_equal(img.segments[0].vaddr, 0x400000);
     assert_int_equal(img.segments[0].mem_size, PAGE);
     expect_bad_range(&d, 0x400001, END, "user address range");
+    /* Limits must be page aligned, or rounding could leave the range. */
+    expect_bad_range(&d, 0x400000, END - 1, "page aligned");
+    expect_bad_range(&d, END, 0x400000, "page aligned");
 }
 
 static void test_beyond_user_end(void **state)
@@ -660,7 +664,8 @@ static void test_random_mutations(void **state)
                              0);
             for (unsigned j = 0; j < i; j++) {
                 const struct elf_segment *o = &img.segments[j];
-                assert_true(s->vaddr >= o->vaddr + o->mem_size || o->vaddr >= s->vaddr + s->mem_size);
+                assert_true(s->vaddr >= o->vaddr + o->mem_size ||
+                            o->vaddr >= s->vaddr + s->mem_size);
             }
             if ((s->flags & MICA_MAP_EXEC) && img.entry >= s->vaddr &&
                 img.entry - s->vaddr < s->mem_size)

@@ -284,8 +284,8 @@ static void test_unknown_option(void **state)
 {
     (void)state;
     static const char *const bad[] = {
-        "restart=forever", "restart=",        "restart",    "strategy=all_for_one",
-        "strategy=",       "Restart=permanent", "foo=bar",  "group",
+        "restart=forever", "restart=",           "restart",  "strategy=all_for_one",
+        "strategy=",       "Restart=permanent",  "foo=bar",  "group",
         "intensity",       "restart=permanentx", "#comment",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -334,10 +334,10 @@ static void test_bad_intensity(void **state)
         "intensity=+3/5",
         "intensity= 3/5",
         "intensity=3/00",
-        "intensity=99999999/5",          /* huge */
+        "intensity=99999999/5", /* huge */
         "intensity=3/99999999",
-        "intensity=4294967296/5",        /* 2^32: wraps to 0 in 32 bits */
-        "intensity=3/4294967301",        /* 2^32 + 5: wraps to 5 */
+        "intensity=4294967296/5", /* 2^32: wraps to 0 in 32 bits */
+        "intensity=3/4294967301", /* 2^32 + 5: wraps to 5 */
         "intensity=18446744073709551619/5",
         "intensity=3/18446744073709551621",
         "intensity=9999999999999999999999/5",
@@ -356,8 +356,7 @@ static void test_bad_group(void **state)
 {
     (void)state;
     expect_bad("service a bin/a group=\n", 1, "group");
-    expect_bad("service a bin/a\n\n\n\nservice b bin/b strategy=one_for_all group=\n", 5,
-               "group");
+    expect_bad("service a bin/a\n\n\n\nservice b bin/b strategy=one_for_all group=\n", 5, "group");
 }
 
 static void test_run_extra_words(void **state)
@@ -369,6 +368,45 @@ static void test_run_extra_words(void **state)
     /* Trailing blanks are not words. */
     expect_ok("run bin/a \t \n");
     assert_string_equal(m.run, "bin/a");
+}
+
+/* Edges a reviewer found: CRLF files, NUL bytes, two run lines, long
+ * options and run paths at the size limit. */
+static void test_edges(void **state)
+{
+    (void)state;
+    expect_ok("service a bin/a restart=transient\r\nrun bin/a\r\n");
+    assert_string_equal(m.run, "bin/a");
+    assert_string_equal(m.services[0].program, "bin/a");
+    assert_int_equal(m.services[0].restart, RESTART_TRANSIENT);
+
+    unsigned line;
+    const char *why;
+    static const char nul[] = "service a bin/a\nrun bin/a\0 extra\n";
+    assert_int_equal(parse_n(nul, sizeof(nul) - 1, &line, &why), MICA_ERR_INVALID_ARGS);
+    assert_int_equal(line, 2);
+    assert_non_null(strstr(why, "NUL"));
+
+    expect_bad("run bin/a\nrun bin/b\n", 2, "more than one run");
+
+    char text[256];
+    char longopt[80];
+    memset(longopt, 'x', sizeof(longopt));
+    memcpy(longopt, "group=", 6);
+    longopt[70] = '\0';
+    snprintf(text, sizeof(text), "service a bin/a %s\n", longopt);
+    expect_bad(text, 1, "option too long");
+
+    char path[70];
+    memset(path, 'p', sizeof(path));
+    path[63] = '\0'; /* 63 bytes: the longest accepted */
+    snprintf(text, sizeof(text), "run %s\n", path);
+    expect_ok(text);
+    assert_int_equal(strlen(m.run), 63);
+    path[63] = 'p';
+    path[64] = '\0';
+    snprintf(text, sizeof(text), "run %s\n", path);
+    expect_bad(text, 1, "run needs a program path");
 }
 
 /* Whatever bytes arrive, the parser answers without reading past them. */
@@ -427,6 +465,7 @@ int main(void)
         cmocka_unit_test(test_bad_intensity),
         cmocka_unit_test(test_bad_group),
         cmocka_unit_test(test_run_extra_words),
+        cmocka_unit_test(test_edges),
         cmocka_unit_test(test_random_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -30,7 +30,8 @@ struct elf_image {
     struct elf_segment segments[ELF_MAX_SEGMENTS];
 };
 
-/* Returns 0, or a negative MICA_ERR_* with a reason in *why. */
+/* user_base and user_end must be page aligned. Returns 0, or a negative
+ * MICA_ERR_* with a reason in *why. */
 int elf_parse(const void *file, size_t size, uint64_t user_base, uint64_t user_end,
               struct elf_image *out, const char **why);
 
