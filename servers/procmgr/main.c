@@ -54,6 +54,7 @@ static struct manifest manifest;
 static struct service services[MANIFEST_MAX_SERVICES];
 static const void *bootfs;
 static size_t bootfs_size;
+static mica_handle_t bootfs_vmo; /* read-only: every service may read the bootfs */
 static mica_handle_t internal_ep; /* WRITE, badged INTERNAL_BADGE: only watchers have it */
 static uint64_t next_client_badge = 1;
 /* Restart times per group leader (the first service of a group). */
@@ -108,7 +109,7 @@ static int start(unsigned i)
     if (!err)
         err = mica_handle_dup(s->ep, MICA_RIGHT_READ | MICA_RIGHT_TRANSFER, &server_end);
     if (!err)
-        err = mica_spawn_with(elf, size, s->m->name, "", 0, 0, server_end, &proc);
+        err = mica_spawn_with(elf, size, s->m->name, "", bootfs_vmo, 0, server_end, &proc);
     if (err) {
         mica_printf("procmgr: cannot start %s (%s): %s\n", s->m->name, s->m->program,
                     mica_status_name(err));
@@ -371,6 +372,7 @@ int main(const struct mica_bootinfo *bi)
     }
     bootfs = (const void *)base;
     bootfs_size = bi->bootfs_size;
+    bootfs_vmo = bi->bootfs_vmo;
     if (mica_cpio_find(bootfs, bootfs_size, "boot/manifest", &text, &text_len) != MICA_OK)
         text_len = 0;
     if (text_len && manifest_parse(text, text_len, &manifest, &line, &why) != MICA_OK) {

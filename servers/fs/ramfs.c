@@ -1,0 +1,420 @@
+/*
+ * ramfs: the fs server's in-memory tree (see ramfs.h for the contract).
+ *
+ * A flat node table; each node records its parent's index, so a directory's
+ * children are found by scanning the table — at RAMFS_MAX_NODES entries
+ * that is cheaper than keeping per-directory lists consistent through
+ * rename and unlink. File contents are either borrowed from the bootfs
+ * (owned == false, never written through) or a malloc'd buffer counted
+ * against fs->capacity.
+ */
+#include "ramfs.h"
+
+#include <mica/abi.h>
+#include <string.h>
+#ifdef MICA_HOST
+#include <stdlib.h>
+#else
+#include <mica/malloc.h>
+#endif
+
+static uint32_t index_of(ramfs_ino ino)
+{
+    return (uint32_t)ino;
+}
+
+/* A path of at most RAMFS_PATH_MAX bytes (reads no further than that). */
+static bool path_ok(const char *path)
+{
+    if (!path)
+        return false;
+    for (size_t n = 0; n <= RAMFS_PATH_MAX; n++)
+        if (!path[n])
+            return true;
+    return false;
+}
+
+static void set_name(struct ramfs_node *n, const char *name)
+{
+    memcpy(n->name, name, strlen(name) + 1); /* callers checked the length */
+}
+
+static ramfs_ino ino_of(const struct ramfs *fs, uint32_t i)
+{
+    return (uint64_t)fs->nodes[i].generation << 32 | i;
+}
+
+/* The live node named by ino, or NULL if the slot was freed or reused. */
+static struct ramfs_node *node(struct ramfs *fs, ramfs_ino ino)
+{
+    uint32_t i = index_of(ino);
+    if (i >= RAMFS_MAX_NODES || fs->nodes[i].type == 0 ||
+        fs->nodes[i].generation != (uint32_t)(ino >> 32))
+        return NULL;
+    return &fs->nodes[i];
+}
+
+void ramfs_init(struct ramfs *fs, uint64_t capacity)
+{
+    memset(fs, 0, sizeof(*fs));
+    fs->capacity = capacity;
+    fs->nodes[0] = (struct ramfs_node){.generation = 1, .type = RAMFS_DIR};
+    for (uint32_t i = 1; i < RAMFS_MAX_NODES; i++)
+        fs->nodes[i].generation = 1;
+}
+
+void ramfs_destroy(struct ramfs *fs)
+{
+    for (uint32_t i = 0; i < RAMFS_MAX_NODES; i++)
+        if (fs->nodes[i].owned)
+            free(fs->nodes[i].data);
+    memset(fs, 0, sizeof(*fs));
+}
+
+/* Next component of *path into name; 0 at the end, -1 if malformed. */
+static int component(const char **path, char name[RAMFS_NAME_MAX + 1])
+{
+    for (;;) {
+        while (**path == '/')
+            (*path)++;
+        if (!**path)
+            return 0;
+        size_t n = 0;
+        while ((*path)[n] && (*path)[n] != '/')
+            n++;
+        if (n > RAMFS_NAME_MAX)
+            return -1;
+        memcpy(name, *path, n);
+        name[n] = '\0';
+        *path += n;
+        if (strcmp(name, ".") == 0)
+            continue;
+        if (strcmp(name, "..") == 0)
+            return -1;
+        return 1;
+    }
+}
+
+static int child(struct ramfs *fs, uint32_t dir, const char *name)
+{
+    for (uint32_t i = 1; i < RAMFS_MAX_NODES; i++)
+        if (fs->nodes[i].type && fs->nodes[i].parent == dir && strcmp(fs->nodes[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+/*
+ * Resolve a path. With want_parent, stop before the last component: *dir is
+ * the parent directory's index and last its name (the path must have one).
+ * Otherwise *dir is the node itself.
+ */
+static int walk(struct ramfs *fs, const char *path, bool want_parent, uint32_t *dir,
+                char last[RAMFS_NAME_MAX + 1])
+{
+    if (!path_ok(path))
+        return MICA_ERR_INVALID_ARGS;
+    char name[RAMFS_NAME_MAX + 1];
+    uint32_t at = 0;
+    int r = component(&path, name);
+    if (r < 0)
+        return MICA_ERR_INVALID_ARGS;
+    if (r == 0) {
+        if (want_parent)
+            return MICA_ERR_INVALID_ARGS; /* the root has no parent */
+        *dir = 0;
+        return MICA_OK;
+    }
+    for (;;) {
+        char next[RAMFS_NAME_MAX + 1];
+        int more = component(&path, next);
+        if (more < 0)
+            return MICA_ERR_INVALID_ARGS;
+        if (fs->nodes[at].type != RAMFS_DIR)
+            return MICA_ERR_INVALID_ARGS; /* a file used as a directory */
+        if (!more && want_parent) {
+            *dir = at;
+            memcpy(last, name, sizeof(name));
+            return MICA_OK;
+        }
+        int c = child(fs, at, name);
+        if (c < 0)
+            return MICA_ERR_NOT_FOUND;
+        at = (uint32_t)c;
+        if (!more) {
+            *dir = at;
+            return MICA_OK;
+        }
+        memcpy(name, next, sizeof(name));
+    }
+}
+
+static int make(struct ramfs *fs, uint32_t parent, const char *name, enum ramfs_type type,
+                uint32_t *out)
+{
+    if (child(fs, parent, name) >= 0)
+        return MICA_ERR_BAD_STATE;
+    for (uint32_t i = 1; i < RAMFS_MAX_NODES; i++) {
+        struct ramfs_node *n = &fs->nodes[i];
+        if (n->type)
+            continue;
+        uint32_t generation = n->generation;
+        *n = (struct ramfs_node){.generation = generation, .type = (uint8_t)type, .parent = parent};
+        set_name(n, name);
+        *out = i;
+        return MICA_OK;
+    }
+    return MICA_ERR_NO_MEMORY;
+}
+
+int ramfs_lookup(struct ramfs *fs, const char *path, ramfs_ino *out)
+{
+    uint32_t i;
+    int err = walk(fs, path, false, &i, NULL);
+    if (!err)
+        *out = ino_of(fs, i);
+    return err;
+}
+
+int ramfs_create(struct ramfs *fs, const char *path, enum ramfs_type type, ramfs_ino *out)
+{
+    uint32_t dir, i;
+    char name[RAMFS_NAME_MAX + 1];
+    if (type != RAMFS_FILE && type != RAMFS_DIR)
+        return MICA_ERR_INVALID_ARGS;
+    int err = walk(fs, path, true, &dir, name);
+    if (!err)
+        err = make(fs, dir, name, type, &i);
+    if (!err)
+        *out = ino_of(fs, i);
+    return err;
+}
+
+int ramfs_add_readonly(struct ramfs *fs, const char *path, const void *data, uint64_t size)
+{
+    if (size > RAMFS_FILE_MAX)
+        return MICA_ERR_OUT_OF_RANGE;
+    if (!path_ok(path))
+        return MICA_ERR_INVALID_ARGS;
+    /* Create missing parents one component at a time. */
+    char name[RAMFS_NAME_MAX + 1], next[RAMFS_NAME_MAX + 1];
+    uint32_t at = 0;
+    int r = component(&path, name);
+    if (r <= 0)
+        return MICA_ERR_INVALID_ARGS;
+    for (;;) {
+        int more = component(&path, next);
+        if (more < 0)
+            return MICA_ERR_INVALID_ARGS;
+        if (fs->nodes[at].type != RAMFS_DIR)
+            return MICA_ERR_INVALID_ARGS;
+        int c = child(fs, at, name);
+        if (!more) {
+            uint32_t i;
+            if (c >= 0)
+                return MICA_ERR_BAD_STATE;
+            int err = make(fs, at, name, RAMFS_FILE, &i);
+            if (err)
+                return err;
+            fs->nodes[i].data = (uint8_t *)(uintptr_t)data;
+            fs->nodes[i].size = size;
+            return MICA_OK;
+        }
+        if (c < 0) {
+            uint32_t i;
+            int err = make(fs, at, name, RAMFS_DIR, &i);
+            if (err)
+                return err;
+            c = (int)i;
+        }
+        at = (uint32_t)c;
+        memcpy(name, next, sizeof(name));
+    }
+}
+
+static void release(struct ramfs *fs, struct ramfs_node *n)
+{
+    if (n->owned) {
+        free(n->data);
+        fs->used -= n->capacity;
+    }
+    uint32_t generation = n->generation + 1;
+    *n = (struct ramfs_node){.generation = generation ? generation : 1};
+}
+
+int ramfs_unlink(struct ramfs *fs, const char *path)
+{
+    uint32_t i;
+    int err = walk(fs, path, false, &i, NULL);
+    if (err)
+        return err;
+    if (i == 0)
+        return MICA_ERR_INVALID_ARGS;
+    for (uint32_t c = 1; c < RAMFS_MAX_NODES; c++)
+        if (fs->nodes[c].type && fs->nodes[c].parent == i)
+            return MICA_ERR_BAD_STATE;
+    release(fs, &fs->nodes[i]);
+    return MICA_OK;
+}
+
+int ramfs_rename(struct ramfs *fs, const char *from, const char *to)
+{
+    uint32_t src, dir;
+    char name[RAMFS_NAME_MAX + 1];
+    int err = walk(fs, from, false, &src, NULL);
+    if (!err)
+        err = walk(fs, to, true, &dir, name);
+    if (err)
+        return err;
+    if (src == 0)
+        return MICA_ERR_INVALID_ARGS;
+    for (uint32_t a = dir;; a = fs->nodes[a].parent) { /* not into itself */
+        if (a == src)
+            return MICA_ERR_INVALID_ARGS;
+        if (a == 0)
+            break;
+    }
+    if (child(fs, dir, name) >= 0)
+        return MICA_ERR_BAD_STATE;
+    fs->nodes[src].parent = dir;
+    set_name(&fs->nodes[src], name);
+    return MICA_OK;
+}
+
+int ramfs_stat(struct ramfs *fs, ramfs_ino ino, struct ramfs_stat *out)
+{
+    struct ramfs_node *n = node(fs, ino);
+    if (!n)
+        return MICA_ERR_NOT_FOUND;
+    *out = (struct ramfs_stat){.type = n->type, .size = n->size};
+    if (n->type == RAMFS_DIR)
+        for (uint32_t c = 1; c < RAMFS_MAX_NODES; c++)
+            out->entries += fs->nodes[c].type && fs->nodes[c].parent == index_of(ino);
+    return MICA_OK;
+}
+
+static struct ramfs_node *file(struct ramfs *fs, ramfs_ino ino, int *err)
+{
+    struct ramfs_node *n = node(fs, ino);
+    *err = !n ? MICA_ERR_NOT_FOUND : n->type != RAMFS_FILE ? MICA_ERR_INVALID_ARGS : MICA_OK;
+    return *err ? NULL : n;
+}
+
+int ramfs_read(struct ramfs *fs, ramfs_ino ino, uint64_t offset, void *buf, uint64_t len,
+               uint64_t *got)
+{
+    int err;
+    struct ramfs_node *n = file(fs, ino, &err);
+    if (!n)
+        return err;
+    *got = 0;
+    if (offset >= n->size)
+        return MICA_OK;
+    *got = n->size - offset < len ? n->size - offset : len;
+    memcpy(buf, n->data + offset, *got);
+    return MICA_OK;
+}
+
+/* Make n's contents owned and at least `size` bytes of capacity. */
+static int reserve(struct ramfs *fs, struct ramfs_node *n, uint64_t size)
+{
+    if (size > RAMFS_FILE_MAX)
+        return MICA_ERR_OUT_OF_RANGE;
+    if (n->owned && size <= n->capacity)
+        return MICA_OK;
+    uint64_t want = size < 64 ? 64 : size;
+    if (n->owned && want < n->capacity * 2)
+        want = n->capacity * 2 < RAMFS_FILE_MAX ? n->capacity * 2 : RAMFS_FILE_MAX;
+    uint64_t had = n->owned ? n->capacity : 0;
+    if (fs->used - had + want > fs->capacity) {
+        want = size; /* no slack when space is short */
+        if (fs->used - had + want > fs->capacity)
+            return MICA_ERR_NO_MEMORY;
+    }
+    uint8_t *data = malloc(want ? want : 1);
+    if (!data)
+        return MICA_ERR_NO_MEMORY;
+    if (n->size)
+        memcpy(data, n->data, n->size);
+    if (n->owned)
+        free(n->data);
+    fs->used = fs->used - had + want;
+    n->data = data;
+    n->capacity = want;
+    n->owned = true;
+    return MICA_OK;
+}
+
+int ramfs_write(struct ramfs *fs, ramfs_ino ino, uint64_t offset, const void *buf, uint64_t len)
+{
+    int err;
+    struct ramfs_node *n = file(fs, ino, &err);
+    if (!n)
+        return err;
+    if (offset > RAMFS_FILE_MAX || len > RAMFS_FILE_MAX - offset)
+        return MICA_ERR_OUT_OF_RANGE;
+    if (len == 0)
+        return MICA_OK; /* changes nothing, not even the size */
+    uint64_t end = offset + len;
+    if ((err = reserve(fs, n, end > n->size ? end : n->size)) != MICA_OK)
+        return err;
+    if (offset > n->size)
+        memset(n->data + n->size, 0, offset - n->size);
+    memcpy(n->data + offset, buf, len);
+    if (end > n->size)
+        n->size = end;
+    return MICA_OK;
+}
+
+int ramfs_truncate(struct ramfs *fs, ramfs_ino ino, uint64_t size)
+{
+    int err;
+    struct ramfs_node *n = file(fs, ino, &err);
+    if (!n)
+        return err;
+    if (size > RAMFS_FILE_MAX)
+        return MICA_ERR_OUT_OF_RANGE;
+    if (size > n->size) {
+        if ((err = reserve(fs, n, size)) != MICA_OK)
+            return err;
+        memset(n->data + n->size, 0, size - n->size);
+    }
+    /* Shrinking a borrowed file needs no copy: it just shows less of it. */
+    n->size = size;
+    if (n->owned && size == 0) { /* give the memory back */
+        free(n->data);
+        fs->used -= n->capacity;
+        n->data = NULL;
+        n->capacity = 0;
+        n->owned = false;
+    } else if (n->owned && size * 2 < n->capacity && n->capacity > 64) {
+        uint8_t *smaller = malloc(size);
+        if (smaller) { /* else keep the larger buffer: still correct */
+            memcpy(smaller, n->data, size);
+            free(n->data);
+            fs->used -= n->capacity - size;
+            n->data = smaller;
+            n->capacity = size;
+        }
+    }
+    return MICA_OK;
+}
+
+int ramfs_readdir(struct ramfs *fs, ramfs_ino dir, uint32_t index, char name[RAMFS_NAME_MAX + 1],
+                  ramfs_ino *out)
+{
+    struct ramfs_node *d = node(fs, dir);
+    if (!d)
+        return MICA_ERR_NOT_FOUND;
+    if (d->type != RAMFS_DIR)
+        return MICA_ERR_INVALID_ARGS;
+    for (uint32_t c = 1; c < RAMFS_MAX_NODES; c++) {
+        if (!fs->nodes[c].type || fs->nodes[c].parent != index_of(dir))
+            continue;
+        if (index-- == 0) {
+            memcpy(name, fs->nodes[c].name, sizeof(fs->nodes[c].name));
+            *out = ino_of(fs, c);
+            return MICA_OK;
+        }
+    }
+    return MICA_ERR_NOT_FOUND;
+}
