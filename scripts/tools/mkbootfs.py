@@ -17,11 +17,11 @@ error leaves no output behind.
 Usage: mkbootfs.py --out OUT.cpio [--manifest FILE] NAME=PATH ...
 """
 
-import argparse
 import os
 import stat
 import sys
-import tempfile
+
+from toolutil import Parser, write_atomic
 
 MAGIC = b"070701"
 TRAILER = "TRAILER!!!"
@@ -109,34 +109,9 @@ def build(files):
     return b"".join(out)
 
 
-def write_atomic(out, blob):
-    """Write blob to a temporary file next to out, then rename it."""
-    out_dir = os.path.dirname(os.path.abspath(out))
-    fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=".mkbootfs-",
-                               suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(blob)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse, but usage errors exit with 1 like every other error."""
-
-    def error(self, message):
-        self.print_usage(sys.stderr)
-        print(f"mkbootfs.py: error: {message}", file=sys.stderr)
-        sys.exit(1)
-
-
 def main(argv=None):
     """Entry point: build the archive, report errors as one line."""
-    p = Parser(description="Build a cpio newc bootfs archive for Mica.")
+    p = Parser(prog="mkbootfs.py", description="Build a cpio newc bootfs archive for Mica.")
     p.add_argument("--out", required=True, help="archive to write")
     p.add_argument("--manifest", metavar="FILE",
                    help=f"stored as {MANIFEST_NAME}")
@@ -144,7 +119,7 @@ def main(argv=None):
                    help="store the file at PATH under NAME")
     args = p.parse_args(argv)
     try:
-        write_atomic(args.out, build(parse_specs(args.files, args.manifest)))
+        write_atomic(args.out, build(parse_specs(args.files, args.manifest)), "mkbootfs")
     except (BootfsError, OSError) as e:
         print(f"mkbootfs.py: error: {e}", file=sys.stderr)
         return 1

@@ -19,12 +19,11 @@ The output is written to a temporary file and renamed into place.
 Usage: mkimage.py --kernel KERNEL.bin --bootfs BOOTFS.cpio --out IMAGE
 """
 
-import argparse
-import os
 import struct
 import sys
-import tempfile
 import zlib
+
+from toolutil import Parser, write_atomic
 
 PAGE = 4096
 IMAGE_MAGIC = b"ARM\x64"
@@ -80,33 +79,9 @@ def build(kernel, cpio):
     return bytes(out)
 
 
-def write_atomic(out, blob):
-    """Write blob to a temporary file next to out, then rename it."""
-    out_dir = os.path.dirname(os.path.abspath(out))
-    fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=".mkimage-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(blob)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse, but usage errors exit with 1 like every other error."""
-
-    def error(self, message):
-        self.print_usage(sys.stderr)
-        print(f"mkimage.py: error: {message}", file=sys.stderr)
-        sys.exit(1)
-
-
 def main(argv=None):
     """Entry point: build the image, report errors as one line."""
-    p = Parser(description="Append a bootfs to a Mica kernel image.")
+    p = Parser(prog="mkimage.py", description="Append a bootfs to a Mica kernel image.")
     p.add_argument("--kernel", required=True, help="raw arm64 Image")
     p.add_argument("--bootfs", required=True, help="cpio from mkbootfs.py")
     p.add_argument("--out", required=True, help="image to write")
@@ -116,7 +91,7 @@ def main(argv=None):
             kernel = f.read()
         with open(args.bootfs, "rb") as f:
             cpio = f.read()
-        write_atomic(args.out, build(kernel, cpio))
+        write_atomic(args.out, build(kernel, cpio), "mkimage")
     except (ImageError, OSError) as e:
         print(f"mkimage.py: error: {e}", file=sys.stderr)
         return 1
