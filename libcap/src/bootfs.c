@@ -187,17 +187,11 @@ int bootfs_init(struct bootfs *fs, const void *cpio, size_t size)
     }
 }
 
-/*
- * Called by bootfs users (the boot manifest reader, the loader of the
- * first servers) to step through the files; bootfs_find() uses it too.
- * The cursor is the offset of the next header to look at; at the trailer
- * it moves to fs->size so that further calls keep saying MICA_ERR_NOT_FOUND.
- */
-int bootfs_iterate(const struct bootfs *fs, size_t *cursor, const char **name, const void **data,
-                   size_t *size)
+/* The next regular file at or after *cursor, which must be an entry
+ * boundary (bootfs_find's own walk; bootfs_iterate checks first). */
+static int next_file(const struct bootfs *fs, size_t *cursor, const char **name, const void **data,
+                     size_t *size)
 {
-    if (fs == NULL || cursor == NULL)
-        return MICA_ERR_INVALID_ARGS;
     while (*cursor < fs->size) {
         struct entry e;
         if (entry_parse(fs->base, fs->size, *cursor, &e) != MICA_OK)
@@ -220,6 +214,37 @@ int bootfs_iterate(const struct bootfs *fs, size_t *cursor, const char **name, c
     return MICA_ERR_NOT_FOUND;
 }
 
+/* True if off is where an entry starts, or the end (fs->size). A walk from
+ * the start: a cursor pointing into some file's data could otherwise make
+ * a forged entry there look real. */
+static bool entry_boundary(const struct bootfs *fs, size_t off)
+{
+    size_t at = 0;
+    while (at < off && at < fs->size) {
+        struct entry e;
+        if (entry_parse(fs->base, fs->size, at, &e) != MICA_OK)
+            return false;
+        at = e.trailer ? fs->size : e.next;
+    }
+    return at == off;
+}
+
+/*
+ * Called by bootfs users (the boot manifest reader, the loader of the
+ * first servers) to step through the files; bootfs_find() walks with next_file.
+ * The cursor is the offset of the next header to look at; at the trailer
+ * it moves to fs->size so that further calls keep saying MICA_ERR_NOT_FOUND.
+ */
+int bootfs_iterate(const struct bootfs *fs, size_t *cursor, const char **name, const void **data,
+                   size_t *size)
+{
+    if (fs == NULL || cursor == NULL)
+        return MICA_ERR_INVALID_ARGS;
+    if (*cursor != 0 && !entry_boundary(fs, *cursor))
+        return MICA_ERR_INVALID_ARGS;
+    return next_file(fs, cursor, name, data, size);
+}
+
 /*
  * Called by whoever needs one named file, e.g. "boot/manifest". A linear
  * walk: the bootfs holds a handful of files and is searched a few times at
@@ -235,7 +260,7 @@ int bootfs_find(const struct bootfs *fs, const char *name, const void **data, si
     const void *d;
     size_t s;
     int err;
-    while ((err = bootfs_iterate(fs, &cursor, &n, &d, &s)) == MICA_OK) {
+    while ((err = next_file(fs, &cursor, &n, &d, &s)) == MICA_OK) {
         if (strlen(n) == len && memcmp(n, name, len) == 0) {
             if (data != NULL)
                 *data = d;

@@ -1,8 +1,12 @@
 /*
- * Host unit tests for the boot file system reader (kernel/bootfs.c).
+ * Host unit tests for the boot file system reader (libcap/src/bootfs.c,
+ * documented in libcap/include/mica/bootfs.h).
  *
  * Archives are built in memory by a tiny newc writer below, then broken
- * in every way the reader must catch. Whenever bounds matter the bytes
+ * in every way the reader must catch. One archive was written by GNU cpio
+ * 2.13 (`cpio -o -H newc --reproducible`) and is kept here as bytes, so
+ * the reader is checked against a writer other than our own without
+ * needing cpio at run time. Whenever bounds matter the bytes
  * under test are copied into a malloc'd block of exactly their size, so
  * valgrind or ASan flags any read past the end even where the test still
  * passes. With arguments (IMAGE NAME=PATH ...), as bootfs.cmake registers
@@ -234,9 +238,12 @@ static void test_iterate_bad_cursor(void **state)
     assert_int_equal(bootfs_iterate(&fs, &cursor, NULL, NULL, NULL), ERR_INVALID_ARGS);
     cursor = 4; /* aligned, but inside a header */
     assert_int_equal(bootfs_iterate(&fs, &cursor, NULL, NULL, NULL), ERR_INVALID_ARGS);
+    /* Past the end is no cursor iterate makes either (it stops at fs.size). */
     cursor = b.len + 4;
-    assert_int_equal(bootfs_iterate(&fs, &cursor, NULL, NULL, NULL), ERR_NOT_FOUND);
+    assert_int_equal(bootfs_iterate(&fs, &cursor, NULL, NULL, NULL), ERR_INVALID_ARGS);
     cursor = SIZE_MAX;
+    assert_int_equal(bootfs_iterate(&fs, &cursor, NULL, NULL, NULL), ERR_INVALID_ARGS);
+    cursor = fs.size;
     assert_int_equal(bootfs_iterate(&fs, &cursor, NULL, NULL, NULL), ERR_NOT_FOUND);
 }
 
@@ -442,6 +449,242 @@ static void test_random_mutations(void **state)
     }
 }
 
+static void test_duplicates_first_wins(void **state)
+{
+    (void)state;
+    static struct nb b;
+    memset(&b, 0, sizeof(b));
+    nb_add(&b, "x", REG, "first", 5);
+    nb_add(&b, "./x", REG, "second", 6);
+    nb_add(&b, "x", REG, "3", 1);
+    nb_add(&b, "d", DIR, NULL, 0);       /* a directory does not shadow ... */
+    nb_add(&b, "./d", REG, "file d", 6); /* ... a later file of the same name */
+    nb_add(&b, "./e", REG, "file e", 6);
+    nb_add(&b, "e", DIR, NULL, 0);
+    nb_trailer(&b);
+    uint8_t *p = exact(b.buf, b.len);
+    struct bootfs fs;
+    const void *data;
+    size_t size;
+    assert_int_equal(bootfs_init(&fs, p, b.len), OK);
+    assert_int_equal(bootfs_find(&fs, "x", &data, &size), OK);
+    assert_int_equal(size, 5);
+    assert_memory_equal(data, "first", 5);
+    assert_int_equal(bootfs_find(&fs, "d", &data, &size), OK);
+    assert_int_equal(size, 6);
+    assert_memory_equal(data, "file d", 6);
+    assert_int_equal(bootfs_find(&fs, "e", &data, &size), OK);
+    assert_memory_equal(data, "file e", 6);
+
+    /* Iterate still sees every copy, in order, with "./" dropped. */
+    static const char *const names[] = {"x", "x", "x", "d", "e"};
+    static const size_t sizes[] = {5, 6, 1, 6, 6};
+    size_t cursor = 0, n = 0;
+    const char *name;
+    while (bootfs_iterate(&fs, &cursor, &name, &data, &size) == OK) {
+        assert_true(n < ARRAY_SIZE(names));
+        assert_string_equal(name, names[n]);
+        assert_int_equal(size, sizes[n]);
+        n++;
+    }
+    assert_int_equal(n, ARRAY_SIZE(names));
+    assert_int_equal(bootfs_iterate(&fs, &cursor, &name, &data, &size), ERR_NOT_FOUND);
+    free(p);
+}
+
+/* Ways to break the archive "a"(x) "bb"(yy) TRAILER!!! built below. */
+enum {
+    BREAK_MAGIC,
+    BREAK_HEX,
+    BREAK_NAMESIZE_0,
+    BREAK_NAME_NUL,
+    BREAK_NAME_PAST_END,
+    BREAK_NAMESIZE_HUGE,
+    BREAK_FILESIZE_PAST_END,
+    BREAK_FILESIZE_HUGE,
+    BREAK_NO_TRAILER,
+    BREAK_COUNT,
+};
+
+static void build_broken(struct nb *b, int how)
+{
+    memset(b, 0, sizeof(*b));
+    nb_add(b, "a", REG, "x", 1);
+    size_t at = nb_add(b, "bb", REG, "yy", 2);
+    size_t trailer = nb_trailer(b);
+    uint8_t *h = b->buf + at;
+    switch (how) {
+    case BREAK_MAGIC: h[5] = '2'; break;
+    case BREAK_HEX: h[FIELD(F_MODE) + 3] = 'z'; break;
+    case BREAK_NAMESIZE_0: put_hex(h + FIELD(F_NAMESIZE), 0); break;
+    case BREAK_NAME_NUL:
+        h[HDR + 2] = 'c'; /* "bbc", no NUL within namesize 3 */
+        break;
+    case BREAK_NAME_PAST_END:
+        put_hex(h + FIELD(F_NAMESIZE), (uint32_t)(b->len - at - HDR + 1));
+        break;
+    case BREAK_NAMESIZE_HUGE: put_hex(h + FIELD(F_NAMESIZE), 0xffffffffu); break;
+    case BREAK_FILESIZE_PAST_END: put_hex(h + FIELD(F_FILESIZE), (uint32_t)(b->len - at)); break;
+    case BREAK_FILESIZE_HUGE: put_hex(h + FIELD(F_FILESIZE), 0xffffffffu); break;
+    case BREAK_NO_TRAILER:
+        b->buf[trailer + HDR] = 't'; /* "tRAILER!!!" */
+        break;
+    }
+}
+
+/* A failed bootfs_init empties even a struct bootfs that held a good archive. */
+static void test_failed_init_finds_nothing(void **state)
+{
+    (void)state;
+    static struct nb good, bad;
+    memset(&good, 0, sizeof(good));
+    nb_add(&good, "a", REG, "x", 1);
+    nb_trailer(&good);
+    for (int how = 0; how < BREAK_COUNT; how++) {
+        struct bootfs fs;
+        const void *data = NULL;
+        size_t size = 0, cursor = 0;
+        assert_int_equal(bootfs_init(&fs, good.buf, good.len), OK);
+        assert_int_equal(bootfs_find(&fs, "a", &data, &size), OK);
+
+        build_broken(&bad, how);
+        uint8_t *p = exact(bad.buf, bad.len);
+        if (bootfs_init(&fs, p, bad.len) != ERR_INVALID_ARGS)
+            fail_msg("breakage %d not rejected", how);
+        assert_int_equal(fs.size, 0);
+        assert_int_equal(bootfs_find(&fs, "a", &data, &size), ERR_NOT_FOUND);
+        assert_int_equal(bootfs_find(&fs, "bb", &data, &size), ERR_NOT_FOUND);
+        assert_int_equal(bootfs_iterate(&fs, &cursor, NULL, NULL, NULL), ERR_NOT_FOUND);
+        free(p);
+    }
+}
+
+/*
+ * Prefixes of an archive followed by junk: OK exactly when the prefix
+ * holds the whole trailer entry (its padding included), and then the
+ * file system ends there whatever follows.
+ */
+static void test_prefixes_with_trailing_bytes(void **state)
+{
+    (void)state;
+    static struct nb b;
+    build_files(&b);
+    size_t end = b.len;
+    for (size_t i = 0; i < 37; i++)
+        b.buf[b.len++] = (uint8_t)(i * 7 + 1);
+    memcpy(b.buf + end + 4, "070701", 6); /* looks like the start of another entry */
+    for (size_t len = 0; len <= b.len; len++) {
+        struct bootfs fs;
+        uint8_t *p = exact(b.buf, len);
+        int err = bootfs_init(&fs, p, len);
+        if (len < end) {
+            assert_int_equal(err, ERR_INVALID_ARGS);
+        } else {
+            assert_int_equal(err, OK);
+            assert_int_equal(fs.size, end);
+            assert_int_equal(bootfs_find(&fs, "boot/manifest", NULL, NULL), OK);
+        }
+        free(p);
+    }
+}
+
+/*
+ * Written by GNU cpio 2.13: the files boot/manifest, srv/init and empty
+ * and the directories ".", boot and srv, piped in as "./boot" etc. (cpio
+ * dropped the "./" itself). Upper-case hex; cpio pads the archive to 512
+ * bytes, which the test puts back after the trailer.
+ */
+static const char gnu_cpio[] = "07070100000000000041ED0000000000000000000000046B01685E"
+                               "00000000000000000000000000000000000000000000000200000000"
+                               ".\0"
+                               "07070100000001000041ED0000000000000000000000026B01685E"
+                               "00000000000000000000000000000000000000000000000500000000"
+                               "boot\0\0"
+                               "07070100000002000081A40000000000000000000000016B01685E"
+                               "00000016000000000000000000000000000000000000000E00000000"
+                               "boot/manifest\0service init srv/init\n\0\0"
+                               "07070100000003000041ED0000000000000000000000026B01685E"
+                               "00000000000000000000000000000000000000000000000400000000"
+                               "srv\0\0\0"
+                               "07070100000004000081A40000000000000000000000016B01685E"
+                               "0000000D000000000000000000000000000000000000000900000000"
+                               "srv/init\0\0hello, bootfs\0\0\0"
+                               "07070100000005000081A40000000000000000000000016B01685E"
+                               "00000000000000000000000000000000000000000000000600000000"
+                               "empty\0"
+                               "070701000000000000000000000000000000000000000100000000"
+                               "00000000000000000000000000000000000000000000000B00000000"
+                               "TRAILER!!!\0\0\0\0";
+#define GNU_CPIO_LEN (sizeof(gnu_cpio) - 1) /* 868 */
+#define GNU_CPIO_BLOCKS 1024
+
+static void test_gnu_cpio(void **state)
+{
+    (void)state;
+    static uint8_t img[GNU_CPIO_BLOCKS];
+    assert_int_equal(GNU_CPIO_LEN, 868);
+    memset(img, 0, sizeof(img));
+    memcpy(img, gnu_cpio, GNU_CPIO_LEN);
+    uint8_t *p = exact(img, sizeof(img));
+    struct bootfs fs;
+    const void *data;
+    size_t size;
+    assert_int_equal(bootfs_init(&fs, p, sizeof(img)), OK);
+    assert_int_equal(fs.size, GNU_CPIO_LEN);
+
+    assert_int_equal(bootfs_find(&fs, "boot/manifest", &data, &size), OK);
+    assert_int_equal(size, 22);
+    assert_memory_equal(data, "service init srv/init\n", 22);
+    assert_int_equal(bootfs_find(&fs, "srv/init", &data, &size), OK);
+    assert_int_equal(size, 13);
+    assert_memory_equal(data, "hello, bootfs", 13);
+    assert_int_equal(bootfs_find(&fs, "empty", &data, &size), OK);
+    assert_int_equal(size, 0);
+    const char *dirs[] = {".", "", "boot", "srv", "TRAILER!!!"};
+    for (size_t i = 0; i < ARRAY_SIZE(dirs); i++)
+        assert_int_equal(bootfs_find(&fs, dirs[i], &data, &size), ERR_NOT_FOUND);
+
+    static const char *const names[] = {"boot/manifest", "srv/init", "empty"};
+    size_t cursor = 0;
+    const char *name;
+    for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+        assert_int_equal(bootfs_iterate(&fs, &cursor, &name, &data, &size), OK);
+        assert_string_equal(name, names[i]);
+    }
+    assert_int_equal(bootfs_iterate(&fs, &cursor, &name, &data, &size), ERR_NOT_FOUND);
+    free(p);
+
+    /* Every prefix, with and without the block padding. */
+    for (size_t len = 0; len <= sizeof(img); len++)
+        assert_int_equal(init_copy(img, len), len < GNU_CPIO_LEN ? ERR_INVALID_ARGS : OK);
+}
+
+/*
+ * A cursor bootfs_iterate did not produce is refused even when it points
+ * at bytes that parse as an entry: here "real"'s data is itself a newc
+ * entry for a file "fake", which must not appear.
+ */
+static void test_iterate_forged_cursor(void **state)
+{
+    (void)state;
+    static struct nb inner, b;
+    memset(&inner, 0, sizeof(inner));
+    nb_add(&inner, "fake", REG, "evil", 4);
+    memset(&b, 0, sizeof(b));
+    nb_add(&b, "real", REG, inner.buf, inner.len);
+    nb_trailer(&b);
+    struct bootfs fs;
+    assert_int_equal(bootfs_init(&fs, b.buf, b.len), OK);
+    size_t cursor = HDR + 6; /* "real\0" + 1 byte of padding */
+    const char *name = NULL;
+    assert_int_equal(bootfs_iterate(&fs, &cursor, &name, NULL, NULL), ERR_INVALID_ARGS);
+    assert_null(name);
+    cursor = 0; /* the real walk finds only "real" */
+    assert_int_equal(bootfs_iterate(&fs, &cursor, &name, NULL, NULL), OK);
+    assert_string_equal(name, "real");
+    assert_int_equal(bootfs_iterate(&fs, &cursor, &name, NULL, NULL), ERR_NOT_FOUND);
+}
+
 /* ---- bootfs header ---- */
 
 static void put32(uint8_t *p, uint32_t v)
@@ -645,6 +888,11 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_namesize),
         cmocka_unit_test(test_missing_trailer),
         cmocka_unit_test(test_random_mutations),
+        cmocka_unit_test(test_duplicates_first_wins),
+        cmocka_unit_test(test_failed_init_finds_nothing),
+        cmocka_unit_test(test_prefixes_with_trailing_bytes),
+        cmocka_unit_test(test_gnu_cpio),
+        cmocka_unit_test(test_iterate_forged_cursor),
         cmocka_unit_test(test_header_good),
         cmocka_unit_test(test_header_bad),
         cmocka_unit_test(test_tool_image),

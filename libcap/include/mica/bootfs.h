@@ -39,8 +39,9 @@ struct bootfs {
  * Check the bootfs header at image_tail, with avail readable bytes from
  * there on. On OK, *cpio_offset and *cpio_size locate the archive relative
  * to image_tail (and its crc32 has been checked). ERR_NOT_FOUND: no bootfs
- * magic (the image carries no bootfs); ERR_INVALID_ARGS: a header is there
- * but something in it, or the archive's crc, is wrong.
+ * magic (the image carries no bootfs); ERR_NOT_SUPPORTED: a header of
+ * another version; ERR_INVALID_ARGS: a header is there but something in
+ * it, or the archive's crc, is wrong.
  */
 int bootfs_header_check(const void *image_tail, size_t avail, size_t *cpio_offset,
                         size_t *cpio_size);
