@@ -6,6 +6,7 @@ int mica_serve(mica_handle_t ep, const struct mica_server_op *ops, size_t n_ops,
                void (*on_notify)(void *ctx, uint64_t bits))
 {
     struct mica_msg m;
+    struct mica_ipc_buffer *buf = mica_ipc_buffer_here(); /* where handles arrive */
     int err = mica_recv(ep, 0, &m);
     for (;;) {
         if (err)
@@ -19,7 +20,13 @@ int mica_serve(mica_handle_t ep, const struct mica_server_op *ops, size_t n_ops,
         struct mica_msg reply;
         memset(&reply, 0, sizeof(reply));
         int64_t status = MICA_ERR_NOT_SUPPORTED;
-        unsigned words = 1;
+        unsigned words = 1, kept = 0;
+        mica_handle_t received[MICA_MSG_MAX_HANDLES];
+        unsigned n_received = buf ? MICA_MSG_HANDLES(m.info) : 0;
+        if (n_received > MICA_MSG_MAX_HANDLES)
+            n_received = MICA_MSG_MAX_HANDLES;
+        for (unsigned h = 0; h < n_received; h++)
+            received[h] = buf->handles[h];
         for (size_t i = 0; i < n_ops; i++) {
             if (ops[i].label != MICA_MSG_LABEL(m.info))
                 continue;
@@ -28,9 +35,12 @@ int mica_serve(mica_handle_t ep, const struct mica_server_op *ops, size_t n_ops,
             } else {
                 status = ops[i].handle(ctx, &m, &reply);
                 words = status == MICA_OK ? 1 + ops[i].reply_words : 1;
+                kept = ops[i].takes_handles;
             }
             break;
         }
+        for (unsigned h = kept; h < n_received; h++) /* nobody asked for these */
+            mica_handle_close(received[h]);
         reply.w[0] = (uint64_t)status;
         /* A handler that moves handles says how many in reply->info. */
         unsigned handles = status == MICA_OK ? MICA_MSG_HANDLES(reply.info) : 0;

@@ -258,7 +258,7 @@ static int64_t handle_FS_TRUNCATE(void *ctx, const struct mica_msg *req, struct 
 }
 
 static const struct mica_server_op ops[] = {
-#define FS_SERVER_OP(name, label, req, rep) {label, req, handle_##name, rep},
+#define FS_SERVER_OP(name, label, req, rep) {label, req, handle_##name, rep, 0},
     FS_OPS(FS_SERVER_OP)
 #undef FS_SERVER_OP
 };

@@ -77,7 +77,7 @@ static int64_t handle_KV_CRASH(void *ctx, const struct mica_msg *req, struct mic
 
 /* The dispatch table, generated from the protocol's own table. */
 static const struct mica_server_op ops[] = {
-#define KV_SERVER_OP(name, label, req, rep) {label, req, handle_##name, rep},
+#define KV_SERVER_OP(name, label, req, rep) {label, req, handle_##name, rep, 0},
     KV_OPS(KV_SERVER_OP)
 #undef KV_SERVER_OP
 };

@@ -54,7 +54,7 @@ static struct manifest manifest;
 static struct service services[MANIFEST_MAX_SERVICES];
 static const void *bootfs;
 static size_t bootfs_size;
-static mica_handle_t bootfs_vmo; /* read-only: every service may read the bootfs */
+static mica_handle_t bootfs_vmo;  /* read-only: every service may read the bootfs */
 static mica_handle_t internal_ep; /* WRITE, badged INTERNAL_BADGE: only watchers have it */
 static uint64_t next_client_badge = 1;
 /* Restart times per group leader (the first service of a group). */
@@ -278,7 +278,7 @@ static int64_t handle_PM_SPAWN(void *ctx, const struct mica_msg *req, struct mic
     (void)ctx;
     static uint64_t generations;
     struct mica_ipc_buffer *buf = mica_ipc_buffer_here();
-    mica_handle_t startup = MICA_MSG_HANDLES(req->info) == 1 ? buf->handles[0] : 0;
+    mica_handle_t startup = MICA_MSG_HANDLES(req->info) >= 1 ? buf->handles[0] : 0;
     char path[MICA_NAME_MAX + 1];
     mica_name_unpack(req->w, path);
     const void *elf;
@@ -292,8 +292,8 @@ static int64_t handle_PM_SPAWN(void *ctx, const struct mica_msg *req, struct mic
     mica_handle_t proc;
     if (!err) /* a bad ELF is refused here, with the reason logged */
         err = mica_spawn_with(elf, size, slash ? slash + 1 : path, "", 0, 0, startup, &proc);
-    else if (startup)
-        mica_handle_close(startup); /* it was moved to us: do not leak it */
+    if (err && startup)             /* it was moved to us: do not leak it (if the child */
+        mica_handle_close(startup); /* got it, the stale value is refused) */
     if (err)
         return err;
     if ((err = mica_handle_dup(proc, MICA_RIGHT_MANAGE | MICA_RIGHT_WAIT | MICA_RIGHT_TRANSFER,
@@ -350,10 +350,10 @@ static int64_t handle_exited(void *ctx, const struct mica_msg *req, struct mica_
 }
 
 static const struct mica_server_op ops[] = {
-#define PM_SERVER_OP(name, label, req, rep) {label, req, handle_##name, rep},
+#define PM_SERVER_OP(name, label, req, rep) {label, req, handle_##name, rep, label == PM_SPAWN},
     PROCMGR_OPS(PM_SERVER_OP)
 #undef PM_SERVER_OP
-        {PM_INTERNAL_EXITED, 4, handle_exited, 0},
+        {PM_INTERNAL_EXITED, 4, handle_exited, 0, 0},
 };
 
 int main(const struct mica_bootinfo *bi)

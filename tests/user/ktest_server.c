@@ -90,6 +90,24 @@ static int test_kv_server(void)
         err = kv_put(bob, k, k);
     CHECK_STATUS(err, MICA_ERR_NO_MEMORY);
     CHECK_OK(kv_get(alice, 7, &v)); /* still serving */
+    /* Handles sent with requests that do not take them are closed by the
+     * server loop: the notifications die, nothing piles up in the server. */
+    struct mica_kernel_stats before, after;
+    struct mica_ipc_buffer *buf = mica_ipc_buffer_here();
+    CHECK(buf != NULL);
+    CHECK_OK(kt_stats(&before));
+    for (int round = 0; round < 3; round++) {
+        unsigned labels[3] = {KV_COUNT, 99, KV_PUT}; /* good, unknown, too short */
+        for (unsigned h = 0; h < 2; h++)
+            CHECK_OK(mica_notification_create(&buf->handles[h]));
+        struct mica_msg m = {.info = mica_msg_info(labels[round], 0, 2, 0)};
+        CHECK_OK(mica_call(alice, &m));
+        CHECK((int64_t)m.w[0] == (round == 0   ? MICA_OK
+                                  : round == 1 ? MICA_ERR_NOT_SUPPORTED
+                                               : MICA_ERR_INVALID_ARGS));
+    }
+    CHECK_OK(kt_stats(&after));
+    CHECK(kt_same_objects(&before, &after));
     /* A server runs until it is stopped; its receive handle keeps the
      * endpoint alive, so afterwards nobody answers on it. */
     int64_t code;

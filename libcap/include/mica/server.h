@@ -7,7 +7,8 @@
  * describes its operations in a table of struct mica_server_op, and
  * mica_serve() receives, checks the word count, dispatches by label and
  * replies — unknown labels and short requests are answered with an error,
- * never crash the server.
+ * never crash the server, and handles the operation does not take are
+ * closed.
  */
 #ifndef MICA_SERVER_H
 #define MICA_SERVER_H
@@ -23,6 +24,10 @@ struct mica_server_op {
      * reply->info = mica_msg_info(0, 0, count, 0). */
     int64_t (*handle)(void *ctx, const struct mica_msg *req, struct mica_msg *reply);
     unsigned reply_words; /* results after the status */
+    /* Received handles (in the IPC buffer) the handler takes over, from
+     * the first; mica_serve closes any others a client sent, so no request
+     * can leak handles into the server. */
+    unsigned takes_handles;
 };
 
 /* Serve ep forever (returns only if receiving fails, with that error). A
