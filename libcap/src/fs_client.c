@@ -15,7 +15,18 @@ static int call(mica_handle_t fs, uint32_t label, struct mica_msg *m, unsigned n
     unsigned words = extra ? MICA_MSG_REG_WORDS + words_for(extra) : n;
     m->info = mica_msg_info(label, words, 0, 0);
     int err = mica_call(fs, m);
-    return err ? err : (int)(int64_t)m->w[0];
+    if (err)
+        return err;
+    int64_t status = (int64_t)m->w[0];
+    if (status > 0 || status < MICA_ERR_LIMIT)
+        return MICA_ERR_BAD_STATE; /* not a status: a confused server */
+    return (int)status;
+}
+
+/* The reply carried at least `bytes` of data in the IPC buffer. */
+static bool carried(const struct mica_msg *m, uint64_t bytes)
+{
+    return MICA_MSG_WORDS(m->info) >= MICA_MSG_REG_WORDS + words_for(bytes);
 }
 
 /* Put a path at byte `at` of the IPC buffer; its length in *len. */
@@ -72,7 +83,7 @@ int fs_read(mica_handle_t fs, uint64_t fd, void *out, size_t len, size_t *got)
     int err = call(fs, FS_READ, &m, 2, 0);
     if (err)
         return err;
-    if (m.w[1] > len)
+    if (m.w[1] > len || !carried(&m, m.w[1]))
         return MICA_ERR_BAD_STATE; /* a confused server */
     memcpy(out, buf->words, m.w[1]);
     *got = m.w[1];
@@ -89,6 +100,8 @@ int fs_write(mica_handle_t fs, uint64_t fd, const void *data, size_t len, size_t
     memcpy(buf->words, data, len);
     struct mica_msg m = {.w = {fd, len}};
     int err = call(fs, FS_WRITE, &m, 2, len);
+    if (!err && m.w[1] > len)
+        return MICA_ERR_BAD_STATE;
     if (!err)
         *written = m.w[1];
     return err;
@@ -100,27 +113,26 @@ int fs_seek(mica_handle_t fs, uint64_t fd, int64_t offset, unsigned whence, uint
     return mica_request(fs, FS_SEEK, args, 3, pos, 1);
 }
 
-static void stat_out(const struct mica_msg *m, struct fs_stat *st)
+static int stat_out(const struct mica_msg *m, struct fs_stat *st)
 {
+    if (MICA_MSG_WORDS(m->info) < 4)
+        return MICA_ERR_BAD_STATE; /* a short reply */
     *st = (struct fs_stat){m->w[1], m->w[2], m->w[3]};
+    return MICA_OK;
 }
 
 int fs_stat(mica_handle_t fs, const char *path, struct fs_stat *st)
 {
     struct mica_msg m;
     int err = path_op(fs, FS_STAT, path, 0, &m);
-    if (!err)
-        stat_out(&m, st);
-    return err;
+    return err ? err : stat_out(&m, st);
 }
 
 int fs_fstat(mica_handle_t fs, uint64_t fd, struct fs_stat *st)
 {
     struct mica_msg m = {.w = {fd}};
     int err = call(fs, FS_FSTAT, &m, 1, 0);
-    if (!err)
-        stat_out(&m, st);
-    return err;
+    return err ? err : stat_out(&m, st);
 }
 
 int fs_readdir(mica_handle_t fs, uint64_t fd, unsigned index, char name[FS_NAME_MAX + 1],
@@ -133,7 +145,7 @@ int fs_readdir(mica_handle_t fs, uint64_t fd, unsigned index, char name[FS_NAME_
     int err = call(fs, FS_READDIR, &m, 2, 0);
     if (err)
         return err;
-    if (m.w[2] > FS_NAME_MAX)
+    if (m.w[2] > FS_NAME_MAX || !carried(&m, m.w[2]))
         return MICA_ERR_BAD_STATE;
     memcpy(name, buf->words, m.w[2]);
     name[m.w[2]] = '\0';

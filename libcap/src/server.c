@@ -35,6 +35,9 @@ int mica_serve(mica_handle_t ep, const struct mica_server_op *ops, size_t n_ops,
             } else {
                 status = ops[i].handle(ctx, &m, &reply);
                 words = status == MICA_OK ? 1 + ops[i].reply_words : 1;
+                /* A handler may send fewer words than its most. */
+                if (MICA_MSG_WORDS(reply.info) && MICA_MSG_WORDS(reply.info) < words)
+                    words = MICA_MSG_WORDS(reply.info);
                 kept = ops[i].takes_handles;
             }
             break;

@@ -7,7 +7,8 @@
  * Open files: one table shared by all clients, each entry tagged with the
  * badge of the client that opened it, so a client can use only its own
  * file numbers (and at most FS_OPEN_MAX of them). A file number is the
- * table index plus a per-slot generation, so a closed number stays dead.
+ * table index plus a per-slot generation, so a closed number stays dead,
+ * plus a per-instance epoch, so a number from before a restart does too.
  * Requests are untrusted: every length is checked against the words that
  * actually arrived, and a bad request gets an error, never a crash.
  */
@@ -16,6 +17,9 @@
 #include <string.h>
 
 #include "ramfs.h"
+
+_Static_assert(FS_NAME_MAX == RAMFS_NAME_MAX && FS_PATH_MAX == RAMFS_PATH_MAX,
+               "the protocol's limits are the tree's");
 
 #define FS_CAPACITY (4u << 20) /* bytes of file contents the server may own */
 #define FILES_MAX 128          /* open files, all clients together */
@@ -30,6 +34,9 @@ struct open_file {
 
 static struct ramfs fs;
 static struct open_file files[FILES_MAX];
+/* Bits 48..63 of every file number: differ between instances, so a number
+ * from before a restart is refused rather than naming some new file. */
+static uint64_t epoch;
 
 static struct mica_ipc_buffer *ipc;
 
@@ -50,11 +57,23 @@ static int request_path(const struct mica_msg *req, uint64_t at, uint64_t len,
     return MICA_OK;
 }
 
+/* Reply words for `bytes` of data in the IPC buffer: the six register
+ * words, then only the words the data fills, its last one zero padded so
+ * nothing stale from an earlier message leaves the server. */
+static unsigned reply_words_for(uint64_t bytes)
+{
+    if (bytes == 0)
+        return MICA_MSG_REG_WORDS;
+    uint64_t padded = (bytes + 7) / 8 * 8;
+    memset((char *)ipc->words + bytes, 0, padded - bytes);
+    return MICA_MSG_REG_WORDS + (unsigned)(padded / 8);
+}
+
 static struct open_file *lookup_fd(const struct mica_msg *req, uint64_t fd)
 {
     uint64_t slot = fd & 0xFFFF;
     if (slot >= FILES_MAX || files[slot].client != req->badge || !req->badge ||
-        files[slot].generation != (uint32_t)(fd >> 16))
+        files[slot].generation != (uint32_t)(fd >> 16) || (fd >> 48) != epoch)
         return NULL;
     return &files[slot];
 }
@@ -92,7 +111,7 @@ static int64_t handle_FS_OPEN(void *ctx, const struct mica_msg *req, struct mica
         return err ? err : MICA_ERR_INVALID_ARGS;
     uint32_t generation = f->generation + 1;
     *f = (struct open_file){req->badge, generation, flags, ino, 0};
-    reply->w[1] = (uint64_t)generation << 16 | (uint64_t)(f - files);
+    reply->w[1] = epoch << 48 | (uint64_t)generation << 16 | (uint64_t)(f - files);
     return MICA_OK;
 }
 
@@ -120,6 +139,7 @@ static int64_t handle_FS_READ(void *ctx, const struct mica_msg *req, struct mica
         return err;
     f->pos += got;
     reply->w[1] = got;
+    reply->info = mica_msg_info(0, reply_words_for(got), 0, 0);
     return MICA_OK;
 }
 
@@ -220,6 +240,7 @@ static int64_t handle_FS_READDIR(void *ctx, const struct mica_msg *req, struct m
     reply->w[1] = st.type;
     reply->w[2] = strlen(name);
     memcpy(ipc->words, name, reply->w[2]);
+    reply->info = mica_msg_info(0, reply_words_for(reply->w[2]), 0, 0);
     return MICA_OK;
 }
 
@@ -292,6 +313,7 @@ int main(const struct mica_bootinfo *bi)
         mica_printf("fs: no endpoint to serve, or no IPC buffer\n");
         return 1;
     }
+    epoch = (mica_clock_ns() ^ mica_clock_ns() >> 16) & 0xFFFF;
     ramfs_init(&fs, FS_CAPACITY);
     load_bootfs(bi);
     int err = mica_serve(bi->startup_handle, ops, sizeof(ops) / sizeof(ops[0]), NULL, NULL);

@@ -326,9 +326,13 @@ static int reserve(struct ramfs *fs, struct ramfs_node *n, uint64_t size)
         want = n->capacity * 2 < RAMFS_FILE_MAX ? n->capacity * 2 : RAMFS_FILE_MAX;
     uint64_t had = n->owned ? n->capacity : 0;
     if (fs->used - had + want > fs->capacity) {
-        want = size; /* no slack when space is short */
-        if (fs->used - had + want > fs->capacity)
+        /* Short of space: take what is left, so a file growing into the
+         * last free bytes is not copied on every write. */
+        if (fs->used - had + size > fs->capacity)
             return MICA_ERR_NO_MEMORY;
+        want = fs->capacity - (fs->used - had);
+        if (want > RAMFS_FILE_MAX)
+            want = RAMFS_FILE_MAX;
     }
     uint8_t *data = malloc(want ? want : 1);
     if (!data)

@@ -8,9 +8,10 @@
  * ramfs owns (copy on write, at file granularity). Memory the ramfs owns
  * (file contents) is limited to `capacity` bytes so a full fs answers
  * MICA_ERR_NO_MEMORY instead of starving the server. The limit counts
- * allocated bytes: a growing file may hold up to twice its size (dropped
- * when space is short, and on truncating below half), so a nearly full fs
- * can refuse a write that its contents alone would fit.
+ * allocated bytes: a growing file may hold up to twice its size (only
+ * what is left when space is short; given back on truncating below half),
+ * so a nearly full fs can refuse a write that its contents alone would
+ * fit. malloc's own rounding is not counted.
  *
  * Nodes live in a fixed table; a node is named by (index, generation) packed
  * into a ramfs_ino, so a node that was unlinked and reused is detected

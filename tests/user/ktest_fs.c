@@ -57,7 +57,13 @@ static int test_bootfs_files(void)
     CHECK_OK(fs_fstat(fs(), fd, &st));
     CHECK(st.type == FS_TYPE_FILE && st.size == want_len);
     CHECK_OK(fs_close(fs(), fd));
-    CHECK_STATUS(fs_close(fs(), fd), MICA_ERR_BAD_HANDLE); /* closed numbers stay dead */
+    CHECK_STATUS(fs_close(fs(), fd), MICA_ERR_BAD_HANDLE);
+    /* A closed number stays dead even when its slot is reused. */
+    uint64_t again;
+    CHECK_OK(fs_open(fs(), "/boot/manifest", 0, &again));
+    CHECK((again & 0xFFFF) == (fd & 0xFFFF) && again != fd);
+    CHECK_STATUS(fs_fstat(fs(), fd, &st), MICA_ERR_BAD_HANDLE);
+    CHECK_OK(fs_close(fs(), again));
     CHECK_OK(fs_stat(fs(), "bin/fs", &st));
     CHECK(st.type == FS_TYPE_FILE && st.size > 0);
     /* The root lists bin and boot, each once. */
@@ -114,6 +120,18 @@ static int test_read_write(void)
     CHECK_OK(fs_seek(fs(), fd, 2500, FS_SEEK_SET, &pos));
     CHECK_OK(fs_read(fs(), fd, back, 4, &n));
     CHECK(n == 4 && back[0] == 0 && back[3] == 0);
+    /* Bytes cut off by truncate read as zeros when the file grows again. */
+    static char ones[100];
+    memset(ones, 0xFF, sizeof(ones));
+    CHECK_OK(fs_seek(fs(), fd, 0, FS_SEEK_SET, &pos));
+    CHECK_OK(fs_write(fs(), fd, ones, sizeof(ones), &n));
+    CHECK_OK(fs_truncate(fs(), fd, 50));
+    CHECK_OK(fs_seek(fs(), fd, 90, FS_SEEK_SET, &pos));
+    CHECK_OK(fs_write(fs(), fd, "z", 1, &n));
+    CHECK_OK(fs_seek(fs(), fd, 0, FS_SEEK_SET, &pos));
+    CHECK_OK(fs_read(fs(), fd, back, 91, &n));
+    CHECK(n == 91 && (uint8_t)back[49] == 0xFF && back[50] == 0 && back[89] == 0 &&
+          back[90] == 'z');
     CHECK_OK(fs_truncate(fs(), fd, 10));
     CHECK_OK(fs_stat(fs(), "tmp/a", &st));
     CHECK(st.size == 10);
@@ -154,7 +172,7 @@ static int raw(uint32_t label, unsigned words, uint64_t w0, uint64_t w1, uint64_
 
 static int test_bad_requests(void)
 {
-    uint64_t fd;
+    uint64_t fd, n64;
     struct fs_stat st;
     char name[FS_NAME_MAX + 2], path[FS_PATH_MAX + 2];
     memset(name, 'n', sizeof(name));
@@ -193,6 +211,31 @@ static int test_bad_requests(void)
     CHECK(buf != NULL);
     memcpy(buf->words, "boot\0xyz", 8); /* a NUL inside the path */
     CHECK_STATUS(raw(FS_STAT, 7, 8, 0, 0), MICA_ERR_INVALID_ARGS);
+    memset(buf->words, 'q', 256); /* 256 bytes that did arrive: still too long */
+    CHECK_STATUS(raw(FS_STAT, 6 + 32, 256, 0, 0), MICA_ERR_INVALID_ARGS);
+    /* Nothing stale leaves the server: a write it refused (to a directory)
+     * leaves its bytes in the server's buffer, and a read at the end of a
+     * file replies with no buffer words at all. */
+    uint64_t dir, empty;
+    CHECK_OK(fs_open(fs(), "/boot", 0, &dir));
+    memset(buf->words, 'S', FS_IO_MAX);
+    CHECK_STATUS(raw(FS_WRITE, 6 + MICA_MSG_BUF_WORDS, dir, FS_IO_MAX, 0), MICA_ERR_INVALID_ARGS);
+    CHECK_OK(fs_close(fs(), dir));
+    CHECK_OK(fs_open(fs(), "/empty", FS_O_CREATE, &empty));
+    struct mica_msg m = {.w = {empty, FS_IO_MAX}, .info = mica_msg_info(FS_READ, 2, 0, 0)};
+    memset(buf->words, 0, FS_IO_MAX);
+    CHECK_OK(mica_call(fs(), &m));
+    CHECK(m.w[0] == MICA_OK && m.w[1] == 0 && MICA_MSG_WORDS(m.info) == MICA_MSG_REG_WORDS);
+    CHECK(((char *)buf->words)[0] == 0);
+    CHECK_OK(fs_write(fs(), empty, "abc", 3, &n));
+    CHECK_OK(fs_seek(fs(), empty, 0, FS_SEEK_SET, &n64));
+    m = (struct mica_msg){.w = {empty, FS_IO_MAX}, .info = mica_msg_info(FS_READ, 2, 0, 0)};
+    memset(buf->words, 0, FS_IO_MAX);
+    CHECK_OK(mica_call(fs(), &m));
+    CHECK(m.w[1] == 3 && MICA_MSG_WORDS(m.info) == MICA_MSG_REG_WORDS + 1);
+    CHECK(memcmp(buf->words, "abc\0\0\0\0\0", 8) == 0 && ((char *)buf->words)[8] == 0);
+    CHECK_OK(fs_close(fs(), empty));
+    CHECK_OK(fs_unlink(fs(), "/empty"));
     return fs_close(fs(), fd);
 }
 

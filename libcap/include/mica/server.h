@@ -21,7 +21,9 @@ struct mica_server_op {
     /* Fill reply->w[1..] and return the status for reply->w[0]. The badge
      * of the caller's endpoint handle is in req->badge. To move handles in
      * the reply, put them in the thread's IPC buffer and set
-     * reply->info = mica_msg_info(0, 0, count, 0). */
+     * reply->info = mica_msg_info(0, 0, count, 0). To send fewer words
+     * than reply_words + 1 (say, only the bytes a read found, so stale
+     * buffer contents never leave the server), set the word count there. */
     int64_t (*handle)(void *ctx, const struct mica_msg *req, struct mica_msg *reply);
     unsigned reply_words; /* results after the status */
     /* Received handles (in the IPC buffer) the handler takes over, from
