@@ -254,6 +254,16 @@ def main():
             f.write(output)
     report = judge(args, output, status, cpu, wall)
     if report.failed:
+        # The tail below may not reach back to a failed test: show each
+        # failure with the lines that explain it first.
+        lines = output.splitlines()
+        for i, line in enumerate(lines):
+            if "[ FAIL ]" in line:
+                print("--- failed test ---")
+                start = i  # back to the test's [ RUN  ] line, at most 40 lines
+                while start > 0 and i - start < 40 and "[ RUN  ]" not in lines[start]:
+                    start -= 1
+                print("\n".join(l for l in lines[start:i + 1] if not re.match(r"\s+x\d+ ", l)))
         print(f"--- console output ({' '.join(cmd)}) ---")
         print(output[-6000:])
         print("--- end of console output ---")
