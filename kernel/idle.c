@@ -10,13 +10,17 @@
 
 void idle_wait(void)
 {
-    /* Mask, count, then WFI: an interrupt that arrives between the check in
-     * the caller and here still wakes WFI (it is pending), and is taken
-     * when we unmask. */
-    arch_irq_disable();
+    /* WFI wakes on a pending interrupt even while interrupts are masked, so
+     * a caller that masks around its check-and-wait loop cannot lose a
+     * wake-up that lands between the check and here. Unmask just long
+     * enough to take the interrupt (the isb makes it be taken there), then
+     * return with the caller's mask. */
+    irqflags_t flags = arch_irq_save();
     this_cpu()->idle_wfi_count++;
     __asm__ volatile("dsb sy\n wfi" ::: "memory");
     arch_irq_enable();
+    __asm__ volatile("isb" ::: "memory");
+    arch_irq_restore(flags);
 }
 
 NORETURN void idle_loop(void)

@@ -10,6 +10,7 @@
  *                    that QEMU used little host CPU, the kernel that no
  *                    interrupt but that one arrived
  */
+#include <arch/irqflags.h>
 #include <mica/cpu.h>
 #include <mica/idle.h>
 #include <mica/panic.h>
@@ -59,9 +60,11 @@ static int run_idle_mode(void)
     struct cpu *c = this_cpu();
     uint64_t irqs = c->irq_count, wfis = c->idle_wfi_count, start = time_now_ns();
     printk("[ RUN  ] idle_tickless\n");
+    irqflags_t flags = arch_irq_save(); /* see idle_wait */
     timer_arm(&wake, start + 3000000000UL, idle_wake, NULL);
     while (!idle_woke)
         idle_wait();
+    arch_irq_restore(flags);
     uint64_t elapsed = time_now_ns() - start;
     irqs = c->irq_count - irqs;
     wfis = c->idle_wfi_count - wfis;

@@ -58,8 +58,10 @@ static int test_deadlines_in_order(void)
     timer_arm(&c, now + 2 * MS, record_fire, (void *)2);
     arch_irq_restore(flags);
     uint64_t give_up = now + 2000 * MS;
+    flags = arch_irq_save(); /* check and sleep without losing a wake-up */
     while (log.n < 3 && time_now_ns() < give_up)
         idle_wait();
+    arch_irq_restore(flags);
     for (unsigned i = 0; i < log.n; i++)
         printk("    fired #%u: timer %u, %lu ns late\n", i, log.order[i], log.late_ns[i]);
     CHECK_EQ(log.n, 3);
@@ -80,9 +82,9 @@ static int test_cancel(void)
     timer_arm(&a, now + 1 * MS, record_fire, (void *)1);
     timer_arm(&b, now + 2 * MS, record_fire, (void *)2);
     timer_cancel(&a);
-    arch_irq_restore(flags);
     while (log.n < 1)
         idle_wait();
+    arch_irq_restore(flags);
     CHECK_EQ(log.n, 1);
     CHECK_EQ(log.order[0], 2);
     CHECK(!a.pending);
@@ -106,9 +108,11 @@ static int test_repeated_firing_in_wfi(void)
     struct cpu *cpu = this_cpu();
     uint64_t wfi0 = cpu->idle_wfi_count, irq0 = cpu->irq_count, start = time_now_ns();
     repeats = 0;
+    irqflags_t flags = arch_irq_save();
     timer_arm(&t, start + 1 * MS, rearm, NULL);
     while (repeats < 20 && time_now_ns() < start + 5000 * MS)
         idle_wait();
+    arch_irq_restore(flags);
     uint64_t elapsed = time_now_ns() - start;
     printk("    %u firings in %lu us, %lu interrupts, %lu WFIs\n", repeats, elapsed / 1000,
            cpu->irq_count - irq0, cpu->idle_wfi_count - wfi0);
