@@ -277,6 +277,20 @@ static int apply_fault_reply(struct thread *handler, struct thread *c)
 /* Deliver the current thread's reply. On success the caller is runnable
  * again; if `handoff` is given it is returned there instead of being made
  * ready, for the reply-recv fast path to switch to it directly. */
+/* The reply in self's registers goes to caller c: new registers for a
+ * faulted thread, or a message. Shared by reply and reply_to. */
+static int deliver_reply(struct thread *self, struct thread *c, bool fault)
+{
+    int err = check_message(self);
+    if (err)
+        return err;
+    if (fault)
+        return apply_fault_reply(self, c);
+    uint64_t msg[7];
+    frame_message(self, msg);
+    return transfer(self, msg, c, 0);
+}
+
 static int reply_to_caller(struct thread **handoff)
 {
     struct thread *self = current_thread();
@@ -295,14 +309,7 @@ static int reply_to_caller(struct thread **handoff)
             c->reply_from = NULL; /* no pointer to us may outlive the link */
         return ERR_PEER_CLOSED;
     }
-    int err = check_message(self);
-    if (!err && fault)
-        err = apply_fault_reply(self, c);
-    else if (!err) {
-        uint64_t msg[7];
-        frame_message(self, msg);
-        err = transfer(self, msg, c, 0);
-    }
+    int err = deliver_reply(self, c, fault);
     if (err)
         return err; /* the link stays: fix the reply and try again */
     self->reply_to = NULL;
@@ -460,14 +467,7 @@ int ipc_reply_to(struct reply_obj *r)
     struct thread *c = r->caller;
     if (!c)
         return ERR_PEER_CLOSED; /* the caller stopped waiting */
-    int err = check_message(self);
-    if (!err && c->ipc_op == IPC_AWAIT_FAULT)
-        err = apply_fault_reply(self, c);
-    else if (!err) {
-        uint64_t msg[7];
-        frame_message(self, msg);
-        err = transfer(self, msg, c, 0);
-    }
+    int err = deliver_reply(self, c, c->ipc_op == IPC_AWAIT_FAULT);
     if (err)
         return err;
     r->used = true;

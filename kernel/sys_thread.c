@@ -78,16 +78,24 @@ static void to_state(const struct trap_frame *fr, struct mica_thread_state *st)
     st->pstate = fr->spsr;
 }
 
-int sys_thread_read_state(struct trap_frame *f)
+/* Validation shared by read_state and write_state: x0 a thread handle,
+ * x2 a buffer of at least one state, and the thread stopped. */
+static int stopped_thread_arg(struct trap_frame *f, struct thread **t)
 {
-    struct thread *t;
-    int err = thread_arg(f->x[0], &t);
+    int err = thread_arg(f->x[0], t);
     if (err)
         return err;
     if (f->x[2] < sizeof(struct mica_thread_state))
         return ERR_INVALID_ARGS;
-    if (!stopped(t))
-        return ERR_BAD_STATE;
+    return stopped(*t) ? OK : ERR_BAD_STATE;
+}
+
+int sys_thread_read_state(struct trap_frame *f)
+{
+    struct thread *t;
+    int err = stopped_thread_arg(f, &t);
+    if (err)
+        return err;
     struct mica_thread_state st;
     to_state(t->frame, &st);
     return copy_to_user(f->x[1], &st, sizeof(st));
@@ -96,13 +104,9 @@ int sys_thread_read_state(struct trap_frame *f)
 int sys_thread_write_state(struct trap_frame *f)
 {
     struct thread *t;
-    int err = thread_arg(f->x[0], &t);
+    int err = stopped_thread_arg(f, &t);
     if (err)
         return err;
-    if (f->x[2] < sizeof(struct mica_thread_state))
-        return ERR_INVALID_ARGS;
-    if (!stopped(t))
-        return ERR_BAD_STATE;
     struct mica_thread_state st;
     if (copy_from_user(&st, f->x[1], sizeof(st)) != OK)
         return ERR_FAULT;

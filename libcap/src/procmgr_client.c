@@ -1,7 +1,10 @@
 /* Client side of the procmgr protocol (mica/proto/procmgr.h). */
 #include <mica/proto/procmgr.h>
 
-int pm_lookup(mica_handle_t procmgr, const char *name, mica_handle_t *ep)
+/* Call `label` with a packed name and 0-1 handles; the reply must carry
+ * exactly one handle, which lands in *out. PM_LOOKUP and PM_SPAWN. */
+static int call_for_handle(mica_handle_t procmgr, uint32_t label, const char *name,
+                           mica_handle_t give, mica_handle_t *out)
 {
     struct mica_msg m = {0};
     struct mica_ipc_buffer *buf = mica_ipc_buffer_here();
@@ -10,15 +13,21 @@ int pm_lookup(mica_handle_t procmgr, const char *name, mica_handle_t *ep)
     int err = mica_name_pack(name, m.w);
     if (err)
         return err;
-    m.info = mica_msg_info(PM_LOOKUP, 4, 0, 0);
+    buf->handles[0] = give;
+    m.info = mica_msg_info(label, 4, give ? 1 : 0, 0);
     if ((err = mica_call(procmgr, &m)) != MICA_OK)
         return err;
     if ((int64_t)m.w[0] != MICA_OK)
         return (int)(int64_t)m.w[0];
     if (MICA_MSG_HANDLES(m.info) != 1)
         return MICA_ERR_BAD_STATE;
-    *ep = buf->handles[0];
+    *out = buf->handles[0];
     return MICA_OK;
+}
+
+int pm_lookup(mica_handle_t procmgr, const char *name, mica_handle_t *ep)
+{
+    return call_for_handle(procmgr, PM_LOOKUP, name, 0, ep);
 }
 
 int pm_status(mica_handle_t procmgr, const char *name, uint64_t *state, uint64_t *restarts)
@@ -44,23 +53,7 @@ int pm_kill(mica_handle_t procmgr, const char *name)
 int pm_spawn(mica_handle_t procmgr, const char *program, mica_handle_t startup,
              mica_handle_t *process)
 {
-    struct mica_msg m = {0};
-    struct mica_ipc_buffer *buf = mica_ipc_buffer_here();
-    if (!buf)
-        return MICA_ERR_NO_MEMORY;
-    int err = mica_name_pack(program, m.w);
-    if (err)
-        return err;
-    buf->handles[0] = startup;
-    m.info = mica_msg_info(PM_SPAWN, 4, startup ? 1 : 0, 0);
-    if ((err = mica_call(procmgr, &m)) != MICA_OK)
-        return err;
-    if ((int64_t)m.w[0] != MICA_OK)
-        return (int)(int64_t)m.w[0];
-    if (MICA_MSG_HANDLES(m.info) != 1)
-        return MICA_ERR_BAD_STATE;
-    *process = buf->handles[0];
-    return MICA_OK;
+    return call_for_handle(procmgr, PM_SPAWN, program, startup, process);
 }
 
 int pm_list(mica_handle_t procmgr, unsigned index, char name[MICA_NAME_MAX + 1], uint64_t *state)
