@@ -288,6 +288,10 @@ int dt_parse(const void *fdt, size_t buf_size, struct platform_info *out, char *
     if ((rc = parse_timer(fdt, out, err, err_len)) < 0)
         return rc;
     parse_cpus(fdt, out);
+    int psci = fdt_path_offset(fdt, "/psci");
+    const char *method = psci >= 0 ? get_string(fdt, psci, "method") : NULL;
+    if (method && (strcmp(method, "hvc") == 0 || strcmp(method, "smc") == 0))
+        snprintf(out->psci_method, sizeof(out->psci_method), "%s", method);
     return OK;
 }
 

@@ -6,9 +6,18 @@
  * console_activate() runs they are replayed, so early boot output is never
  * lost. On panic, console_emergency() breaks the lock (the panicking CPU may
  * hold it) and falls back to the board's early console if none is active.
+ *
+ * Handover: a userspace UART driver takes the console (console_take, from
+ * sys_console_take). From then on the kernel only appends to the ring and
+ * the driver reads what it has not yet sent (console_read) whenever its
+ * notification says there is more; the kernel writes to the UART itself
+ * again only on panic, on system exit (both first send what the driver left
+ * unread, so nothing is lost or reordered) and when the owner dies.
  */
+#include <mica/ipc.h>
 #include <mica/printk.h>
 #include <mica/spinlock.h>
+#include <mica/status.h>
 #include <string.h>
 
 #define LOG_SIZE 65536
@@ -18,6 +27,13 @@ static struct spinlock log_lock = SPINLOCK_INIT("log");
 static char log_buf[LOG_SIZE];
 static uint64_t log_len; /* bytes ever written; the ring holds the last LOG_SIZE */
 static struct console *active_console;
+/* The handover state, also under log_lock. console_owner and console_ntfn
+ * are only changed with the kernel lock held too (syscalls, process end). */
+static struct process *console_owner; /* the driver's process, NULL: the kernel writes */
+static struct notification *console_ntfn; /* holds a reference while owned */
+static uint64_t console_bits;
+static uint64_t console_sent; /* log_len the owner (or the kernel) has sent */
+static bool console_kick_pending;
 
 static void console_put(struct console *con, char c)
 {
@@ -31,9 +47,13 @@ static void log_write(const char *s, size_t n)
     for (size_t i = 0; i < n; i++) {
         log_buf[log_len % LOG_SIZE] = s[i];
         log_len++;
-        if (active_console)
+        if (active_console && !console_owner)
             console_put(active_console, s[i]);
     }
+    if (console_owner)
+        console_kick_pending = true;
+    else
+        console_sent = log_len;
 }
 
 void vprintk(const char *fmt, va_list ap)
@@ -55,11 +75,78 @@ void printk(const char *fmt, ...)
     va_end(ap);
 }
 
-static void replay_log(struct console *con)
+static void replay_from(struct console *con, uint64_t from)
 {
     uint64_t start = log_len > LOG_SIZE ? log_len - LOG_SIZE : 0;
-    for (uint64_t i = start; i < log_len; i++)
+    for (uint64_t i = from > start ? from : start; i < log_len; i++)
         console_put(con, log_buf[i % LOG_SIZE]);
+}
+
+static void replay_log(struct console *con)
+{
+    replay_from(con, 0);
+}
+
+/* The kernel writes again: send what the owner left unread. Under log_lock. */
+static void console_take_back(void)
+{
+    if (console_owner && active_console)
+        replay_from(active_console, console_sent);
+    console_owner = NULL;
+    console_sent = log_len;
+}
+
+int console_take(struct process *owner, struct notification *n, uint64_t bits)
+{
+    if (bits == 0 || (console_owner && console_owner != owner))
+        return ERR_BAD_STATE; /* one driver owns the console at a time */
+    object_ref(&n->obj);
+    irqflags_t flags = spin_lock_irqsave(&log_lock);
+    struct notification *old = console_ntfn;
+    console_owner = owner;
+    console_ntfn = n;
+    console_bits = bits;
+    console_kick_pending = console_sent != log_len;
+    spin_unlock_irqrestore(&log_lock, flags);
+    if (old)
+        object_unref(&old->obj);
+    console_kick();
+    return OK;
+}
+
+void console_release(struct process *owner)
+{
+    if (!console_owner || console_owner != owner)
+        return;
+    irqflags_t flags = spin_lock_irqsave(&log_lock);
+    console_take_back();
+    struct notification *old = console_ntfn;
+    console_ntfn = NULL;
+    spin_unlock_irqrestore(&log_lock, flags);
+    if (old)
+        object_unref(&old->obj);
+}
+
+size_t console_read(struct process *owner, char *buf, size_t len)
+{
+    size_t n = 0;
+    irqflags_t flags = spin_lock_irqsave(&log_lock);
+    if (console_owner == owner) {
+        if (log_len - console_sent > LOG_SIZE)
+            console_sent = log_len - LOG_SIZE; /* the ring wrapped: the oldest is gone */
+        for (; n < len && console_sent < log_len; n++)
+            buf[n] = log_buf[console_sent++ % LOG_SIZE];
+    }
+    spin_unlock_irqrestore(&log_lock, flags);
+    return n;
+}
+
+void console_kick(void)
+{
+    if (!__atomic_load_n(&console_kick_pending, __ATOMIC_RELAXED) || !console_ntfn)
+        return;
+    console_kick_pending = false;
+    notification_signal(console_ntfn, console_bits);
 }
 
 void console_activate(struct console *con)
@@ -79,6 +166,9 @@ struct console *console_active(void)
 
 void console_flush(void)
 {
+    irqflags_t flags = spin_lock_irqsave(&log_lock);
+    console_take_back(); /* system exit: what the driver has not sent goes out now */
+    spin_unlock_irqrestore(&log_lock, flags);
     if (active_console && active_console->flush)
         active_console->flush(active_console);
 }
@@ -86,6 +176,7 @@ void console_flush(void)
 void console_emergency(void)
 {
     spin_init(&log_lock, "log"); /* this CPU may have held it */
+    console_take_back();
     if (!active_console) {
         active_console = board_early_console();
         replay_log(active_console);

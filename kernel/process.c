@@ -152,6 +152,7 @@ static void process_mark_dead(struct process *p)
     if (p->dead)
         return;
     p->dead = true;
+    console_release(p); /* a dead UART driver: the kernel writes its log again */
     detach_from_creator(p);
     kill_unstarted(p);
     /* Closing the handles may drop the last outside reference to p; keep

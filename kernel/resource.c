@@ -38,7 +38,7 @@ bool resource_covers(const struct resource *r, uint32_t kind, uint64_t base, uin
         return true;
     if (r->kind != kind)
         return false;
-    if (kind == MICA_RESOURCE_LOG)
+    if (kind == MICA_RESOURCE_LOG || kind == MICA_RESOURCE_CONSOLE)
         return true; /* no range */
     if (kind == MICA_RESOURCE_RAM)
         return size <= r->size; /* an allowance per allocation */
@@ -51,9 +51,9 @@ int resource_create_child(struct process *payer, struct resource *parent, uint32
                           uint64_t base, uint64_t size, struct resource **out)
 {
     if (kind != MICA_RESOURCE_MMIO && kind != MICA_RESOURCE_IRQ && kind != MICA_RESOURCE_RAM &&
-        kind != MICA_RESOURCE_LOG)
+        kind != MICA_RESOURCE_LOG && kind != MICA_RESOURCE_CONSOLE)
         return ERR_INVALID_ARGS;
-    if (kind == MICA_RESOURCE_LOG)
+    if (kind == MICA_RESOURCE_LOG || kind == MICA_RESOURCE_CONSOLE)
         base = 0, size = 1;
     if (kind == MICA_RESOURCE_RAM)
         base = 0;

@@ -1,10 +1,12 @@
 /*
  * Small syscalls: null (benchmarks), the debug log, the clock, yield and
- * sleep, kernel statistics (the fuzzer's leak check) and system exit.
+ * sleep, kernel statistics (the fuzzer's leak check), console handover
+ * to the UART driver and system exit.
  */
 #include <mica/aspace.h>
 #include <mica/memory.h>
 #include <mica/panic.h>
+#include <mica/platform.h>
 #include <mica/printk.h>
 #include <mica/resource.h>
 #include <mica/syscall.h>
@@ -100,6 +102,40 @@ int sys_kernel_stats(struct trap_frame *f)
     return copy_to_user(f->x[0], &st, sizeof(st));
 }
 
+static int console_resource(uint64_t value)
+{
+    struct handle *h;
+    int err = lookup(value, MICA_OBJ_RESOURCE, MICA_RIGHT_MANAGE, &h);
+    if (!err && !resource_covers((struct resource *)h->obj, MICA_RESOURCE_CONSOLE, 0, 1))
+        err = ERR_ACCESS_DENIED;
+    return err;
+}
+
+int sys_console_take(struct trap_frame *f)
+{
+    struct handle *n;
+    int err = console_resource(f->x[0]);
+    if (!err)
+        err = lookup(f->x[1], MICA_OBJ_NOTIFICATION, MICA_RIGHT_SIGNAL, &n);
+    if (!err && f->x[2] == 0)
+        err = ERR_INVALID_ARGS;
+    return err ? err : console_take(current_process(), (struct notification *)n->obj, f->x[2]);
+}
+
+int sys_console_read(struct trap_frame *f)
+{
+    char text[MICA_CONSOLE_READ_MAX];
+    int err = console_resource(f->x[0]);
+    if (err)
+        return err;
+    size_t len = f->x[2] < sizeof(text) ? f->x[2] : sizeof(text);
+    size_t n = console_read(current_process(), text, len);
+    if (n && copy_to_user(f->x[1], text, n) != OK)
+        return ERR_FAULT; /* those bytes are gone: the caller's buffer was bad */
+    f->x[1] = n;
+    return OK;
+}
+
 int sys_system_exit(struct trap_frame *f)
 {
     struct handle *h;
@@ -109,6 +145,15 @@ int sys_system_exit(struct trap_frame *f)
     if (!resource_is_root((struct resource *)h->obj))
         return ERR_ACCESS_DENIED;
     int code = (int)f->x[1];
+    if (f->x[2] > MICA_SYSTEM_RESET)
+        return ERR_INVALID_ARGS;
+    if (f->x[2] == MICA_SYSTEM_RESET) {
+        printk("system: restart requested by '%s'\n", current_process()->name);
+        console_flush();
+        board_reset(&platform);
+        printk("system: this board cannot restart\n");
+        return ERR_NOT_SUPPORTED;
+    }
     printk("system: exit requested by '%s' with status %d\n", current_process()->name, code);
     console_flush();
     semihost_exit(code);

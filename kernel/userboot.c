@@ -157,6 +157,8 @@ int userboot_start(paddr_t dtb_pa, size_t dtb_size, const char *cmdline)
         bi.dtb_size = dtb_size;
     }
     snprintf(bi.cmdline, sizeof(bi.cmdline), "%s", cmdline);
+    if (console_active())
+        bi.console_pa = console_active()->phys;
     if (!err)
         err = map_copy(p, MICA_BOOTINFO_VA, PAGE_SIZE, 0, &bi, sizeof(bi), MICA_MAP_READ);
     if (!err)

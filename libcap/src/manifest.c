@@ -58,6 +58,8 @@ static int option(struct manifest_service *s, const char *opt, const char **why)
         s->strategy = ONE_FOR_ALL;
     else if (strcmp(opt, "strategy=rest_for_one") == 0)
         s->strategy = REST_FOR_ONE;
+    else if (strcmp(opt, "grant=devices") == 0)
+        s->devices = true;
     else if (strncmp(opt, "group=", 6) == 0) {
         if (strlen(opt + 6) == 0 || strlen(opt + 6) >= sizeof(s->group))
             FAIL("bad group name");
@@ -105,8 +107,23 @@ int manifest_parse(const char *text, size_t len, struct manifest *out, unsigned 
                 FAIL("extra words after run PROGRAM");
             continue;
         }
+        if (strcmp(kw, "driver") == 0) {
+            if (out->n_drivers == MANIFEST_MAX_DRIVERS)
+                FAIL("too many drivers");
+            struct manifest_driver *d = &out->drivers[out->n_drivers];
+            size_t n = word(&q, eol, d->compatible, sizeof(d->compatible));
+            if (n == 0 || n >= sizeof(d->compatible))
+                FAIL("driver needs a compatible string of 1..47 bytes");
+            n = word(&q, eol, d->program, sizeof(d->program));
+            if (n == 0 || n >= sizeof(d->program))
+                FAIL("driver needs a program path of 1..63 bytes");
+            if (word(&q, eol, buf, sizeof(buf)))
+                FAIL("extra words after driver COMPATIBLE PROGRAM");
+            out->n_drivers++;
+            continue;
+        }
         if (strcmp(kw, "service") != 0)
-            FAIL("unknown keyword (service, run or #)");
+            FAIL("unknown keyword (service, driver, run or #)");
         if (out->n_services == MANIFEST_MAX_SERVICES)
             FAIL("too many services");
         struct manifest_service *s = &out->services[out->n_services];

@@ -66,3 +66,76 @@ int pm_list(mica_handle_t procmgr, unsigned index, char name[MICA_NAME_MAX + 1],
     }
     return err;
 }
+
+int pm_spawn_args(mica_handle_t procmgr, const char *program, const char *cmdline,
+                  mica_handle_t startup, mica_handle_t *process)
+{
+    struct mica_msg m = {0};
+    struct mica_ipc_buffer *buf = mica_ipc_buffer_here();
+    uint64_t words[4 + PM_CMDLINE_WORDS];
+    if (!buf)
+        return MICA_ERR_NO_MEMORY;
+    int err = mica_name_pack(program, words);
+    if (!err)
+        err = mica_string_pack(cmdline, &words[4], PM_CMDLINE_WORDS);
+    if (err)
+        return err;
+    for (unsigned i = 0; i < 4 + PM_CMDLINE_WORDS; i++) {
+        if (i < MICA_MSG_REG_WORDS)
+            m.w[i] = words[i];
+        else
+            buf->words[i - MICA_MSG_REG_WORDS] = words[i];
+    }
+    buf->handles[0] = startup;
+    m.info = mica_msg_info(PM_SPAWN, 4 + PM_CMDLINE_WORDS, startup ? 1 : 0, 0);
+    if ((err = mica_call(procmgr, &m)) != MICA_OK)
+        return err;
+    if ((int64_t)m.w[0] != MICA_OK)
+        return (int)(int64_t)m.w[0];
+    if (MICA_MSG_HANDLES(m.info) != 1)
+        return MICA_ERR_BAD_STATE;
+    *process = buf->handles[0];
+    return MICA_OK;
+}
+
+int pm_lookup_wait(mica_handle_t procmgr, const char *name, uint64_t timeout_ns, mica_handle_t *ep)
+{
+    uint64_t deadline = mica_clock_ns() + timeout_ns;
+    for (;;) {
+        int err = pm_lookup(procmgr, name, ep);
+        if (err != MICA_ERR_NOT_FOUND || mica_clock_ns() >= deadline)
+            return err;
+        mica_sleep_until(mica_clock_ns() + 20000000UL); /* only while the system starts */
+    }
+}
+
+int pm_add_driver(mica_handle_t procmgr, const char *name, const char *program,
+                  const char *cmdline, const mica_handle_t *handles, unsigned n)
+{
+    struct mica_msg m = {0};
+    struct mica_ipc_buffer *buf = mica_ipc_buffer_here();
+    uint64_t words[8 + PM_CMDLINE_WORDS];
+    if (!buf)
+        return MICA_ERR_NO_MEMORY;
+    if (n > MICA_MSG_MAX_HANDLES)
+        return MICA_ERR_INVALID_ARGS;
+    int err = mica_name_pack(name, words);
+    if (!err)
+        err = mica_name_pack(program, &words[4]);
+    if (!err)
+        err = mica_string_pack(cmdline, &words[8], PM_CMDLINE_WORDS);
+    if (err)
+        return err;
+    for (unsigned i = 0; i < 8 + PM_CMDLINE_WORDS; i++) {
+        if (i < MICA_MSG_REG_WORDS)
+            m.w[i] = words[i];
+        else
+            buf->words[i - MICA_MSG_REG_WORDS] = words[i];
+    }
+    for (unsigned i = 0; i < n; i++)
+        buf->handles[i] = handles[i];
+    m.info = mica_msg_info(PM_ADD_DRIVER, 8 + PM_CMDLINE_WORDS, n, 0);
+    if ((err = mica_call(procmgr, &m)) != MICA_OK)
+        return err;
+    return (int)(int64_t)m.w[0];
+}

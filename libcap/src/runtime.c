@@ -60,3 +60,12 @@ int mica_cpio_find(const void *archive, size_t size, const char *name, const voi
     int err = bootfs_init(&fs, archive, size);
     return err ? err : bootfs_find(&fs, name, data, len);
 }
+
+/* For code built with a stack protector (Debian's libfdt.a, linked into
+ * devmgr). */
+uintptr_t __stack_chk_guard = 0x5eed1e55c0ffee00UL;
+void __stack_chk_fail(void)
+{
+    mica_printf("stack smashing detected\n");
+    mica_process_exit(127);
+}

@@ -44,6 +44,10 @@ int mica_serve(mica_handle_t ep, const struct mica_server_op *ops, size_t n_ops,
         }
         for (unsigned h = kept; h < n_received; h++) /* nobody asked for these */
             mica_handle_close(received[h]);
+        if (status == MICA_SERVE_DEFERRED) { /* the handler saved the reply for later */
+            err = mica_recv(ep, 0, &m);
+            continue;
+        }
         reply.w[0] = (uint64_t)status;
         /* A handler that moves handles says how many in reply->info. */
         unsigned handles = status == MICA_OK ? MICA_MSG_HANDLES(reply.info) : 0;

@@ -58,6 +58,26 @@ int mica_spawn_with(const void *elf, size_t size, const char *name, const char *
                     mica_handle_t bootfs, mica_handle_t resource, mica_handle_t startup,
                     mica_handle_t *process)
 {
+    struct mica_spawn_args args = {.name = name,
+                                   .cmdline = cmdline,
+                                   .bootfs = bootfs,
+                                   .resource = resource,
+                                   .startup = startup};
+    /* Whoever may touch devices may also read the device tree. */
+    if (resource && mica_bootinfo && mica_bootinfo->dtb_vmo) {
+        args.dtb = mica_bootinfo->dtb_vmo;
+        args.dtb_size = mica_bootinfo->dtb_size;
+    }
+    return mica_spawn_ex(elf, size, &args, process);
+}
+
+int mica_spawn_ex(const void *elf, size_t size, const struct mica_spawn_args *args,
+                  mica_handle_t *process)
+{
+    const char *name = args->name, *cmdline = args->cmdline;
+    mica_handle_t bootfs = args->bootfs, resource = args->resource, startup = args->startup;
+    if (args->n_handles > MICA_BOOT_HANDLES)
+        return MICA_ERR_INVALID_ARGS;
     struct elf_image img;
     const char *why;
     int err = elf_parse(elf, size, MICA_USER_BASE, MICA_USER_END, &img, &why);
@@ -100,8 +120,20 @@ int mica_spawn_with(const void *elf, size_t size, const char *name, const char *
     if (!err && mica_bootinfo) /* children may log as we do */
         err = give_dup(mica_bootinfo->debug_log, MICA_RIGHT_MANAGE | MICA_RIGHT_DUPLICATE, proc,
                        &bi.debug_log);
-    if (mica_bootinfo)
+    if (!err && args->dtb) {
+        err = give_dup(args->dtb, MICA_RIGHT_READ | MICA_RIGHT_MAP | MICA_RIGHT_DUPLICATE, proc,
+                       &bi.dtb_vmo);
+        bi.dtb_size = args->dtb_size;
+    }
+    if (!err && args->procmgr)
+        err = give_dup(args->procmgr, MICA_RIGHT_WRITE | MICA_RIGHT_DUPLICATE, proc, &bi.procmgr);
+    for (unsigned i = 0; !err && i < args->n_handles; i++)
+        err = give_dup(args->handles[i], MICA_RIGHTS_ALL, proc, &bi.handles[i]);
+    bi.n_handles = args->n_handles;
+    if (mica_bootinfo) {
         bi.bootfs_size = mica_bootinfo->bootfs_size;
+        bi.console_pa = mica_bootinfo->console_pa;
+    }
     snprintf(bi.cmdline, sizeof(bi.cmdline), "%s", cmdline ? cmdline : "");
     if (!err)
         err = map_new_vmo(aspace, MICA_BOOTINFO_VA, MICA_PAGE_SIZE, 0, &bi, sizeof(bi),

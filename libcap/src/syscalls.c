@@ -189,5 +189,10 @@ int mica_kernel_stats(struct mica_kernel_stats *out)
 
 int mica_system_exit(mica_handle_t resource, int code)
 {
-    return (int)S2(MICA_SYS_SYSTEM_EXIT, resource, code).status;
+    return (int)S3(MICA_SYS_SYSTEM_EXIT, resource, code, MICA_SYSTEM_OFF).status;
+}
+
+int mica_system_reset(mica_handle_t resource)
+{
+    return (int)S3(MICA_SYS_SYSTEM_EXIT, resource, 0, MICA_SYSTEM_RESET).status;
 }

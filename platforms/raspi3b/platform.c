@@ -79,3 +79,24 @@ void board_park_secondaries(const struct platform_info *plat)
     }
     __asm__ volatile("dsb sy\n sev" ::: "memory");
 }
+
+/* The BCM2835 power manager's watchdog: arm it with a short timeout and
+ * ask for a full reset (the same registers Linux's bcm2835_wdt uses). */
+#define PM_BASE 0x3F100000UL
+#define PM_RSTC 0x1C
+#define PM_WDOG 0x24
+#define PM_PASSWORD 0x5A000000u
+#define PM_RSTC_FULL_RESET 0x20u
+#define PM_RSTC_WRCFG_MASK 0x30u
+
+void board_reset(const struct platform_info *plat)
+{
+    (void)plat;
+    volatile uint32_t *pm = (volatile uint32_t *)ioremap(PM_BASE, 0x1000);
+    if (!pm)
+        return;
+    pm[PM_WDOG / 4] = PM_PASSWORD | 10;
+    pm[PM_RSTC / 4] = PM_PASSWORD | (pm[PM_RSTC / 4] & ~PM_RSTC_WRCFG_MASK) | PM_RSTC_FULL_RESET;
+    for (int i = 0; i < 1000000; i++)
+        __asm__ volatile("nop");
+}

@@ -8,6 +8,7 @@
 #include <mica/irq.h>
 #include <mica/status.h>
 #include <mica/vm.h>
+#include <string.h>
 
 extern const struct intc_ops gicv2_ops, gicv3_ops;
 
@@ -40,4 +41,15 @@ struct console *board_early_console(void)
 void board_park_secondaries(const struct platform_info *plat)
 {
     (void)plat;
+}
+
+#define PSCI_SYSTEM_RESET 0x84000009UL
+
+void board_reset(const struct platform_info *plat)
+{
+    register uint64_t x0 __asm__("x0") = PSCI_SYSTEM_RESET;
+    if (strcmp(plat->psci_method, "hvc") == 0)
+        __asm__ volatile("hvc #0" : "+r"(x0)::"memory");
+    else if (strcmp(plat->psci_method, "smc") == 0)
+        __asm__ volatile("smc #0" : "+r"(x0)::"memory");
 }

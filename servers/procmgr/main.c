@@ -12,6 +12,12 @@
  * holds). On an end procmgr applies the service's restart policy and its
  * group's strategy (one_for_one, one_for_all, rest_for_one), and gives the
  * group up if it restarts more than `intensity` allows.
+ *
+ * Every service gets a procmgr handle of its own badge (bootinfo->procmgr).
+ * A service granted devices (devmgr) gets the root resource and the device
+ * tree, and may add driver services (PM_ADD_DRIVER): procmgr keeps the
+ * driver's device handles and gives each instance duplicates, so a
+ * restarted driver gets its device again.
  */
 #include <mica/malloc.h>
 #include <mica/manifest.h>
@@ -29,6 +35,12 @@ struct service {
     uint64_t generation;   /* bumps on every start and stop: stale exits are ignored */
     uint64_t state;
     uint64_t restarts;
+    mica_handle_t pm_client; /* this service's procmgr handle (its own badge) */
+    uint64_t badge;
+    /* Drivers (PM_ADD_DRIVER): their device handles and command line. */
+    mica_handle_t handles[MICA_MSG_MAX_HANDLES];
+    unsigned n_handles;
+    char cmdline[PM_CMDLINE_MAX + 1];
 };
 
 struct watch {
@@ -54,8 +66,11 @@ static struct manifest manifest;
 static struct service services[MANIFEST_MAX_SERVICES];
 static const void *bootfs;
 static size_t bootfs_size;
-static mica_handle_t bootfs_vmo;  /* read-only: every service may read the bootfs */
-static mica_handle_t internal_ep; /* WRITE, badged INTERNAL_BADGE: only watchers have it */
+static mica_handle_t bootfs_vmo;     /* read-only: every service may read the bootfs */
+static mica_handle_t internal_ep;    /* WRITE, badged INTERNAL_BADGE: only watchers have it */
+static mica_handle_t own_ep;         /* our endpoint, to mint client handles from */
+static mica_handle_t root_resource;  /* for services granted devices (0: none) */
+static mica_handle_t spawned_client; /* the procmgr handle programs started by PM_SPAWN get */
 static uint64_t next_client_badge = 1;
 /* Restart times per group leader (the first service of a group). */
 static uint64_t history[MANIFEST_MAX_SERVICES][HISTORY];
@@ -99,17 +114,43 @@ static void watch(unsigned index, uint64_t generation, mica_handle_t proc)
     }
 }
 
+/* Give service i its endpoint and its procmgr handle. */
+static int setup(unsigned i)
+{
+    struct service *s = &services[i];
+    s->m = &manifest.services[i];
+    s->badge = next_client_badge++;
+    int err = mica_endpoint_create(&s->ep);
+    if (!err)
+        err =
+            mica_handle_mint(own_ep, MICA_RIGHT_WRITE | MICA_RIGHT_DUPLICATE | MICA_RIGHT_TRANSFER,
+                             s->badge, &s->pm_client);
+    return err;
+}
+
 static int start(unsigned i)
 {
     struct service *s = &services[i];
     const void *elf;
     size_t size;
-    mica_handle_t server_end, proc;
+    mica_handle_t server_end = 0, proc;
     int err = mica_cpio_find(bootfs, bootfs_size, s->m->program, &elf, &size);
     if (!err)
         err = mica_handle_dup(s->ep, MICA_RIGHT_READ | MICA_RIGHT_TRANSFER, &server_end);
+    struct mica_spawn_args args = {.name = s->m->name,
+                                   .cmdline = s->cmdline,
+                                   .bootfs = bootfs_vmo,
+                                   .startup = server_end,
+                                   .procmgr = s->pm_client,
+                                   .n_handles = s->n_handles};
+    memcpy(args.handles, s->handles, sizeof(s->handles));
+    if (s->m->devices) {
+        args.resource = root_resource;
+        args.dtb = mica_bootinfo->dtb_vmo;
+        args.dtb_size = mica_bootinfo->dtb_size;
+    }
     if (!err)
-        err = mica_spawn_with(elf, size, s->m->name, "", bootfs_vmo, 0, server_end, &proc);
+        err = mica_spawn_ex(elf, size, &args, &proc);
     if (err) {
         mica_printf("procmgr: cannot start %s (%s): %s\n", s->m->name, s->m->program,
                     mica_status_name(err));
@@ -279,8 +320,14 @@ static int64_t handle_PM_SPAWN(void *ctx, const struct mica_msg *req, struct mic
     static uint64_t generations;
     struct mica_ipc_buffer *buf = mica_ipc_buffer_here();
     mica_handle_t startup = MICA_MSG_HANDLES(req->info) >= 1 ? buf->handles[0] : 0;
-    char path[MICA_NAME_MAX + 1];
+    char path[MICA_NAME_MAX + 1], cmdline[PM_CMDLINE_MAX + 1] = "";
     mica_name_unpack(req->w, path);
+    if (MICA_MSG_WORDS(req->info) >= 4 + PM_CMDLINE_WORDS) {
+        uint64_t words[PM_CMDLINE_WORDS];
+        for (unsigned i = 0; i < PM_CMDLINE_WORDS; i++)
+            words[i] = mica_msg_word(req, 4 + i);
+        mica_string_unpack(words, PM_CMDLINE_WORDS, cmdline);
+    }
     const void *elf;
     size_t size;
     struct spawned *sp = NULL;
@@ -290,8 +337,13 @@ static int64_t handle_PM_SPAWN(void *ctx, const struct mica_msg *req, struct mic
     int err = sp ? mica_cpio_find(bootfs, bootfs_size, path, &elf, &size) : MICA_ERR_NO_MEMORY;
     const char *slash = strrchr(path, '/');
     mica_handle_t proc;
+    struct mica_spawn_args args = {.name = slash ? slash + 1 : path,
+                                   .cmdline = cmdline,
+                                   .startup = startup,
+                                   .bootfs = bootfs_vmo,
+                                   .procmgr = spawned_client};
     if (!err) /* a bad ELF is refused here, with the reason logged */
-        err = mica_spawn_with(elf, size, slash ? slash + 1 : path, "", 0, 0, startup, &proc);
+        err = mica_spawn_ex(elf, size, &args, &proc);
     if (err && startup)             /* it was moved to us: do not leak it (if the child */
         mica_handle_close(startup); /* got it, the stale value is refused) */
     if (err)
@@ -341,6 +393,63 @@ static int64_t handle_PM_LIST(void *ctx, const struct mica_msg *req, struct mica
     return MICA_OK;
 }
 
+/* PM_ADD_DRIVER, from a service granted devices (devmgr): a new supervised
+ * service, or new devices for one it added before (devmgr restarted). */
+static int64_t handle_PM_ADD_DRIVER(void *ctx, const struct mica_msg *req, struct mica_msg *reply)
+{
+    (void)ctx, (void)reply;
+    struct mica_ipc_buffer *buf = mica_ipc_buffer_here();
+    unsigned n_handles = MICA_MSG_HANDLES(req->info);
+    bool allowed = false;
+    for (unsigned i = 0; i < manifest.n_services; i++)
+        allowed |= services[i].m->devices && services[i].badge == req->badge;
+    char name[MICA_NAME_MAX + 1], program[MICA_NAME_MAX + 1];
+    uint64_t words[24];
+    for (unsigned i = 0; i < 24; i++)
+        words[i] = mica_msg_word(req, i);
+    mica_name_unpack(words, name);
+    mica_name_unpack(&words[4], program);
+    int err = MICA_OK;
+    if (!allowed)
+        err = MICA_ERR_ACCESS_DENIED;
+    else if (!name[0] || !program[0] || n_handles > MICA_MSG_MAX_HANDLES)
+        err = MICA_ERR_INVALID_ARGS;
+    int index = err ? -1 : find(req);
+    if (!err && index >= 0 && services[index].m->restart != RESTART_PERMANENT)
+        err = MICA_ERR_BAD_STATE;
+    if (!err && index < 0 && manifest.n_services == MANIFEST_MAX_SERVICES)
+        err = MICA_ERR_LIMIT;
+    if (err) {
+        for (unsigned h = 0; h < n_handles; h++)
+            mica_handle_close(buf->handles[h]);
+        return err;
+    }
+    if (index < 0) {
+        index = (int)manifest.n_services;
+        struct manifest_service *m = &manifest.services[index];
+        memset(m, 0, sizeof(*m));
+        memcpy(m->name, name, sizeof(name));
+        memcpy(m->program, program, sizeof(program));
+        m->restart = RESTART_PERMANENT;
+        m->max_restarts = 5;
+        m->period_s = 10;
+        if ((err = setup((unsigned)index)) != MICA_OK)
+            return err;
+        manifest.n_services++;
+    }
+    struct service *s = &services[index];
+    stop((unsigned)index);
+    for (unsigned h = 0; h < s->n_handles; h++)
+        mica_handle_close(s->handles[h]);
+    s->n_handles = n_handles;
+    for (unsigned h = 0; h < n_handles; h++)
+        s->handles[h] = buf->handles[h];
+    mica_string_unpack(&words[8], PM_CMDLINE_WORDS, s->cmdline);
+    mica_printf("procmgr: driver %s (%s %s) added with %u handle(s)\n", name, program, s->cmdline,
+                n_handles);
+    return start((unsigned)index);
+}
+
 static int64_t handle_exited(void *ctx, const struct mica_msg *req, struct mica_msg *reply)
 {
     (void)ctx, (void)reply;
@@ -350,7 +459,11 @@ static int64_t handle_exited(void *ctx, const struct mica_msg *req, struct mica_
 }
 
 static const struct mica_server_op ops[] = {
-#define PM_SERVER_OP(name, label, req, rep) {label, req, handle_##name, rep, label == PM_SPAWN},
+#define PM_SERVER_OP(name, label, req, rep)                                                        \
+    {label, req, handle_##name, rep,                                                               \
+     label == PM_SPAWN        ? 1                                                                  \
+     : label == PM_ADD_DRIVER ? MICA_MSG_MAX_HANDLES                                               \
+                              : 0},
     PROCMGR_OPS(PM_SERVER_OP)
 #undef PM_SERVER_OP
         {PM_INTERNAL_EXITED, 4, handle_exited, 0, 0},
@@ -382,9 +495,13 @@ int main(const struct mica_bootinfo *bi)
     if (mica_handle_mint(ep, MICA_RIGHT_WRITE, INTERNAL_BADGE, &internal_ep) != MICA_OK ||
         !mica_ipc_buffer_here()) /* requests may carry handles: it must exist first */
         return 1;
+    own_ep = ep;
+    root_resource = bi->root_resource;
+    if (mica_handle_mint(ep, MICA_RIGHT_WRITE | MICA_RIGHT_DUPLICATE | MICA_RIGHT_TRANSFER,
+                         next_client_badge++, &spawned_client) != MICA_OK)
+        return 1;
     for (unsigned i = 0; i < manifest.n_services; i++) {
-        services[i].m = &manifest.services[i];
-        if (mica_endpoint_create(&services[i].ep) != MICA_OK)
+        if (setup(i) != MICA_OK)
             return 1;
         start(i);
     }

@@ -88,6 +88,7 @@ void el0_trap(unsigned kind, struct trap_frame *f)
         irq_handle();
     else
         fault_kill(f); /* FIQ, SError, AArch32 */
+    console_kick(); /* tell the UART driver about new log text */
     user_return(f);
 }
 

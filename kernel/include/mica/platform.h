@@ -44,6 +44,7 @@ struct platform_info {
     uint64_t cpu_mpidr[PLATFORM_MAX_CPUS];
     paddr_t cpu_release_addr[PLATFORM_MAX_CPUS]; /* spin-table, 0 if none */
     char cpu_enable_method[16];
+    char psci_method[8]; /* /psci method: "hvc", "smc" or empty (no PSCI) */
 };
 
 extern struct platform_info platform;
@@ -59,6 +60,10 @@ int board_defaults(struct platform_info *out);
  * kernel's own park loop (boot/entry.S secondary_park: WFI, never running
  * kernel code). Called once by kernel_main() after RAM is mapped. */
 void board_park_secondaries(const struct platform_info *plat);
+
+/* Restart the machine (the shell's reboot): PSCI SYSTEM_RESET on virt,
+ * the watchdog on the Pi. Returns only if the board cannot. */
+void board_reset(const struct platform_info *plat);
 
 const char *intc_kind_name(enum intc_kind kind);
 const char *uart_kind_name(enum uart_kind kind);

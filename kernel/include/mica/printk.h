@@ -32,6 +32,21 @@ struct console *console_active(void);
  * then drain the output. */
 void console_emergency(void);
 void console_flush(void);
+/*
+ * Console handover (the kernel lock held). console_take: owner's driver
+ * now sends the log; `bits` are signalled on n when there is more to
+ * read (ERR_BAD_STATE if another process owns it). console_read: up to
+ * len unsent bytes, 0 if none or not the owner. console_release: the
+ * kernel writes again (the owner gave up or died). console_kick: signal
+ * the owner if text arrived; called on the way back to EL0.
+ */
+struct process;
+struct notification;
+int console_take(struct process *owner, struct notification *n, uint64_t bits);
+size_t console_read(struct process *owner, char *buf, size_t len);
+void console_release(struct process *owner);
+void console_kick(void);
+
 /* The board's default console, already mapped by boot/early_mmu.c. */
 struct console *board_early_console(void);
 

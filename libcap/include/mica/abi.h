@@ -85,7 +85,7 @@
 #define MICA_SYS_SLEEP 23                     /* (deadline) */
 #define MICA_SYS_HANDLE_GIVE 24               /* (h, process) -> x1 handle in process (moves h) */
 #define MICA_SYS_KERNEL_STATS 25              /* (buf, len): struct mica_kernel_stats */
-#define MICA_SYS_SYSTEM_EXIT 26               /* (resource, code): end the machine (tests) */
+#define MICA_SYS_SYSTEM_EXIT 26               /* (resource, code, mode): end or restart the machine */
 #define MICA_SYS_ENDPOINT_CREATE 27           /* () -> x1 endpoint */
 #define MICA_SYS_CALL 28                      /* (ep, info, m0..m5) -> x1 info, x2..x7 m0..m5 */
 #define MICA_SYS_SEND 29                      /* (ep, info, m0..m5) */
@@ -114,7 +114,9 @@
 #define MICA_SYS_VMO_CREATE_CONTIGUOUS 52     /* (RAM resource, size) -> x1 vmo, x2 pa */
 #define MICA_SYS_REPLY_SAVE 53                /* () -> x1 reply: the pending reply as a handle */
 #define MICA_SYS_REPLY_TO 54                  /* (reply, info, m0..m5): answer through it, once */
-#define MICA_SYS_COUNT 55
+#define MICA_SYS_CONSOLE_TAKE 55           /* (console resource, notification, bits) */
+#define MICA_SYS_CONSOLE_READ 56           /* (console resource, buf, len) -> x1 bytes */
+#define MICA_SYS_COUNT 57
 
 /*
  * Resources: authority over physical things. The root resource (init's)
@@ -123,13 +125,29 @@
  * (interrupt numbers of the board's controller, for irq_create), RAM (a
  * number of bytes of physically contiguous memory, for DMA buffers:
  * vmo_create_contiguous; its base is ignored, its size is the allowance)
- * or LOG (the right to write the kernel's debug log; no range).
+ * or LOG (the right to write the kernel's debug log; no range), or
+ * CONSOLE (the right to take the kernel's console over; no range).
  */
 #define MICA_RESOURCE_ROOT 0
 #define MICA_RESOURCE_MMIO 1
 #define MICA_RESOURCE_IRQ 2
 #define MICA_RESOURCE_RAM 3
 #define MICA_RESOURCE_LOG 4
+#define MICA_RESOURCE_CONSOLE 5
+
+/*
+ * Console handover: the UART driver calls console_take with a CONSOLE
+ * resource and a notification; the kernel stops writing its log to the
+ * UART (except on panic and system exit) and signals `bits` whenever log
+ * text is waiting; console_read returns up to len bytes of it (at most
+ * MICA_CONSOLE_READ_MAX). When the owner's process ends the kernel writes
+ * again, starting where the driver stopped.
+ */
+#define MICA_CONSOLE_READ_MAX 512
+
+/* system_exit modes (x2) */
+#define MICA_SYSTEM_OFF 0   /* end the machine with the status (semihosting exit) */
+#define MICA_SYSTEM_RESET 1 /* restart it */
 
 /*
  * IRQ objects: one interrupt line, bound to a notification. When the line
@@ -244,6 +262,7 @@ struct mica_kernel_stats {
  */
 #define MICA_BOOTINFO_VA 0x10000UL
 #define MICA_BOOTINFO_MAGIC 0x4f464e49544f4f42UL /* "BOOTINFO" */
+#define MICA_BOOT_HANDLES 8
 struct mica_bootinfo {
     uint64_t magic;
     uint32_t version;      /* 1 */
@@ -258,6 +277,10 @@ struct mica_bootinfo {
     uint32_t startup_handle; /* one handle the spawner chose to pass (0: none) */
     uint32_t debug_log;      /* a LOG resource: the right to write the debug log */
     char cmdline[128];       /* the kernel command line (/chosen bootargs) */
+    uint64_t console_pa;     /* the kernel console UART's registers (0: unknown) */
+    uint32_t procmgr;        /* a handle to procmgr, for services (0: none) */
+    uint32_t n_handles;      /* handles[]: what the spawner passed, meaning per program */
+    uint32_t handles[MICA_BOOT_HANDLES];
 };
 
 #endif

@@ -72,6 +72,7 @@ int mica_yield(void);
 int mica_sleep_until(uint64_t deadline);
 int mica_kernel_stats(struct mica_kernel_stats *out);
 int mica_system_exit(mica_handle_t resource, int code);
+int mica_system_reset(mica_handle_t resource); /* returns only on failure */
 
 /* Start the ELF program `elf` as a new process. The child receives a
  * struct mica_bootinfo at MICA_BOOTINFO_VA holding its own process,
@@ -85,6 +86,19 @@ int mica_spawn(const void *elf, size_t size, const char *name, const char *cmdli
 int mica_spawn_with(const void *elf, size_t size, const char *name, const char *cmdline,
                     mica_handle_t bootfs, mica_handle_t resource, mica_handle_t startup,
                     mica_handle_t *process);
+/* Everything a child can be given, for mica_spawn_ex. Handles other than
+ * `startup` are duplicated (the caller keeps its own); `startup` moves. */
+struct mica_spawn_args {
+    const char *name, *cmdline;
+    mica_handle_t bootfs, resource, startup;
+    mica_handle_t dtb;     /* with dtb_size: the device tree, read-only */
+    uint64_t dtb_size;
+    mica_handle_t procmgr; /* a handle to procmgr (bootinfo->procmgr) */
+    unsigned n_handles;    /* bootinfo->handles[]: their meaning is per program */
+    mica_handle_t handles[MICA_BOOT_HANDLES];
+};
+int mica_spawn_ex(const void *elf, size_t size, const struct mica_spawn_args *args,
+                  mica_handle_t *process);
 
 /* ---- IPC ---- */
 struct mica_msg {
@@ -140,6 +154,9 @@ int mica_irq_create(mica_handle_t resource, unsigned irq, mica_handle_t *out);
 int mica_irq_bind(mica_handle_t irq, mica_handle_t notification, uint64_t bits);
 int mica_irq_ack(mica_handle_t irq);
 int mica_irq_mask(mica_handle_t irq);
+/* Console handover (the UART driver; see MICA_SYS_CONSOLE_TAKE). */
+int mica_console_take(mica_handle_t resource, mica_handle_t notification, uint64_t bits);
+int mica_console_read(mica_handle_t resource, void *buf, size_t len, size_t *got);
 
 /* Look a file up in a cpio newc archive mapped in memory. */
 int mica_cpio_find(const void *archive, size_t size, const char *name, const void **data,

@@ -5,17 +5,20 @@
  *
  *   service NAME PROGRAM [restart=permanent|transient|temporary]
  *                        [group=GROUP] [strategy=one_for_one|one_for_all|rest_for_one]
- *                        [intensity=RESTARTS/SECONDS]
+ *                        [intensity=RESTARTS/SECONDS] [grant=devices]
+ *   driver COMPATIBLE PROGRAM
  *   run PROGRAM
  *   # comment
  */
 #ifndef MICA_MANIFEST_H
 #define MICA_MANIFEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #define MANIFEST_MAX_SERVICES 16
+#define MANIFEST_MAX_DRIVERS 8
 
 enum restart_policy { RESTART_PERMANENT, RESTART_TRANSIENT, RESTART_TEMPORARY };
 enum strategy { ONE_FOR_ONE, ONE_FOR_ALL, REST_FOR_ONE };
@@ -28,11 +31,20 @@ struct manifest_service {
     enum strategy strategy;
     unsigned max_restarts; /* within `period_s` seconds, else the group fails */
     unsigned period_s;
+    bool devices; /* grant=devices: the root resource and the device tree */
+};
+
+/* devmgr starts PROGRAM for every device-tree node compatible with this. */
+struct manifest_driver {
+    char compatible[48];
+    char program[64];
 };
 
 struct manifest {
     struct manifest_service services[MANIFEST_MAX_SERVICES];
     unsigned n_services;
+    struct manifest_driver drivers[MANIFEST_MAX_DRIVERS];
+    unsigned n_drivers;
     char run[64]; /* the first interactive/test program, or empty */
 };
 

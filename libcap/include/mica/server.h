@@ -32,6 +32,17 @@ struct mica_server_op {
     unsigned takes_handles;
 };
 
+/* Word i of a received message: w[0..5] in registers, the rest in the
+ * receiving thread's IPC buffer. The caller checked the word count. */
+static inline uint64_t mica_msg_word(const struct mica_msg *m, unsigned i)
+{
+    return i < MICA_MSG_REG_WORDS ? m->w[i] : mica_ipc_buffer_here()->words[i - MICA_MSG_REG_WORDS];
+}
+
+/* A handler that took the reply with mica_reply_save (to answer later with
+ * mica_reply_to, say when input arrives) returns this: nothing is sent now. */
+#define MICA_SERVE_DEFERRED 1
+
 /* Serve ep forever (returns only if receiving fails, with that error). A
  * notification bound to the thread is passed to on_notify (may be NULL). */
 int mica_serve(mica_handle_t ep, const struct mica_server_op *ops, size_t n_ops, void *ctx,

@@ -23,7 +23,9 @@
     X(PM_COUNT, 4, 0, 1)  /* () -> number of entries (services, then spawned) */                   \
     X(PM_SPAWN, 5, 4, 0)  /* (program; 0-1 handles: the child's startup handle)                    \
                              -> a process handle (MANAGE|WAIT) in the buffer */                    \
-    X(PM_LIST, 6, 1, 5)   /* (index) -> name (4 words), state */
+    X(PM_LIST, 6, 1, 5)   /* (index) -> name (4 words), state */                                   \
+    X(PM_ADD_DRIVER, 7, 24, 0) /* (name, program, cmdline (16 words); up to 4 device handles):  \
+                                  a supervised driver service; only services granted devices */
 
 enum {
 #define PM_LABEL(name, label, req, rep) name = label,
@@ -50,6 +52,29 @@ static inline int mica_name_pack(const char *name, uint64_t w[4])
     return name[0] ? MICA_OK : MICA_ERR_INVALID_ARGS;
 }
 
+/* Longer strings (command lines): up to 8 * n_words - 1 bytes in n_words. */
+#define PM_CMDLINE_MAX 127
+#define PM_CMDLINE_WORDS 16
+static inline int mica_string_pack(const char *s, uint64_t *w, unsigned n_words)
+{
+    for (unsigned i = 0; i < n_words; i++)
+        w[i] = 0;
+    for (unsigned i = 0; s[i]; i++) {
+        if (i + 1 >= 8 * n_words)
+            return MICA_ERR_INVALID_ARGS;
+        w[i / 8] |= (uint64_t)(uint8_t)s[i] << (8 * (i % 8));
+    }
+    return MICA_OK;
+}
+
+/* out has room for 8 * n_words bytes; always NUL-terminated. */
+static inline void mica_string_unpack(const uint64_t *w, unsigned n_words, char *out)
+{
+    for (unsigned i = 0; i < 8 * n_words; i++)
+        out[i] = (char)(w[i / 8] >> (8 * (i % 8)));
+    out[8 * n_words - 1] = '\0';
+}
+
 static inline void mica_name_unpack(const uint64_t w[4], char out[MICA_NAME_MAX + 1])
 {
     for (int i = 0; i < MICA_NAME_MAX; i++)
@@ -61,6 +86,17 @@ static inline void mica_name_unpack(const uint64_t w[4], char out[MICA_NAME_MAX 
  * `startup` (0: none) moves into the child as its startup handle. */
 int pm_spawn(mica_handle_t procmgr, const char *program, mica_handle_t startup,
              mica_handle_t *process);
+/* The same with a command line for the child (bootinfo->cmdline; words 4-19
+ * of the request, optional). */
+int pm_spawn_args(mica_handle_t procmgr, const char *program, const char *cmdline,
+                  mica_handle_t startup, mica_handle_t *process);
+/* pm_lookup, retrying for up to timeout_ns while the service does not exist
+ * yet (drivers appear once devmgr has read the device tree). */
+int pm_lookup_wait(mica_handle_t procmgr, const char *name, uint64_t timeout_ns, mica_handle_t *ep);
+/* devmgr: add (or re-equip) the supervised driver `name` running `program`
+ * with `cmdline` and duplicates of handles[0..n) (moved to procmgr). */
+int pm_add_driver(mica_handle_t procmgr, const char *name, const char *program,
+                  const char *cmdline, const mica_handle_t *handles, unsigned n);
 /* Entry `index` (services first): its name and state. */
 int pm_list(mica_handle_t procmgr, unsigned index, char name[MICA_NAME_MAX + 1], uint64_t *state);
 /* Look a service up; its endpoint handle (WRITE) lands in *ep. */

@@ -1,0 +1,85 @@
+/*
+ * shell: the native console shell (the manifest's `run` program). It finds
+ * the console UART through procmgr, makes itself the console's foreground
+ * client (so ^C reaches it), and then reads a line, splits it into words
+ * and runs the command (commands.c), forever; `poweroff` ends the machine.
+ * Everything it prints goes to the UART driver; programs it runs log
+ * through the kernel's log, which the same driver sends.
+ */
+#include "shell.h"
+#include <mica/proto/procmgr.h>
+#include <mica/proto/uart.h>
+#include <stdarg.h>
+#include <string.h>
+
+void sh_printf(struct shell *sh, const char *fmt, ...)
+{
+    char text[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        uart_write(sh->console, text, (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1);
+}
+
+/* Split line into words (spaces and tabs; no quoting). */
+static int split(char *line, char **argv)
+{
+    int argc = 0;
+    char *p = line;
+    while (*p && argc < SHELL_MAX_ARGS) {
+        while (*p == ' ' || *p == '\t' || *p == '\n')
+            *p++ = '\0';
+        if (!*p)
+            break;
+        argv[argc++] = p;
+        while (*p && *p != ' ' && *p != '\t' && *p != '\n')
+            p++;
+    }
+    return argc;
+}
+
+int main(const struct mica_bootinfo *bi)
+{
+    struct shell sh = {.procmgr = bi->startup_handle, .root = bi->root_resource};
+    mica_handle_t ntfn_for_uart;
+    int err = sh.procmgr ? pm_lookup_wait(sh.procmgr, "console", 10000000000UL, &sh.console)
+                         : MICA_ERR_NOT_FOUND;
+    if (err) {
+        mica_printf("shell: no console driver: %s\n", mica_status_name(err));
+        return 1;
+    }
+    err = mica_notification_create(&sh.events);
+    if (!err)
+        err = mica_handle_dup(sh.events, MICA_RIGHT_SIGNAL | MICA_RIGHT_TRANSFER, &ntfn_for_uart);
+    if (!err)
+        err = uart_set_foreground(sh.console, ntfn_for_uart, INTERRUPT_BIT);
+    if (err) {
+        mica_printf("shell: cannot set up ^C: %s\n", mica_status_name(err));
+        return 1;
+    }
+    sh_printf(&sh, "\nMica shell. Type 'help' for the commands.\n");
+    for (;;) {
+        char line[LINE_BYTES + 1], *argv[SHELL_MAX_ARGS + 1];
+        unsigned flags = 0;
+        sh_printf(&sh, "mica> ");
+        long n = uart_read(sh.console, line, LINE_BYTES, &flags);
+        if (n < 0) {
+            mica_printf("shell: console read failed: %s\n", mica_status_name((int)n));
+            mica_sleep_until(mica_clock_ns() + 1000000000UL); /* the driver restarts */
+            continue;
+        }
+        if (flags & UART_READ_INTERRUPTED)
+            continue;
+        if (n == 0) { /* ^D */
+            sh_printf(&sh, "(^D: type 'poweroff' to end)\n");
+            continue;
+        }
+        line[n] = '\0';
+        int argc = split(line, argv);
+        argv[argc] = NULL;
+        if (argc && !shell_command(&sh, argc, argv))
+            sh_printf(&sh, "%s: unknown command (try 'help')\n", argv[0]);
+    }
+}

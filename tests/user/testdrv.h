@@ -1,0 +1,16 @@
+/*
+ * testdrv: a device driver for the tests (tests/user/testdrv.c). The test
+ * image's manifest has devmgr start it for a simple device present on
+ * each board (the PL031 RTC on virt, the BCM2835 system timer on the Pi),
+ * so ktest can check what a driver receives and crash one on purpose.
+ */
+#ifndef TESTDRV_H
+#define TESTDRV_H
+
+#include <mica/server.h>
+
+#define TD_READ32 1 /* (offset in the register window) -> value */
+#define TD_INFO 2   /* () -> register VMO size, offset, IRQ handle type (0: none) */
+#define TD_CRASH 3  /* (): the driver faults */
+
+#endif
