@@ -1,69 +1,100 @@
 /* ktest: devices and copy-on-write — resources, physical VMOs (Device
- * memory, never RAM), an IRQ object driven by a real interrupt (the PL011
- * UART's transmit interrupt, raised by writing a character), and
- * copy-on-write VMO children. */
+ * memory, never RAM), an IRQ object driven by a real interrupt, and
+ * copy-on-write VMO children. The device is one no driver owns (the UARTs
+ * belong to the uart driver): on virt the PL031 RTC, whose alarm fires at
+ * once when its match register equals the counter; on the Pi the BCM2835
+ * system timer, whose compare channel 1 fires when the counter reaches it
+ * (channels 0 and 2 belong to the VideoCore). */
 #include "ktest.h"
 
-#define UARTDR 0x00
-#define UARTIMSC 0x38
-#define UARTICR 0x44
-#define INT_TX (1u << 5)
+/* PL031 RTC */
+#define RTC_DR 0x00
+#define RTC_MR 0x04
+#define RTC_IMSC 0x10
+#define RTC_ICR 0x1C
+/* BCM2835 system timer */
+#define ST_CS 0x00
+#define ST_CLO 0x04
+#define ST_C1 0x10
 
 struct board {
-    uint64_t pl011_pa;
-    unsigned pl011_irq; /* in the interrupt controller's numbering */
+    uint64_t dev_pa;
+    unsigned dev_irq; /* in the interrupt controller's numbering */
     unsigned timer_irq;
 };
-static const struct board virt = {0x09000000, 33, 30};
-static const struct board raspi = {0x3F201000, 32 + 57, 1};
+static const struct board virt = {0x09010000, 34, 30};
+static const struct board raspi = {0x3F003000, 32 + 1, 1};
 
-/* Which board? 0x09000000 is MMIO on virt but RAM on the Pi, and RAM is
+/* Which board? 0x09010000 is MMIO on virt but RAM on the Pi, and RAM is
  * never handed out as a physical VMO. */
-static const struct board *detect(mica_handle_t root, mica_handle_t *uart)
+static const struct board *detect(mica_handle_t root, mica_handle_t *dev)
 {
-    if (mica_vmo_create_physical(root, virt.pl011_pa, 4096, uart) == MICA_OK)
+    if (mica_vmo_create_physical(root, virt.dev_pa, 4096, dev) == MICA_OK)
         return &virt;
-    if (mica_vmo_create_physical(root, raspi.pl011_pa, 4096, uart) == MICA_OK)
+    if (mica_vmo_create_physical(root, raspi.dev_pa, 4096, dev) == MICA_OK)
         return &raspi;
     return NULL;
 }
 
+static void raise_interrupt(const struct board *b, volatile uint32_t *r)
+{
+    if (b == &virt) {
+        r[RTC_IMSC / 4] = 1;
+        r[RTC_MR / 4] = r[RTC_DR / 4];
+    } else {
+        r[ST_C1 / 4] = r[ST_CLO / 4] + 100; /* in 100 us */
+    }
+}
+
+static void quieten(const struct board *b, volatile uint32_t *r)
+{
+    if (b == &virt) {
+        r[RTC_IMSC / 4] = 0;
+        r[RTC_ICR / 4] = 1;
+    } else {
+        r[ST_CS / 4] = 1u << 1;
+    }
+}
+
 static int test_irq_object(void)
 {
-    mica_handle_t root = kt_bootinfo()->root_resource, uart, irq, n,
+    mica_handle_t root = kt_bootinfo()->root_resource, dev, irq, n,
                   as = kt_bootinfo()->self_aspace;
     CHECK(root != 0);
-    const struct board *b = detect(root, &uart);
+    const struct board *b = detect(root, &dev);
     CHECK(b != NULL);
     uintptr_t regs;
-    CHECK_OK(mica_aspace_map(as, uart, 0, 4096, 0, MICA_MAP_READ | MICA_MAP_WRITE, &regs));
+    CHECK_OK(mica_aspace_map(as, dev, 0, 4096, 0, MICA_MAP_READ | MICA_MAP_WRITE, &regs));
     volatile uint32_t *r = (volatile uint32_t *)regs;
     CHECK_OK(mica_notification_create(&n));
     CHECK_STATUS(mica_irq_create(root, b->timer_irq, &irq), MICA_ERR_BAD_STATE); /* the kernel's */
     CHECK_STATUS(mica_irq_create(root, 100000, &irq), MICA_ERR_OUT_OF_RANGE);
-    CHECK_OK(mica_irq_create(root, b->pl011_irq, &irq));
+    CHECK_OK(mica_irq_create(root, b->dev_irq, &irq));
     mica_handle_t again;
-    CHECK_STATUS(mica_irq_create(root, b->pl011_irq, &again), MICA_ERR_BAD_STATE); /* taken */
+    CHECK_STATUS(mica_irq_create(root, b->dev_irq, &again), MICA_ERR_BAD_STATE); /* taken */
     CHECK_STATUS(mica_irq_ack(irq), MICA_ERR_BAD_STATE); /* not bound yet */
     CHECK_STATUS(mica_irq_bind(irq, n, 0), MICA_ERR_INVALID_ARGS);
     CHECK_OK(mica_irq_bind(irq, n, 0x40));
-    /* Make the device interrupt: enable its TX interrupt and send a byte. */
-    r[UARTIMSC / 4] = INT_TX;
-    r[UARTDR / 4] = '.';
+    /* Make the device interrupt (the RTC's counter may tick between our
+     * read and write, so try a few times). */
     uint64_t bits = 0;
-    CHECK_OK(mica_notify_wait(n, mica_clock_ns() + 1000000000UL, &bits));
+    int err = MICA_ERR_TIMED_OUT;
+    for (int attempt = 0; attempt < 3 && err == MICA_ERR_TIMED_OUT; attempt++) {
+        raise_interrupt(b, r);
+        err = mica_notify_wait(n, mica_clock_ns() + 300000000UL, &bits);
+    }
+    CHECK_OK(err);
     CHECK(bits == 0x40);
     /* Masked until acked: quieten the device first, then ack. */
-    r[UARTIMSC / 4] = 0;
-    r[UARTICR / 4] = INT_TX;
+    quieten(b, r);
     CHECK_OK(mica_irq_ack(irq));
     CHECK_STATUS(mica_notify_wait(n, mica_clock_ns() + 5000000, &bits), MICA_ERR_TIMED_OUT);
     CHECK_OK(mica_irq_mask(irq));
     CHECK_OK(mica_handle_close(irq)); /* releases the line */
-    CHECK_OK(mica_irq_create(root, b->pl011_irq, &irq));
+    CHECK_OK(mica_irq_create(root, b->dev_irq, &irq));
     CHECK_OK(mica_handle_close(irq));
     CHECK_OK(mica_aspace_unmap(as, regs, 4096));
-    CHECK_OK(mica_handle_close(uart));
+    CHECK_OK(mica_handle_close(dev));
     CHECK_OK(mica_handle_close(n));
     return 0;
 }
@@ -78,23 +109,23 @@ static int test_resources(void)
     /* RAM is never a physical VMO; ranges must be page aligned. */
     CHECK_STATUS(mica_vmo_create_physical(root, b == &virt ? 0x40000000 : 0x100000, 4096, &vmo),
                  MICA_ERR_ACCESS_DENIED);
-    CHECK_STATUS(mica_vmo_create_physical(root, b->pl011_pa + 4, 4096, &vmo),
+    CHECK_STATUS(mica_vmo_create_physical(root, b->dev_pa + 4, 4096, &vmo),
                  MICA_ERR_INVALID_ARGS);
-    CHECK_STATUS(mica_vmo_create_physical(root, b->pl011_pa, 0, &vmo), MICA_ERR_INVALID_ARGS);
+    CHECK_STATUS(mica_vmo_create_physical(root, b->dev_pa, 0, &vmo), MICA_ERR_INVALID_ARGS);
     CHECK_STATUS(mica_vmo_create_physical(root, ~0UL & ~4095UL, 4096, &vmo), MICA_ERR_INVALID_ARGS);
     /* A narrower resource grants only its own range and kind. */
-    CHECK_OK(mica_resource_create(root, MICA_RESOURCE_MMIO, b->pl011_pa, 4096, &uart_res));
-    CHECK_OK(mica_vmo_create_physical(uart_res, b->pl011_pa, 4096, &vmo));
-    CHECK_STATUS(mica_vmo_create_physical(uart_res, b->pl011_pa + 4096, 4096, &tmp),
+    CHECK_OK(mica_resource_create(root, MICA_RESOURCE_MMIO, b->dev_pa, 4096, &uart_res));
+    CHECK_OK(mica_vmo_create_physical(uart_res, b->dev_pa, 4096, &vmo));
+    CHECK_STATUS(mica_vmo_create_physical(uart_res, b->dev_pa + 4096, 4096, &tmp),
                  MICA_ERR_ACCESS_DENIED);
-    CHECK_STATUS(mica_irq_create(uart_res, b->pl011_irq, &irq), MICA_ERR_ACCESS_DENIED);
-    CHECK_STATUS(mica_resource_create(uart_res, MICA_RESOURCE_MMIO, b->pl011_pa, 8192, &tmp),
+    CHECK_STATUS(mica_irq_create(uart_res, b->dev_irq, &irq), MICA_ERR_ACCESS_DENIED);
+    CHECK_STATUS(mica_resource_create(uart_res, MICA_RESOURCE_MMIO, b->dev_pa, 8192, &tmp),
                  MICA_ERR_ACCESS_DENIED);
     CHECK_STATUS(mica_resource_create(root, 7, 0, 1, &tmp), MICA_ERR_INVALID_ARGS);
-    CHECK_OK(mica_resource_create(root, MICA_RESOURCE_IRQ, b->pl011_irq, 1, &irq_res));
-    CHECK_OK(mica_irq_create(irq_res, b->pl011_irq, &irq));
+    CHECK_OK(mica_resource_create(root, MICA_RESOURCE_IRQ, b->dev_irq, 1, &irq_res));
+    CHECK_OK(mica_irq_create(irq_res, b->dev_irq, &irq));
     CHECK_OK(mica_handle_close(irq));
-    CHECK_STATUS(mica_irq_create(irq_res, b->pl011_irq + 1, &irq), MICA_ERR_ACCESS_DENIED);
+    CHECK_STATUS(mica_irq_create(irq_res, b->dev_irq + 1, &irq), MICA_ERR_ACCESS_DENIED);
     /* Device memory: mapped, never executable, not copied by vmo_read. */
     uintptr_t va;
     char byte;

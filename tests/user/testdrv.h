@@ -1,7 +1,7 @@
 /*
  * testdrv: a device driver for the tests (tests/user/testdrv.c). The test
  * image's manifest has devmgr start it for a simple device present on
- * each board (the PL031 RTC on virt, the BCM2835 system timer on the Pi),
+ * each board (the PL061 GPIO on virt, the BCM2835 GPIO on the Pi),
  * so ktest can check what a driver receives and crash one on purpose.
  */
 #ifndef TESTDRV_H
