@@ -29,7 +29,7 @@ static uint64_t log_len; /* bytes ever written; the ring holds the last LOG_SIZE
 static struct console *active_console;
 /* The handover state, also under log_lock. console_owner and console_ntfn
  * are only changed with the kernel lock held too (syscalls, process end). */
-static struct process *console_owner; /* the driver's process, NULL: the kernel writes */
+static struct process *console_owner;     /* the driver's process, NULL: the kernel writes */
 static struct notification *console_ntfn; /* holds a reference while owned */
 static uint64_t console_bits;
 static uint64_t console_sent; /* log_len the owner (or the kernel) has sent */

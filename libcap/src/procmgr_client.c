@@ -109,8 +109,8 @@ int pm_lookup_wait(mica_handle_t procmgr, const char *name, uint64_t timeout_ns,
     }
 }
 
-int pm_add_driver(mica_handle_t procmgr, const char *name, const char *program,
-                  const char *cmdline, const mica_handle_t *handles, unsigned n)
+int pm_add_driver(mica_handle_t procmgr, const char *name, const char *program, const char *cmdline,
+                  const mica_handle_t *handles, unsigned n)
 {
     struct mica_msg m = {0};
     struct mica_ipc_buffer *buf = mica_ipc_buffer_here();

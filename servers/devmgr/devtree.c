@@ -132,5 +132,6 @@ bool devtree_enabled(const void *fdt, int node)
     const char *status = fdt_getprop(fdt, node, "status", &len);
     if (!status)
         return true;
-    return len > 0 && (strncmp(status, "okay", (size_t)len) == 0 || strncmp(status, "ok", (size_t)len) == 0);
+    return len > 0 &&
+           (strncmp(status, "okay", (size_t)len) == 0 || strncmp(status, "ok", (size_t)len) == 0);
 }

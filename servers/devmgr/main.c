@@ -94,8 +94,8 @@ static void start_driver(const void *fdt, int node, const struct manifest_driver
     }
     n += has_irq;
     bool console = bi->console_pa == base;
-    if (console &&
-        mica_resource_create(bi->root_resource, MICA_RESOURCE_CONSOLE, 0, 1, &handles[n]) == MICA_OK)
+    if (console && mica_resource_create(bi->root_resource, MICA_RESOURCE_CONSOLE, 0, 1,
+                                        &handles[n]) == MICA_OK)
         n++;
     else
         console = false;

@@ -112,8 +112,8 @@ static int run_program(struct shell *sh, const char *program, int argc, char **a
     mica_handle_t process, thread;
     snprintf(path, sizeof(path), "%s%s", strchr(program, '/') ? "" : "bin/", program);
     for (int i = 0; i < argc; i++)
-        snprintf(cmdline + strlen(cmdline), sizeof(cmdline) - strlen(cmdline), "%s%s",
-                 i ? " " : "", argv[i]);
+        snprintf(cmdline + strlen(cmdline), sizeof(cmdline) - strlen(cmdline), "%s%s", i ? " " : "",
+                 argv[i]);
     int err = pm_spawn_args(sh->procmgr, path, cmdline, 0, &process);
     if (err) {
         sh_printf(sh, "run: %s: %s\n", path, mica_status_name(err));
@@ -181,8 +181,8 @@ static int cmd_mem(struct shell *sh, int argc, char **argv)
 {
     (void)argc, (void)argv;
     static const char *const kinds[MICA_OBJ_TYPE_COUNT] = {
-        "", "processes", "threads", "vmos", "aspaces", "endpoints", "notifications", "irqs",
-        "resources", "replies"};
+        "",          "processes",     "threads", "vmos",      "aspaces",
+        "endpoints", "notifications", "irqs",    "resources", "replies"};
     struct mica_kernel_stats st;
     int err = mica_kernel_stats(&st);
     if (err) {

@@ -14,10 +14,10 @@
 struct uart_hw {
     const char *name;
     volatile uint8_t *regs;
-    void (*start)(struct uart_hw *hw);        /* receiver on, RX interrupts on */
-    bool (*rx_ready)(struct uart_hw *hw);     /* a received byte is waiting */
-    uint8_t (*rx)(struct uart_hw *hw);        /* take it */
-    bool (*tx_ready)(struct uart_hw *hw);     /* the transmitter takes a byte */
+    void (*start)(struct uart_hw *hw);    /* receiver on, RX interrupts on */
+    bool (*rx_ready)(struct uart_hw *hw); /* a received byte is waiting */
+    uint8_t (*rx)(struct uart_hw *hw);    /* take it */
+    bool (*tx_ready)(struct uart_hw *hw); /* the transmitter takes a byte */
     void (*tx)(struct uart_hw *hw, uint8_t c);
     void (*tx_irq)(struct uart_hw *hw, bool on); /* interrupt when tx_ready again */
 };

@@ -2,7 +2,7 @@
 #include "line.h"
 #include <string.h>
 
-#define CTRL(c) ((c) & 0x1F)
+#define CTRL(c) ((c)&0x1F)
 
 void line_init(struct line *l)
 {

@@ -251,14 +251,28 @@ static int64_t handle_UART_WRITE(void *ctx, const struct mica_msg *req, struct m
     return MICA_SERVE_DEFERRED;
 }
 
+/* A read waits in readers[] until a line comes; a client that gave up
+ * (its call timed out, or it died) cannot be seen there. So a new read
+ * from the same client ends its older one, and when all slots are taken
+ * the oldest read ends: both answered as interrupted (if anyone is still
+ * listening). Stale reads can never lock the console. */
 static int64_t handle_UART_READ(void *ctx, const struct mica_msg *req, struct mica_msg *reply)
 {
     (void)ctx, (void)reply;
     size_t max = req->w[0];
     if (max == 0 || max > UART_IO_MAX)
         return MICA_ERR_INVALID_ARGS;
-    if (n_readers == MAX_WAITING)
-        return MICA_ERR_LIMIT;
+    for (unsigned i = 0; i < n_readers; i++) {
+        if (readers[i].badge == req->badge) {
+            answer_read(&readers[i], UART_READ_INTERRUPTED);
+            remove_reader(i);
+            break;
+        }
+    }
+    if (n_readers == MAX_WAITING) {
+        answer_read(&readers[0], UART_READ_INTERRUPTED);
+        remove_reader(0);
+    }
     struct reader *r = &readers[n_readers];
     int err = mica_reply_save(&r->reply);
     if (err)
@@ -276,9 +290,13 @@ static int64_t handle_UART_SET_FOREGROUND(void *ctx, const struct mica_msg *req,
     (void)ctx, (void)reply;
     struct mica_ipc_buffer *buf = mica_ipc_buffer_here();
     uint32_t type;
-    if (MICA_MSG_HANDLES(req->info) != 1 || req->w[0] == 0)
-        return MICA_ERR_INVALID_ARGS; /* mica_serve closes a stray handle */
-    mica_handle_t n = buf->handles[0];
+    if (MICA_MSG_HANDLES(req->info) == 0)
+        return MICA_ERR_INVALID_ARGS;
+    mica_handle_t n = buf->handles[0]; /* ours now (mica_serve closes any others) */
+    if (req->w[0] == 0) {
+        mica_handle_close(n);
+        return MICA_ERR_INVALID_ARGS;
+    }
     if (mica_handle_info(n, &type, NULL, NULL) != MICA_OK || type != MICA_OBJ_NOTIFICATION) {
         mica_handle_close(n);
         return MICA_ERR_WRONG_TYPE;
@@ -329,8 +347,8 @@ int main(const struct mica_bootinfo *bi)
         mica_printf("uart: needs a register VMO and an IRQ (%s)\n", cmd);
         return 1;
     }
-    if (mica_aspace_map(bi->self_aspace, bi->handles[0], 0, size, 0,
-                        MICA_MAP_READ | MICA_MAP_WRITE, &va) != MICA_OK)
+    if (mica_aspace_map(bi->self_aspace, bi->handles[0], 0, size, 0, MICA_MAP_READ | MICA_MAP_WRITE,
+                        &va) != MICA_OK)
         return 1;
     if (strncmp(cmd, "arm,pl011", 9) == 0)
         pl011_hw_init(&hw, (volatile uint8_t *)va + offset);

@@ -53,6 +53,7 @@ static void miniuart_tx_irq(struct uart_hw *hw, bool on)
 
 void miniuart_hw_init(struct uart_hw *hw, volatile uint8_t *regs)
 {
-    *hw = (struct uart_hw){"mini UART",        regs,        miniuart_start, miniuart_rx_ready,
-                           miniuart_rx,        miniuart_tx_ready, miniuart_tx, miniuart_tx_irq};
+    *hw = (struct uart_hw){"mini UART",       regs,           miniuart_start,
+                           miniuart_rx_ready, miniuart_rx,    miniuart_tx_ready,
+                           miniuart_tx,       miniuart_tx_irq};
 }

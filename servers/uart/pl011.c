@@ -60,6 +60,6 @@ static void pl011_tx_irq(struct uart_hw *hw, bool on)
 
 void pl011_hw_init(struct uart_hw *hw, volatile uint8_t *regs)
 {
-    *hw = (struct uart_hw){"pl011",        regs,     pl011_start, pl011_rx_ready, pl011_rx,
-                           pl011_tx_ready, pl011_tx, pl011_tx_irq};
+    *hw = (struct uart_hw){"pl011",  regs,           pl011_start, pl011_rx_ready,
+                           pl011_rx, pl011_tx_ready, pl011_tx,    pl011_tx_irq};
 }

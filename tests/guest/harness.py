@@ -51,7 +51,7 @@ USER_TESTS = [
     "user_copy_on_write", "user_malloc", "user_example_kv_server",
     "user_procmgr_spawn_list", "user_procmgr_lookup_restart", "user_procmgr_group_strategies", "user_procmgr_intensity",
     "user_fs_bootfs_files", "user_fs_read_write", "user_fs_bad_requests", "user_fs_clients_and_limits",
-    "user_fs_restart",
+    "user_fs_restart", "user_devmgr_drivers", "user_uart_protocol", "user_driver_restart",
     "user_hostile_buffer_removed", "user_hostile_cow_depth", "user_hostile_destruction_chain",
     "user_hostile_charges", "user_hostile_kill_suspended", "user_fuzz_syscalls",
     "user_fuzz_threads",
@@ -68,7 +68,6 @@ MODES = {
                       "x30 ", "backtrace:", "selftest_panic_fault+", "kernel_main+",
                       "*** kernel halted"]),
     "idle": (["idle_tickless"], 0, []),
-    "boot": ([], None, ["init: Mica userspace is up (no servers yet)"]),
     # A panic without semihosting (as on a real Pi): the HLT that would end
     # QEMU is an undefined instruction, which must halt, not recurse.
     "halt": ([], "stopped", ["selftest_panic_fault+", "*** kernel halted"]),
@@ -82,7 +81,7 @@ BENCH_KEYS = ["null_syscall", "ipc_call_reply_same_as", "ipc_call_reply_cross_as
 # Text that must appear exactly once, per mode.
 ONCE = {"halt": ["*** sync from EL1h", "*** kernel halted"], "panic": ["*** kernel halted"]}
 # Text after which an idling or halted kernel is stopped by the harness.
-STOP_TEXT = {"boot": "init: Mica userspace is up", "halt": "*** kernel halted"}
+STOP_TEXT = {"halt": "*** kernel halted"}
 
 
 class Report:

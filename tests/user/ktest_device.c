@@ -58,8 +58,7 @@ static void quieten(const struct board *b, volatile uint32_t *r)
 
 static int test_irq_object(void)
 {
-    mica_handle_t root = kt_bootinfo()->root_resource, dev, irq, n,
-                  as = kt_bootinfo()->self_aspace;
+    mica_handle_t root = kt_bootinfo()->root_resource, dev, irq, n, as = kt_bootinfo()->self_aspace;
     CHECK(root != 0);
     const struct board *b = detect(root, &dev);
     CHECK(b != NULL);
@@ -72,7 +71,7 @@ static int test_irq_object(void)
     CHECK_OK(mica_irq_create(root, b->dev_irq, &irq));
     mica_handle_t again;
     CHECK_STATUS(mica_irq_create(root, b->dev_irq, &again), MICA_ERR_BAD_STATE); /* taken */
-    CHECK_STATUS(mica_irq_ack(irq), MICA_ERR_BAD_STATE); /* not bound yet */
+    CHECK_STATUS(mica_irq_ack(irq), MICA_ERR_BAD_STATE);                         /* not bound yet */
     CHECK_STATUS(mica_irq_bind(irq, n, 0), MICA_ERR_INVALID_ARGS);
     CHECK_OK(mica_irq_bind(irq, n, 0x40));
     /* Make the device interrupt (the RTC's counter may tick between our
@@ -109,8 +108,7 @@ static int test_resources(void)
     /* RAM is never a physical VMO; ranges must be page aligned. */
     CHECK_STATUS(mica_vmo_create_physical(root, b == &virt ? 0x40000000 : 0x100000, 4096, &vmo),
                  MICA_ERR_ACCESS_DENIED);
-    CHECK_STATUS(mica_vmo_create_physical(root, b->dev_pa + 4, 4096, &vmo),
-                 MICA_ERR_INVALID_ARGS);
+    CHECK_STATUS(mica_vmo_create_physical(root, b->dev_pa + 4, 4096, &vmo), MICA_ERR_INVALID_ARGS);
     CHECK_STATUS(mica_vmo_create_physical(root, b->dev_pa, 0, &vmo), MICA_ERR_INVALID_ARGS);
     CHECK_STATUS(mica_vmo_create_physical(root, ~0UL & ~4095UL, 4096, &vmo), MICA_ERR_INVALID_ARGS);
     /* A narrower resource grants only its own range and kind. */

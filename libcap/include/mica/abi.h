@@ -59,42 +59,42 @@
 #define MICA_OBJ_TYPE_COUNT 10
 
 /* ---- syscall numbers (x8) ---- */
-#define MICA_SYS_NULL 0                       /* () -> nothing; for benchmarks */
-#define MICA_SYS_DEBUG_LOG 1                  /* (log resource, buf, len) */
-#define MICA_SYS_CLOCK_GET 2                  /* () -> x1 ns since boot */
-#define MICA_SYS_HANDLE_CLOSE 3               /* (h) */
-#define MICA_SYS_HANDLE_DUP 4                 /* (h, rights) -> x1 new handle */
-#define MICA_SYS_HANDLE_MINT 5                /* (endpoint h, rights, badge) -> x1 */
-#define MICA_SYS_HANDLE_REVOKE 6              /* (h): close every handle derived from h */
-#define MICA_SYS_HANDLE_INFO 7                /* (h) -> x1 type, x2 rights, x3 badge */
-#define MICA_SYS_VMO_CREATE 8                 /* (size) -> x1 vmo */
-#define MICA_SYS_VMO_READ 9                   /* (vmo, offset, buf, len) */
-#define MICA_SYS_VMO_WRITE 10                 /* (vmo, offset, buf, len) */
-#define MICA_SYS_VMO_GET_SIZE 11              /* (vmo) -> x1 size */
-#define MICA_SYS_ASPACE_MAP 12                /* (aspace, vmo, offset, size, va, flags) -> x1 va */
-#define MICA_SYS_ASPACE_UNMAP 13              /* (aspace, va, size) */
-#define MICA_SYS_ASPACE_PROTECT 14            /* (aspace, va, size, flags) */
-#define MICA_SYS_PROCESS_CREATE 15            /* (name, name_len) -> x1 process, x2 aspace */
-#define MICA_SYS_PROCESS_KILL 16              /* (process) */
-#define MICA_SYS_PROCESS_WAIT 17              /* (process, deadline) -> x1 exit code, x2 reason */
-#define MICA_SYS_THREAD_CREATE 18             /* (process, priority) -> x1 thread */
-#define MICA_SYS_THREAD_START 19              /* (thread, pc, sp, arg0, arg1) */
-#define MICA_SYS_THREAD_EXIT 20               /* (): ends the calling thread */
-#define MICA_SYS_PROCESS_EXIT 21              /* (code): ends the calling process */
-#define MICA_SYS_YIELD 22                     /* () */
-#define MICA_SYS_SLEEP 23                     /* (deadline) */
-#define MICA_SYS_HANDLE_GIVE 24               /* (h, process) -> x1 handle in process (moves h) */
-#define MICA_SYS_KERNEL_STATS 25              /* (buf, len): struct mica_kernel_stats */
-#define MICA_SYS_SYSTEM_EXIT 26               /* (resource, code, mode): end or restart the machine */
-#define MICA_SYS_ENDPOINT_CREATE 27           /* () -> x1 endpoint */
-#define MICA_SYS_CALL 28                      /* (ep, info, m0..m5) -> x1 info, x2..x7 m0..m5 */
-#define MICA_SYS_SEND 29                      /* (ep, info, m0..m5) */
-#define MICA_SYS_RECV 30                      /* (ep, info) -> x1 info, x2..x7 m0..m5, x8 badge */
-#define MICA_SYS_REPLY 31                     /* (0, info, m0..m5) */
-#define MICA_SYS_REPLY_RECV 32                /* (ep, info, m0..m5) -> as recv */
-#define MICA_SYS_NOTIFICATION_CREATE 33       /* () -> x1 notification */
-#define MICA_SYS_NOTIFY_SIGNAL 34             /* (notification, bits) */
-#define MICA_SYS_NOTIFY_WAIT 35               /* (notification, deadline) -> x1 bits */
+#define MICA_SYS_NULL 0                 /* () -> nothing; for benchmarks */
+#define MICA_SYS_DEBUG_LOG 1            /* (log resource, buf, len) */
+#define MICA_SYS_CLOCK_GET 2            /* () -> x1 ns since boot */
+#define MICA_SYS_HANDLE_CLOSE 3         /* (h) */
+#define MICA_SYS_HANDLE_DUP 4           /* (h, rights) -> x1 new handle */
+#define MICA_SYS_HANDLE_MINT 5          /* (endpoint h, rights, badge) -> x1 */
+#define MICA_SYS_HANDLE_REVOKE 6        /* (h): close every handle derived from h */
+#define MICA_SYS_HANDLE_INFO 7          /* (h) -> x1 type, x2 rights, x3 badge */
+#define MICA_SYS_VMO_CREATE 8           /* (size) -> x1 vmo */
+#define MICA_SYS_VMO_READ 9             /* (vmo, offset, buf, len) */
+#define MICA_SYS_VMO_WRITE 10           /* (vmo, offset, buf, len) */
+#define MICA_SYS_VMO_GET_SIZE 11        /* (vmo) -> x1 size */
+#define MICA_SYS_ASPACE_MAP 12          /* (aspace, vmo, offset, size, va, flags) -> x1 va */
+#define MICA_SYS_ASPACE_UNMAP 13        /* (aspace, va, size) */
+#define MICA_SYS_ASPACE_PROTECT 14      /* (aspace, va, size, flags) */
+#define MICA_SYS_PROCESS_CREATE 15      /* (name, name_len) -> x1 process, x2 aspace */
+#define MICA_SYS_PROCESS_KILL 16        /* (process) */
+#define MICA_SYS_PROCESS_WAIT 17        /* (process, deadline) -> x1 exit code, x2 reason */
+#define MICA_SYS_THREAD_CREATE 18       /* (process, priority) -> x1 thread */
+#define MICA_SYS_THREAD_START 19        /* (thread, pc, sp, arg0, arg1) */
+#define MICA_SYS_THREAD_EXIT 20         /* (): ends the calling thread */
+#define MICA_SYS_PROCESS_EXIT 21        /* (code): ends the calling process */
+#define MICA_SYS_YIELD 22               /* () */
+#define MICA_SYS_SLEEP 23               /* (deadline) */
+#define MICA_SYS_HANDLE_GIVE 24         /* (h, process) -> x1 handle in process (moves h) */
+#define MICA_SYS_KERNEL_STATS 25        /* (buf, len): struct mica_kernel_stats */
+#define MICA_SYS_SYSTEM_EXIT 26         /* (resource, code, mode): end or restart the machine */
+#define MICA_SYS_ENDPOINT_CREATE 27     /* () -> x1 endpoint */
+#define MICA_SYS_CALL 28                /* (ep, info, m0..m5) -> x1 info, x2..x7 m0..m5 */
+#define MICA_SYS_SEND 29                /* (ep, info, m0..m5) */
+#define MICA_SYS_RECV 30                /* (ep, info) -> x1 info, x2..x7 m0..m5, x8 badge */
+#define MICA_SYS_REPLY 31               /* (0, info, m0..m5) */
+#define MICA_SYS_REPLY_RECV 32          /* (ep, info, m0..m5) -> as recv */
+#define MICA_SYS_NOTIFICATION_CREATE 33 /* () -> x1 notification */
+#define MICA_SYS_NOTIFY_SIGNAL 34       /* (notification, bits) */
+#define MICA_SYS_NOTIFY_WAIT 35         /* (notification, deadline) -> x1 bits */
 #define MICA_SYS_THREAD_BIND_NOTIFICATION 36  /* (thread, notification or 0) */
 #define MICA_SYS_THREAD_SET_IPC_BUFFER 37     /* (thread, va or 0) */
 #define MICA_SYS_THREAD_SET_FAULT_ENDPOINT 38 /* (thread, endpoint or 0) */
@@ -114,8 +114,8 @@
 #define MICA_SYS_VMO_CREATE_CONTIGUOUS 52     /* (RAM resource, size) -> x1 vmo, x2 pa */
 #define MICA_SYS_REPLY_SAVE 53                /* () -> x1 reply: the pending reply as a handle */
 #define MICA_SYS_REPLY_TO 54                  /* (reply, info, m0..m5): answer through it, once */
-#define MICA_SYS_CONSOLE_TAKE 55           /* (console resource, notification, bits) */
-#define MICA_SYS_CONSOLE_READ 56           /* (console resource, buf, len) -> x1 bytes */
+#define MICA_SYS_CONSOLE_TAKE 55              /* (console resource, notification, bits) */
+#define MICA_SYS_CONSOLE_READ 56              /* (console resource, buf, len) -> x1 bytes */
 #define MICA_SYS_COUNT 57
 
 /*

@@ -91,7 +91,7 @@ int mica_spawn_with(const void *elf, size_t size, const char *name, const char *
 struct mica_spawn_args {
     const char *name, *cmdline;
     mica_handle_t bootfs, resource, startup;
-    mica_handle_t dtb;     /* with dtb_size: the device tree, read-only */
+    mica_handle_t dtb; /* with dtb_size: the device tree, read-only */
     uint64_t dtb_size;
     mica_handle_t procmgr; /* a handle to procmgr (bootinfo->procmgr) */
     unsigned n_handles;    /* bootinfo->handles[]: their meaning is per program */

@@ -17,14 +17,14 @@
 
 /*     name           label  request words  reply words */
 #define PROCMGR_OPS(X)                                                                             \
-    X(PM_LOOKUP, 1, 4, 0) /* (name) -> a handle to the service's endpoint (buffer) */              \
-    X(PM_STATUS, 2, 4, 3) /* (name) -> state, restarts, pid-like generation */                     \
-    X(PM_KILL, 3, 4, 0)   /* (name): kill the server (supervision applies) */                      \
-    X(PM_COUNT, 4, 0, 1)  /* () -> number of entries (services, then spawned) */                   \
-    X(PM_SPAWN, 5, 4, 0)  /* (program; 0-1 handles: the child's startup handle)                    \
-                             -> a process handle (MANAGE|WAIT) in the buffer */                    \
-    X(PM_LIST, 6, 1, 5)   /* (index) -> name (4 words), state */                                   \
-    X(PM_ADD_DRIVER, 7, 24, 0) /* (name, program, cmdline (16 words); up to 4 device handles):  \
+    X(PM_LOOKUP, 1, 4, 0)      /* (name) -> a handle to the service's endpoint (buffer) */         \
+    X(PM_STATUS, 2, 4, 3)      /* (name) -> state, restarts, pid-like generation */                \
+    X(PM_KILL, 3, 4, 0)        /* (name): kill the server (supervision applies) */                 \
+    X(PM_COUNT, 4, 0, 1)       /* () -> number of entries (services, then spawned) */              \
+    X(PM_SPAWN, 5, 4, 0)       /* (program; 0-1 handles: the child's startup handle)               \
+                                  -> a process handle (MANAGE|WAIT) in the buffer */               \
+    X(PM_LIST, 6, 1, 5)        /* (index) -> name (4 words), state */                              \
+    X(PM_ADD_DRIVER, 7, 24, 0) /* (name, program, cmdline (16 words); up to 4 device handles):     \
                                   a supervised driver service; only services granted devices */
 
 enum {
@@ -95,8 +95,8 @@ int pm_spawn_args(mica_handle_t procmgr, const char *program, const char *cmdlin
 int pm_lookup_wait(mica_handle_t procmgr, const char *name, uint64_t timeout_ns, mica_handle_t *ep);
 /* devmgr: add (or re-equip) the supervised driver `name` running `program`
  * with `cmdline` and duplicates of handles[0..n) (moved to procmgr). */
-int pm_add_driver(mica_handle_t procmgr, const char *name, const char *program,
-                  const char *cmdline, const mica_handle_t *handles, unsigned n);
+int pm_add_driver(mica_handle_t procmgr, const char *name, const char *program, const char *cmdline,
+                  const mica_handle_t *handles, unsigned n);
 /* Entry `index` (services first): its name and state. */
 int pm_list(mica_handle_t procmgr, unsigned index, char name[MICA_NAME_MAX + 1], uint64_t *state);
 /* Look a service up; its endpoint handle (WRITE) lands in *ep. */

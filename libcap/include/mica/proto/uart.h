@@ -18,7 +18,7 @@
 
 #include <mica/server.h>
 
-#define UART_IO_MAX 960 /* bytes per UART_WRITE or UART_READ */
+#define UART_IO_MAX 960                   /* bytes per UART_WRITE or UART_READ */
 #define UART_DATA_WORD MICA_MSG_REG_WORDS /* data starts at message word 6 */
 
 /*     name                label request words  reply words */

@@ -1,0 +1,185 @@
+#!/usr/bin/env python3
+"""Drive the native shell of a normal Mica image over its console UART.
+
+Boots the image in QEMU with the console on this script's pipes, waits for
+the prompt, types commands the way a person would and checks what comes
+back: the uart driver's echo and line editing, ^C, the commands, spawning
+programs, a killed service coming back, an idle prompt that does not burn
+the host CPU, and poweroff. One "ok"/"not ok" line per check, then
+"N passed, M failed".
+
+  shell_test.py --board virt --image build/virt/mica.img
+  shell_test.py --board raspi3b --image build/raspi3b/kernel8.img
+  shell_test.py --board raspi3b --console serial0 --image build/raspi3b-pl011/kernel8.img
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402  (qemu_command, Report)
+
+PROMPT = "mica> "
+
+
+class Console:
+    """QEMU with the guest console on a pipe; output collected by a thread."""
+
+    def __init__(self, cmd):
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT)
+        self.text = ""
+        self.lock = threading.Lock()
+        self.mark = 0  # where the next expect starts looking
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        while True:
+            data = self.proc.stdout.read1(4096)
+            if not data:
+                break
+            with self.lock:
+                self.text += data.decode(errors="replace")
+
+    def expect(self, pattern, timeout=30):
+        """Wait for the regex after the mark; move the mark past it."""
+        deadline = time.monotonic() + timeout
+        regex = re.compile(pattern)
+        while time.monotonic() < deadline:
+            with self.lock:
+                m = regex.search(self.text, self.mark)
+                if m:
+                    self.mark = m.end()
+                    return m
+            if self.proc.poll() is not None:
+                time.sleep(0.2)
+                with self.lock:
+                    m = regex.search(self.text, self.mark)
+                    if m:
+                        self.mark = m.end()
+                        return m
+                return None
+            time.sleep(0.05)
+        return None
+
+    def type(self, text):
+        self.proc.stdin.write(text.encode())
+        self.proc.stdin.flush()
+
+    def cpu_seconds(self):
+        with open(f"/proc/{self.proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+
+
+def session(con, report, args):
+    """The conversation; each step checks its answer."""
+    def command(line, answer, what, timeout=30):
+        con.type(line + "\r")
+        ok = con.expect(answer, timeout) is not None
+        report.check(ok, what)
+        report.check(con.expect(re.escape(PROMPT), timeout) is not None,
+                     f"prompt again after '{line.strip()}'")
+        return ok
+
+    report.check(con.expect(r"Mica \d+\.\d+\.\d+ on (virt|raspi3b)", 60) is not None,
+                 "the kernel's banner")
+    report.check(con.expect(r"uart: .* takes over the console", 60) is not None,
+                 "the uart driver took the console over")
+    got_prompt = con.expect(re.escape(PROMPT), 60) is not None
+    report.check(got_prompt, "shell prompt")
+    if not got_prompt:
+        return
+    command("echo hello from the test", r"\r\nhello from the test\r\n", "echo prints its words")
+    command("echo abX\x7fc", r"\r\nabc\r\n", "backspace erases a typed byte")
+    command("echo gone\x15echo kept", r"\r\nkept\r\n", "^U drops the line")
+    command("ls /bin", r"(?s)\d+  hello\r\n.*\d+  shell\r\n.*\d+  uart\r\n", "ls lists the bootfs")
+    command("cat boot/manifest", r"service devmgr bin/devmgr", "cat prints a file")
+    command("cat /no/such/file", r"cat: /no/such/file: ERR_NOT_FOUND", "cat reports a missing file")
+    command("ps", r"(?s)devmgr +running.*console +running", "ps lists services and drivers")
+    command("mem", r"free memory: \d+ KiB", "mem reports free memory")
+    command("uptime", r"up \d+\.\d{3} s", "uptime reports the time since boot")
+    command("run hello one two", r"hello: one two", "run starts a program with arguments")
+    command("run nosuchprogram", r"run: bin/nosuchprogram: ERR_NOT_FOUND",
+            "run reports a missing program")
+    command("run hello --fault", r"\[hello faulted: ESR 0x[0-9a-f]+\]", "run reports a fault")
+    # ^C stops the program the shell waits for.
+    con.type("run hello --wait\r")
+    report.check(con.expect(r"hello: waiting for \^C", 30) is not None, "a waiting program runs")
+    time.sleep(0.3)
+    con.type("\x03")
+    report.check(con.expect(r"\[hello killed\]", 30) is not None, "^C kills the running program")
+    report.check(con.expect(re.escape(PROMPT), 30) is not None, "prompt after ^C")
+    # ^C at the prompt drops the line.
+    con.type("echo never\x03")
+    report.check(con.expect(r"\^C\r\n" + re.escape(PROMPT), 30) is not None,
+                 "^C at the prompt gives a fresh prompt")
+    con.type("kill kv\r")  # procmgr's report may come before or after the prompt
+    report.check(con.expect(r"procmgr: kv was killed", 30) is not None, "kill kills a service")
+    time.sleep(0.5)
+    command("ps", r"kv +running", "procmgr restarted the killed service")
+    command("frobnicate", r"frobnicate: unknown command", "unknown commands are reported")
+    # Idle at the prompt: no polling anywhere.
+    time.sleep(1)
+    before, start = con.cpu_seconds(), time.monotonic()
+    time.sleep(4)
+    share = (con.cpu_seconds() - before) / (time.monotonic() - start)
+    report.check(share <= args.max_cpu,
+                 f"idle prompt: QEMU used {share:.0%} of a host CPU (limit {args.max_cpu:.0%})")
+    command("echo still here", r"\r\nstill here\r\n", "the console answers after idling")
+    con.type("poweroff\r")
+    report.check(con.expect(r"powering off", 30) is not None, "poweroff is acknowledged")
+    try:
+        status = con.proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        status = None
+    report.check(status == 0, f"poweroff ends QEMU with status 0 (got {status})")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--board", choices=["virt", "raspi3b"], required=True)
+    ap.add_argument("--image", required=True)
+    ap.add_argument("--name", help="label for the report lines")
+    ap.add_argument("--dtb", default="bcm2837-rpi-3-b.dtb", help="raspi3b device tree")
+    ap.add_argument("--console", choices=["serial0", "serial1"], default="serial1",
+                    help="raspi3b: which QEMU serial port carries the console")
+    ap.add_argument("--max-cpu", type=float, default=0.25,
+                    help="largest share of a host CPU QEMU may use at the idle prompt")
+    ap.add_argument("--timeout", type=float, default=300)
+    args = ap.parse_args()
+    if not os.path.exists(args.image):
+        sys.exit(f"shell_test: no image {args.image}: run scripts/build first")
+    # What harness.qemu_command needs besides ours.
+    args.mode, args.machine, args.smp, args.stdout_path, args.append = "shell", "", 1, None, None
+    report = harness.Report(args.name or f"{args.board}:shell")
+    with tempfile.TemporaryDirectory(prefix="mica-shell-") as workdir:
+        cmd = harness.qemu_command(args, workdir)
+        con = Console(cmd)
+        timer = threading.Timer(args.timeout, con.stop)
+        timer.start()
+        try:
+            session(con, report, args)
+        finally:
+            timer.cancel()
+            con.stop()
+    if report.failed:
+        print(f"--- console output ({' '.join(cmd)}) ---")
+        print(con.text[-8000:])
+        print("--- end of console output ---")
+    print(f"{report.passed} passed, {report.failed} failed")
+    sys.exit(1 if report.failed else 0)
+
+
+if __name__ == "__main__":
+    main()
