@@ -448,6 +448,38 @@ static void test_random_bytes(void **state)
     }
 }
 
+/* driver lines (devmgr) and grant=devices (procmgr). */
+static void test_drivers_and_grants(void **state)
+{
+    (void)state;
+    const char *text = "service devmgr bin/devmgr grant=devices\n"
+                       "service kv bin/kv\n"
+                       "driver arm,pl011 bin/uart\n"
+                       "  driver\tbrcm,bcm2835-aux-uart   bin/uart  # not a comment: extra\n";
+    expect_bad(text, 4, "extra words after driver");
+    text = "service devmgr bin/devmgr grant=devices\n"
+           "service kv bin/kv\n"
+           "driver arm,pl011 bin/uart\n"
+           "  driver\tbrcm,bcm2835-aux-uart   bin/uart\r\n";
+    expect_ok(text);
+    assert_true(m.services[0].devices);
+    assert_false(m.services[1].devices);
+    assert_int_equal(m.n_drivers, 2);
+    assert_string_equal(m.drivers[0].compatible, "arm,pl011");
+    assert_string_equal(m.drivers[0].program, "bin/uart");
+    assert_string_equal(m.drivers[1].compatible, "brcm,bcm2835-aux-uart");
+    assert_string_equal(m.drivers[1].program, "bin/uart");
+    expect_bad("driver\n", 1, "driver needs a compatible");
+    expect_bad("driver arm,pl011\n", 1, "driver needs a program");
+    expect_bad("driver 0123456789012345678901234567890123456789012345678 bin/x\n", 1,
+               "driver needs a compatible");
+    expect_bad("service a bin/a grant=everything\n", 1, "unknown option");
+    char many[1024] = "";
+    for (int i = 0; i <= MANIFEST_MAX_DRIVERS; i++)
+        strcat(many, "driver a,b bin/x\n");
+    expect_bad(many, MANIFEST_MAX_DRIVERS + 1, "too many drivers");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -467,6 +499,7 @@ int main(void)
         cmocka_unit_test(test_run_extra_words),
         cmocka_unit_test(test_edges),
         cmocka_unit_test(test_random_bytes),
+        cmocka_unit_test(test_drivers_and_grants),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
