@@ -70,6 +70,12 @@ int pm_list(mica_handle_t procmgr, unsigned index, char name[MICA_NAME_MAX + 1],
 int pm_spawn_args(mica_handle_t procmgr, const char *program, const char *cmdline,
                   mica_handle_t startup, mica_handle_t *process)
 {
+    return pm_spawn_handles(procmgr, program, cmdline, &startup, startup ? 1 : 0, process);
+}
+
+int pm_spawn_handles(mica_handle_t procmgr, const char *program, const char *cmdline,
+                     const mica_handle_t *handles, unsigned n, mica_handle_t *process)
+{
     struct mica_msg m = {0};
     struct mica_ipc_buffer *buf = mica_ipc_buffer_here();
     uint64_t words[4 + PM_CMDLINE_WORDS];
@@ -86,8 +92,11 @@ int pm_spawn_args(mica_handle_t procmgr, const char *program, const char *cmdlin
         else
             buf->words[i - MICA_MSG_REG_WORDS] = words[i];
     }
-    buf->handles[0] = startup;
-    m.info = mica_msg_info(PM_SPAWN, 4 + PM_CMDLINE_WORDS, startup ? 1 : 0, 0);
+    if (n > MICA_MSG_MAX_HANDLES)
+        return MICA_ERR_INVALID_ARGS;
+    for (unsigned i = 0; i < n; i++)
+        buf->handles[i] = handles[i];
+    m.info = mica_msg_info(PM_SPAWN, 4 + PM_CMDLINE_WORDS, n, 0);
     if ((err = mica_call(procmgr, &m)) != MICA_OK)
         return err;
     if ((int64_t)m.w[0] != MICA_OK)

@@ -319,7 +319,10 @@ static int64_t handle_PM_SPAWN(void *ctx, const struct mica_msg *req, struct mic
     (void)ctx;
     static uint64_t generations;
     struct mica_ipc_buffer *buf = mica_ipc_buffer_here();
-    mica_handle_t startup = MICA_MSG_HANDLES(req->info) >= 1 ? buf->handles[0] : 0;
+    unsigned n_handles = MICA_MSG_HANDLES(req->info);
+    mica_handle_t startup = n_handles >= 1 ? buf->handles[0] : 0, extra[MICA_MSG_MAX_HANDLES];
+    for (unsigned h = 1; h < n_handles; h++)
+        extra[h - 1] = buf->handles[h];
     char path[MICA_NAME_MAX + 1], cmdline[PM_CMDLINE_MAX + 1] = "";
     mica_name_unpack(req->w, path);
     if (MICA_MSG_WORDS(req->info) >= 4 + PM_CMDLINE_WORDS) {
@@ -341,11 +344,15 @@ static int64_t handle_PM_SPAWN(void *ctx, const struct mica_msg *req, struct mic
                                    .cmdline = cmdline,
                                    .startup = startup,
                                    .bootfs = bootfs_vmo,
-                                   .procmgr = spawned_client};
+                                   .procmgr = spawned_client,
+                                   .n_handles = n_handles ? n_handles - 1 : 0};
+    memcpy(args.handles, extra, sizeof(extra[0]) * args.n_handles);
     if (!err) /* a bad ELF is refused here, with the reason logged */
         err = mica_spawn_ex(elf, size, &args, &proc);
     if (err && startup)             /* it was moved to us: do not leak it (if the child */
         mica_handle_close(startup); /* got it, the stale value is refused) */
+    for (unsigned h = 0; h < args.n_handles; h++)
+        mica_handle_close(extra[h]); /* the child has its duplicates */
     if (err)
         return err;
     if ((err = mica_handle_dup(proc, MICA_RIGHT_MANAGE | MICA_RIGHT_WAIT | MICA_RIGHT_TRANSFER,
@@ -461,9 +468,7 @@ static int64_t handle_exited(void *ctx, const struct mica_msg *req, struct mica_
 static const struct mica_server_op ops[] = {
 #define PM_SERVER_OP(name, label, req, rep)                                                        \
     {label, req, handle_##name, rep,                                                               \
-     label == PM_SPAWN        ? 1                                                                  \
-     : label == PM_ADD_DRIVER ? MICA_MSG_MAX_HANDLES                                               \
-                              : 0},
+     label == PM_SPAWN || label == PM_ADD_DRIVER ? MICA_MSG_MAX_HANDLES : 0},
     PROCMGR_OPS(PM_SERVER_OP)
 #undef PM_SERVER_OP
         {PM_INTERNAL_EXITED, 4, handle_exited, 0, 0},

@@ -154,6 +154,7 @@ def main():
     ap.add_argument("--dtb", default="bcm2837-rpi-3-b.dtb", help="raspi3b device tree")
     ap.add_argument("--console", choices=["serial0", "serial1"], default="serial1",
                     help="raspi3b: which QEMU serial port carries the console")
+    ap.add_argument("--smp", type=int, default=1, help="virt: number of CPUs")
     ap.add_argument("--max-cpu", type=float, default=0.25,
                     help="largest share of a host CPU QEMU may use at the idle prompt")
     ap.add_argument("--timeout", type=float, default=300)
@@ -161,7 +162,7 @@ def main():
     if not os.path.exists(args.image):
         sys.exit(f"shell_test: no image {args.image}: run scripts/build first")
     # What harness.qemu_command needs besides ours.
-    args.mode, args.machine, args.smp, args.stdout_path, args.append = "shell", "", 1, None, None
+    args.mode, args.machine, args.stdout_path, args.append = "shell", "", None, None
     report = harness.Report(args.name or f"{args.board}:shell")
     with tempfile.TemporaryDirectory(prefix="mica-shell-") as workdir:
         cmd = harness.qemu_command(args, workdir)

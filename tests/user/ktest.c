@@ -4,6 +4,7 @@
  * another test (exit with a code, fault, sleep, fuzz).
  */
 #include "ktest.h"
+#include <mica/proto/procmgr.h>
 #include <mica/server.h>
 #include <string.h>
 
@@ -99,6 +100,23 @@ static int play_role(const char *role)
 {
     if (strcmp(role, "exit42") == 0)
         return 42;
+    if (strcmp(role, "handles") == 0) {
+        /* Spawned by procmgr with an explicit handle list (PM_SPAWN): an
+         * endpoint as the startup handle, two VMOs holding numbers. Exit
+         * with their sum; wrong handles add 1000s. */
+        const struct mica_bootinfo *bi = mica_bootinfo;
+        uint32_t type = 0;
+        uint64_t a = 0, b = 0;
+        mica_handle_t fs;
+        int result = 0;
+        mica_handle_info(bi->startup_handle, &type, NULL, NULL);
+        result += type == MICA_OBJ_ENDPOINT ? 0 : 1000;
+        result += bi->n_handles == 2 ? 0 : 2000;
+        if (mica_vmo_read(bi->handles[0], 0, &a, 8) || mica_vmo_read(bi->handles[1], 0, &b, 8))
+            result += 3000;
+        result += bi->procmgr && pm_lookup(bi->procmgr, "fs", &fs) == MICA_OK ? 0 : 4000;
+        return result + (int)(a + b);
+    }
     if (strcmp(role, "fault") == 0) {
         *(volatile int *)0x8 = 1; /* page 0 is never mapped */
         return 0;

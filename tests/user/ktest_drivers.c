@@ -197,9 +197,61 @@ static int test_uart_protocol(void)
     return 0;
 }
 
+/* The console syscalls refuse what they must, and the console survives
+ * its driver: killed, the kernel writes again; restarted, the driver takes
+ * the console back (this test's last line must reach the harness). */
+static int test_console_handover(void)
+{
+    const struct mica_bootinfo *bi = kt_bootinfo();
+    mica_handle_t root = bi->root_resource, n, vmo, con_res, console;
+    char buf[64];
+    size_t got = 99;
+    uint64_t state, restarts, again;
+    CHECK_OK(mica_notification_create(&n));
+    CHECK_OK(mica_vmo_create(4096, &vmo));
+    CHECK_STATUS(mica_console_take(bi->debug_log, n, 1), MICA_ERR_ACCESS_DENIED);
+    CHECK_STATUS(mica_console_read(bi->debug_log, buf, sizeof(buf), &got), MICA_ERR_ACCESS_DENIED);
+    CHECK_STATUS(mica_console_take(root, n, 0), MICA_ERR_INVALID_ARGS);
+    CHECK_STATUS(mica_console_take(root, vmo, 1), MICA_ERR_WRONG_TYPE);
+    CHECK_STATUS(mica_console_take(0x7FFFFFFF, n, 1), MICA_ERR_BAD_HANDLE);
+    if (no_device_tree()) { /* no driver to kill */
+        CHECK_OK(mica_handle_close(n));
+        CHECK_OK(mica_handle_close(vmo));
+        return 0;
+    }
+    CHECK_OK(mica_resource_create(root, MICA_RESOURCE_CONSOLE, 0, 1, &con_res));
+    CHECK_STATUS(mica_console_take(con_res, n, 1), MICA_ERR_BAD_STATE); /* the driver has it */
+    CHECK_OK(mica_console_read(con_res, buf, sizeof(buf), &got));
+    CHECK(got == 0);                                                    /* only the owner reads */
+    CHECK_OK(mica_console_read(con_res, (void *)8, sizeof(buf), &got)); /* nothing copied */
+    CHECK_OK(pm_status(procmgr(), "console", &state, &restarts));
+    CHECK_OK(pm_kill(procmgr(), "console"));
+    mica_printf("ktest: the console driver is down: the kernel writes this\n");
+    uint64_t deadline = mica_clock_ns() + 5000000000UL;
+    do {
+        mica_sleep_until(mica_clock_ns() + 10000000UL);
+        CHECK_OK(pm_status(procmgr(), "console", &state, &again));
+    } while (again == restarts && mica_clock_ns() < deadline);
+    CHECK(again == restarts + 1 && state == PM_STATE_RUNNING);
+    CHECK_OK(pm_lookup(procmgr(), "console", &console));
+    int err;
+    deadline = mica_clock_ns() + 5000000000UL;
+    while ((err = uart_puts(console, "ktest: written through the restarted driver\n")) != MICA_OK &&
+           mica_clock_ns() < deadline)
+        mica_sleep_until(mica_clock_ns() + 10000000UL);
+    CHECK_OK(err);
+    mica_printf("ktest: console driver restarted\n");
+    CHECK_OK(mica_handle_close(console));
+    CHECK_OK(mica_handle_close(con_res));
+    CHECK_OK(mica_handle_close(n));
+    CHECK_OK(mica_handle_close(vmo));
+    return 0;
+}
+
 const struct ktest ktests_drivers[] = {
     {"user_devmgr_drivers", test_devmgr_drivers},
     {"user_uart_protocol", test_uart_protocol},
     {"user_driver_restart", test_driver_restart},
+    {"user_console_handover", test_console_handover},
     {NULL, NULL},
 };

@@ -149,6 +149,21 @@ static int test_spawn_and_list(void)
     CHECK(reason == MICA_EXIT_KILLED);
     CHECK_OK(mica_handle_close(child));
     CHECK_OK(mica_handle_close(ep));
+    /* An explicit handle list: the startup handle, then handles[]. */
+    mica_handle_t list[3], keep;
+    uint64_t thirty = 30, twelve = 12;
+    CHECK_OK(mica_endpoint_create(&list[0]));
+    CHECK_OK(mica_vmo_create(4096, &list[1]));
+    CHECK_OK(mica_vmo_write(list[1], 0, &thirty, 8));
+    CHECK_OK(mica_vmo_create(4096, &list[2]));
+    CHECK_OK(mica_vmo_write(list[2], 0, &twelve, 8));
+    CHECK_OK(mica_handle_dup(list[2], MICA_RIGHT_READ, &keep));
+    CHECK_OK(pm_spawn_handles(procmgr(), "bin/ktest", "role=handles", list, 3, &child));
+    CHECK_STATUS(mica_handle_close(list[1]), MICA_ERR_BAD_HANDLE); /* they moved */
+    CHECK_OK(kt_wait(child, 5000, &code, &reason));
+    CHECK(reason == MICA_EXIT_NORMAL && code == 42);
+    CHECK_OK(mica_handle_close(child));
+    CHECK_OK(mica_handle_close(keep));
     CHECK_STATUS(pm_spawn(procmgr(), "bin/no-such-program", 0, &x), MICA_ERR_NOT_FOUND);
     CHECK_STATUS(pm_spawn(procmgr(), "boot/manifest", 0, &x), MICA_ERR_INVALID_ARGS); /* not ELF */
     return 0;

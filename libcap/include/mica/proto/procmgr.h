@@ -21,8 +21,8 @@
     X(PM_STATUS, 2, 4, 3)      /* (name) -> state, restarts, pid-like generation */                \
     X(PM_KILL, 3, 4, 0)        /* (name): kill the server (supervision applies) */                 \
     X(PM_COUNT, 4, 0, 1)       /* () -> number of entries (services, then spawned) */              \
-    X(PM_SPAWN, 5, 4, 0)       /* (program; 0-1 handles: the child's startup handle)               \
-                                  -> a process handle (MANAGE|WAIT) in the buffer */               \
+    X(PM_SPAWN, 5, 4, 0)       /* (program[, cmdline: words 4-19]; 0-4 handles: the startup       \
+                                  handle, then bootinfo->handles[]) -> a process handle */         \
     X(PM_LIST, 6, 1, 5)        /* (index) -> name (4 words), state */                              \
     X(PM_ADD_DRIVER, 7, 24, 0) /* (name, program, cmdline (16 words); up to 4 device handles):     \
                                   a supervised driver service; only services granted devices */
@@ -90,6 +90,10 @@ int pm_spawn(mica_handle_t procmgr, const char *program, mica_handle_t startup,
  * of the request, optional). */
 int pm_spawn_args(mica_handle_t procmgr, const char *program, const char *cmdline,
                   mica_handle_t startup, mica_handle_t *process);
+/* The explicit handle list: handles[0] (0: none) becomes the child's
+ * startup handle, handles[1..n) its bootinfo->handles[0..n-1). All move. */
+int pm_spawn_handles(mica_handle_t procmgr, const char *program, const char *cmdline,
+                     const mica_handle_t *handles, unsigned n, mica_handle_t *process);
 /* pm_lookup, retrying for up to timeout_ns while the service does not exist
  * yet (drivers appear once devmgr has read the device tree). */
 int pm_lookup_wait(mica_handle_t procmgr, const char *name, uint64_t timeout_ns, mica_handle_t *ep);
