@@ -9,6 +9,7 @@
  * A malformed tree is rejected with a reason, never half-used.
  */
 #include <libfdt.h>
+#include <mica/fdt_reg.h>
 #include <mica/platform.h>
 #include <mica/printk.h>
 #include <mica/status.h>
@@ -20,77 +21,10 @@
         return ERR_INVALID_ARGS;                                                                   \
     } while (0)
 
-static uint64_t read_cells(const fdt32_t *cells, int n)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < n; i++)
-        v = (v << 32) | fdt32_ld(&cells[i]);
-    return v;
-}
-
-/* #address-cells / #size-cells that apply to the children of node. */
-static void cell_counts(const void *fdt, int node, int *acells, int *scells)
-{
-    *acells = fdt_address_cells(fdt, node);
-    *scells = fdt_size_cells(fdt, node);
-    if (*acells < 0)
-        *acells = 2;
-    if (*scells < 0)
-        *scells = 1;
-}
-
-/* Translate a bus address of a child of bus_node up to a CPU physical
- * address through the ranges properties of the buses above it. */
-static int translate(const void *fdt, int bus_node, uint64_t *addr)
-{
-    while (bus_node > 0) {
-        int parent = fdt_parent_offset(fdt, bus_node);
-        if (parent < 0)
-            return parent;
-        int len;
-        const fdt32_t *ranges = fdt_getprop(fdt, bus_node, "ranges", &len);
-        if (!ranges)
-            return -FDT_ERR_NOTFOUND; /* a bus without ranges: not CPU visible */
-        int ca, cs, pa, ps;
-        cell_counts(fdt, bus_node, &ca, &cs);
-        cell_counts(fdt, parent, &pa, &ps);
-        int entry = ca + pa + cs;
-        if (len > 0 && entry > 0) {
-            bool found = false;
-            for (int off = 0; (off + entry) * 4 <= len; off += entry) {
-                uint64_t child = read_cells(ranges + off, ca);
-                uint64_t parent_addr = read_cells(ranges + off + ca, pa);
-                uint64_t size = read_cells(ranges + off + ca + pa, cs);
-                if (*addr >= child && *addr - child < size) {
-                    *addr = *addr - child + parent_addr;
-                    found = true;
-                    break;
-                }
-            }
-            if (!found)
-                return -FDT_ERR_NOTFOUND;
-        }
-        bus_node = parent;
-    }
-    return 0;
-}
-
 /* The index'th (address, size) of node's reg, as a CPU physical range. */
 static int read_reg(const void *fdt, int node, int index, struct mem_range *out)
 {
-    int parent = fdt_parent_offset(fdt, node);
-    if (parent < 0)
-        return parent;
-    int ac, sc, len;
-    cell_counts(fdt, parent, &ac, &sc);
-    const fdt32_t *reg = fdt_getprop(fdt, node, "reg", &len);
-    if (!reg)
-        return -FDT_ERR_NOTFOUND;
-    if (ac < 1 || ac > 2 || sc > 2 || (index + 1) * (ac + sc) * 4 > len)
-        return -FDT_ERR_BADVALUE;
-    out->base = read_cells(reg + index * (ac + sc), ac);
-    out->size = read_cells(reg + index * (ac + sc) + ac, sc);
-    return translate(fdt, parent, &out->base);
+    return mica_fdt_reg(fdt, node, index, &out->base, &out->size);
 }
 
 /* A string property, or NULL unless it is non-empty and NUL-terminated
@@ -253,8 +187,8 @@ static void parse_cpus(const void *fdt, struct platform_info *out)
             continue;
         const fdt32_t *release = fdt_getprop(fdt, node, "cpu-release-addr", &release_len);
         if (release && release_len >= 4)
-            out->cpu_release_addr[out->n_cpus] = read_cells(release, release_len >= 8 ? 2 : 1);
-        out->cpu_mpidr[out->n_cpus++] = read_cells(reg, reg_len >= 8 ? 2 : 1);
+            out->cpu_release_addr[out->n_cpus] = mica_fdt_cells(release, release_len >= 8 ? 2 : 1);
+        out->cpu_mpidr[out->n_cpus++] = mica_fdt_cells(reg, reg_len >= 8 ? 2 : 1);
         const char *method = get_string(fdt, node, "enable-method");
         if (method)
             snprintf(out->cpu_enable_method, sizeof(out->cpu_enable_method), "%s", method);

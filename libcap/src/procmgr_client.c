@@ -1,5 +1,6 @@
 /* Client side of the procmgr protocol (mica/proto/procmgr.h). */
 #include <mica/proto/procmgr.h>
+#include <string.h>
 
 /* Call `label` with a packed name and 0-1 handles; the reply must carry
  * exactly one handle, which lands in *out. PM_LOOKUP and PM_SPAWN. */
@@ -73,37 +74,45 @@ int pm_spawn_args(mica_handle_t procmgr, const char *program, const char *cmdlin
     return pm_spawn_handles(procmgr, program, cmdline, &startup, startup ? 1 : 0, process);
 }
 
-int pm_spawn_handles(mica_handle_t procmgr, const char *program, const char *cmdline,
-                     const mica_handle_t *handles, unsigned n, mica_handle_t *process)
+/* Call `label` with n_words words (registers, then the IPC buffer) and n
+ * handles moved from handles[]; the reply is left in *m. */
+static int call_long(mica_handle_t procmgr, uint32_t label, const uint64_t *words, unsigned n_words,
+                     const mica_handle_t *handles, unsigned n, struct mica_msg *m)
 {
-    struct mica_msg m = {0};
     struct mica_ipc_buffer *buf = mica_ipc_buffer_here();
-    uint64_t words[4 + PM_CMDLINE_WORDS];
     if (!buf)
         return MICA_ERR_NO_MEMORY;
-    int err = mica_name_pack(program, words);
-    if (!err)
-        err = mica_string_pack(cmdline, &words[4], PM_CMDLINE_WORDS);
-    if (err)
-        return err;
-    for (unsigned i = 0; i < 4 + PM_CMDLINE_WORDS; i++) {
+    if (n > MICA_MSG_MAX_HANDLES || n_words > MICA_MSG_MAX_WORDS)
+        return MICA_ERR_INVALID_ARGS;
+    memset(m, 0, sizeof(*m));
+    for (unsigned i = 0; i < n_words; i++) {
         if (i < MICA_MSG_REG_WORDS)
-            m.w[i] = words[i];
+            m->w[i] = words[i];
         else
             buf->words[i - MICA_MSG_REG_WORDS] = words[i];
     }
-    if (n > MICA_MSG_MAX_HANDLES)
-        return MICA_ERR_INVALID_ARGS;
     for (unsigned i = 0; i < n; i++)
         buf->handles[i] = handles[i];
-    m.info = mica_msg_info(PM_SPAWN, 4 + PM_CMDLINE_WORDS, n, 0);
-    if ((err = mica_call(procmgr, &m)) != MICA_OK)
+    m->info = mica_msg_info(label, n_words, n, 0);
+    int err = mica_call(procmgr, m);
+    return err ? err : (int)(int64_t)m->w[0];
+}
+
+int pm_spawn_handles(mica_handle_t procmgr, const char *program, const char *cmdline,
+                     const mica_handle_t *handles, unsigned n, mica_handle_t *process)
+{
+    struct mica_msg m;
+    uint64_t words[4 + PM_CMDLINE_WORDS];
+    int err = mica_name_pack(program, words);
+    if (!err)
+        err = mica_string_pack(cmdline, &words[4], PM_CMDLINE_WORDS);
+    if (!err)
+        err = call_long(procmgr, PM_SPAWN, words, 4 + PM_CMDLINE_WORDS, handles, n, &m);
+    if (err)
         return err;
-    if ((int64_t)m.w[0] != MICA_OK)
-        return (int)(int64_t)m.w[0];
     if (MICA_MSG_HANDLES(m.info) != 1)
         return MICA_ERR_BAD_STATE;
-    *process = buf->handles[0];
+    *process = mica_ipc_buffer_here()->handles[0];
     return MICA_OK;
 }
 
@@ -121,30 +130,13 @@ int pm_lookup_wait(mica_handle_t procmgr, const char *name, uint64_t timeout_ns,
 int pm_add_driver(mica_handle_t procmgr, const char *name, const char *program, const char *cmdline,
                   const mica_handle_t *handles, unsigned n)
 {
-    struct mica_msg m = {0};
-    struct mica_ipc_buffer *buf = mica_ipc_buffer_here();
+    struct mica_msg m;
     uint64_t words[8 + PM_CMDLINE_WORDS];
-    if (!buf)
-        return MICA_ERR_NO_MEMORY;
-    if (n > MICA_MSG_MAX_HANDLES)
-        return MICA_ERR_INVALID_ARGS;
     int err = mica_name_pack(name, words);
     if (!err)
         err = mica_name_pack(program, &words[4]);
     if (!err)
         err = mica_string_pack(cmdline, &words[8], PM_CMDLINE_WORDS);
-    if (err)
-        return err;
-    for (unsigned i = 0; i < 8 + PM_CMDLINE_WORDS; i++) {
-        if (i < MICA_MSG_REG_WORDS)
-            m.w[i] = words[i];
-        else
-            buf->words[i - MICA_MSG_REG_WORDS] = words[i];
-    }
-    for (unsigned i = 0; i < n; i++)
-        buf->handles[i] = handles[i];
-    m.info = mica_msg_info(PM_ADD_DRIVER, 8 + PM_CMDLINE_WORDS, n, 0);
-    if ((err = mica_call(procmgr, &m)) != MICA_OK)
-        return err;
-    return (int)(int64_t)m.w[0];
+    return err ? err
+               : call_long(procmgr, PM_ADD_DRIVER, words, 8 + PM_CMDLINE_WORDS, handles, n, &m);
 }
