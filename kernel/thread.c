@@ -10,7 +10,12 @@
 #include <mica/status.h>
 #include <mica/thread.h>
 #include <mica/vm.h>
+#include <stddef.h>
 #include <string.h>
+
+/* arch/aarch64/switch.S stores these by offset. */
+_Static_assert(offsetof(struct context, sp) == 96, "switch.S: sp");
+_Static_assert(offsetof(struct context, tpidr_el0) == 104, "switch.S: tpidr_el0");
 
 static struct kmem_cache thread_cache;
 

@@ -100,6 +100,13 @@ static int play_role(const char *role)
 {
     if (strcmp(role, "exit42") == 0)
         return 42;
+    if (strcmp(role, "tls") == 0) {
+        uint64_t tp;
+        __asm__ volatile("mrs %0, tpidr_el0" : "=r"(tp));
+        __asm__ volatile("msr tpidr_el0, %0" ::"r"(0x3333UL));
+        mica_yield();
+        return tp == 0 ? 0 : 1;
+    }
     if (strcmp(role, "handles") == 0) {
         /* Spawned by procmgr with an explicit handle list (PM_SPAWN): an
          * endpoint as the startup handle, two VMOs holding numbers. Exit

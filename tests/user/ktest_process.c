@@ -172,7 +172,59 @@ static int test_asid_rollover(void)
     return 0;
 }
 
+static inline uint64_t read_tp(void)
+{
+    uint64_t v;
+    __asm__ volatile("mrs %0, tpidr_el0" : "=r"(v));
+    return v;
+}
+
+static inline void write_tp(uint64_t v)
+{
+    __asm__ volatile("msr tpidr_el0, %0" ::"r"(v));
+}
+
+static volatile uint64_t tls_seen;
+
+static void tls_thread(void *arg)
+{
+    (void)arg;
+    uint64_t at_start = read_tp();
+    write_tp(0x2222);
+    mica_sleep_until(mica_clock_ns() + 20000000UL); /* the main thread runs */
+    tls_seen = at_start == 0 && read_tp() == 0x2222 ? 1 : 2;
+}
+
+/* The user thread pointer (TPIDR_EL0, musl's TLS) belongs to each thread:
+ * a new thread starts with 0, and neither another thread nor another
+ * process sees or changes it. */
+static int test_thread_pointer(void)
+{
+    mica_handle_t thread, child;
+    int64_t code;
+    uint32_t reason;
+    write_tp(0x1111);
+    tls_seen = 0;
+    CHECK_OK(mica_thread_spawn(tls_thread, NULL, 128, &thread));
+    mica_sleep_until(mica_clock_ns() + 5000000UL);
+    CHECK(read_tp() == 0x1111);
+    uint64_t deadline = mica_clock_ns() + 2000000000UL;
+    while (!tls_seen && mica_clock_ns() < deadline)
+        mica_sleep_until(mica_clock_ns() + 5000000UL);
+    CHECK(tls_seen == 1);
+    CHECK(read_tp() == 0x1111);
+    CHECK_OK(mica_handle_close(thread));
+    CHECK_OK(kt_spawn_role("tls", &child)); /* exits 0 if it started with 0 */
+    CHECK_OK(kt_wait(child, 5000, &code, &reason));
+    CHECK(reason == MICA_EXIT_NORMAL && code == 0);
+    CHECK(read_tp() == 0x1111);
+    CHECK_OK(mica_handle_close(child));
+    write_tp(0);
+    return 0;
+}
+
 const struct ktest ktests_process[] = {
+    {"user_thread_pointer", test_thread_pointer},
     {"user_asid_rollover", test_asid_rollover},
     {"user_memory_limit", test_memory_limit},
     {"user_process_exit_code", test_exit_code},

@@ -1,6 +1,8 @@
 /*
- * context_switch(from, to): save the callee-saved registers and the stack
- * pointer of the running kernel context into *from and resume *to. Called
+ * context_switch(from, to): save the callee-saved registers, the stack
+ * pointer and the user thread pointer (TPIDR_EL0, which EL0 may set at
+ * will: each thread keeps its own) of the running kernel context into
+ * *from and resume *to. Called
  * only by schedule() with the big kernel lock held; the lock passes to the
  * thread that resumes.
  *
@@ -19,6 +21,8 @@ context_switch:
     stp     x27, x28, [x0, #64]
     stp     x29, x30, [x0, #80]
     str     x9, [x0, #96]
+    mrs     x10, tpidr_el0
+    str     x10, [x0, #104]
     ldp     x19, x20, [x1, #0]
     ldp     x21, x22, [x1, #16]
     ldp     x23, x24, [x1, #32]
@@ -27,6 +31,8 @@ context_switch:
     ldp     x29, x30, [x1, #80]
     ldr     x9, [x1, #96]
     mov     sp, x9
+    ldr     x10, [x1, #104]
+    msr     tpidr_el0, x10
     ret
 
     .global thread_enter_user

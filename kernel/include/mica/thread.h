@@ -32,6 +32,7 @@ struct wait_queue;
 struct context {
     uint64_t x19_x28[10];
     uint64_t fp, lr, sp;
+    uint64_t tpidr_el0; /* the user thread pointer (TLS) */
 };
 
 enum thread_state {
