@@ -263,6 +263,11 @@ static int apply_fault_reply(struct thread *handler, struct thread *c)
         c->killed = true;
         return OK;
     }
+    if (MICA_MSG_LABEL(info) == MICA_SYSCALL_RETURN) { /* a Linux syscall's result */
+        if (words >= 1)
+            c->frame->x[0] = handler->frame->x[2];
+        return OK;
+    }
     if (MICA_MSG_LABEL(info) != MICA_FAULT_RESUME)
         return ERR_INVALID_ARGS;
     if (words >= 1 && handler->frame->x[2] >= MICA_USER_END)
@@ -361,11 +366,10 @@ int ipc_set_fault_endpoint(struct thread *t, struct endpoint *ep, uint64_t badge
     return OK;
 }
 
+static int send_fault(struct thread *t);
+
 int ipc_fault(struct thread *t, uint64_t kind, struct trap_frame *f)
 {
-    struct endpoint *ep = t->fault_ep;
-    if (!ep)
-        return ERR_NOT_FOUND;
     uint64_t *msg = t->fault_msg;
     msg[0] = mica_msg_info(MICA_FAULT_LABEL, 6, 0, 0);
     msg[1] = kind;
@@ -374,6 +378,27 @@ int ipc_fault(struct thread *t, uint64_t kind, struct trap_frame *f)
     msg[4] = f->elr;
     msg[5] = f->sp;
     msg[6] = f->x[8];
+    return send_fault(t);
+}
+
+int ipc_syscall(struct thread *t, struct trap_frame *f)
+{
+    uint64_t *msg = t->fault_msg;
+    msg[0] = mica_msg_info(MICA_SYSCALL_LABEL, 6, 0, 0);
+    msg[1] = f->x[8];
+    for (int i = 0; i < 5; i++)
+        msg[2 + i] = f->x[i];
+    return send_fault(t);
+}
+
+/* t's fault message (t->fault_msg) to its fault endpoint; t waits for the
+ * verdict. */
+static int send_fault(struct thread *t)
+{
+    struct endpoint *ep = t->fault_ep;
+    uint64_t *msg = t->fault_msg;
+    if (!ep)
+        return ERR_NOT_FOUND;
     object_ref(&ep->obj); /* the thread may drop its fault endpoint meanwhile */
     int err;
     struct thread *r = ep->receivers.head;

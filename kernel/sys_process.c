@@ -10,7 +10,7 @@ int sys_process_create(struct trap_frame *f)
 {
     char name[32];
     size_t len = f->x[1];
-    if (len >= sizeof(name))
+    if (len >= sizeof(name) || (f->x[2] & ~(uint64_t)MICA_PROCESS_LINUX))
         return ERR_INVALID_ARGS;
     if (copy_from_user(name, f->x[0], len) != OK)
         return ERR_FAULT;
@@ -19,6 +19,7 @@ int sys_process_create(struct trap_frame *f)
     int err = process_create(name, len, self, &p);
     if (err)
         return err;
+    p->linux_abi = f->x[2] & MICA_PROCESS_LINUX;
     uint32_t hp, ha;
     err = handle_install(self, &p->obj, ALL_PROCESS_RIGHTS, 0, NULL, &hp);
     if (!err) {

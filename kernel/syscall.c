@@ -2,7 +2,10 @@
  * Syscall dispatch: x8 selects the handler from a table built from the
  * SYSCALLS() list in mica/syscall.h; x0 receives its status. An unknown
  * number goes to the thread's fault endpoint if it has one (how a syscall
- * personality is built), else returns MICA_ERR_NOT_SUPPORTED.
+ * personality is built), else returns MICA_ERR_NOT_SUPPORTED. In a
+ * process created with MICA_PROCESS_LINUX every svc is a Linux system call:
+ * it goes whole to the thread's fault endpoint (ipc_syscall), and the
+ * handler's answer becomes x0.
  */
 #include <mica/ipc.h>
 #include <mica/syscall.h>
@@ -11,8 +14,16 @@
 static const syscall_fn syscall_table[MICA_SYS_COUNT] = {SYSCALLS(TABLE_ENTRY)};
 #undef TABLE_ENTRY
 
+#define LINUX_ENOSYS 38
+
 void syscall_dispatch(struct trap_frame *f)
 {
+    struct thread *self = current_thread();
+    if (self->proc->linux_abi) {
+        if (!self->fault_ep || (ipc_syscall(self, f) != OK && !self->killed))
+            f->x[0] = (uint64_t)-LINUX_ENOSYS; /* no personality server (any more) */
+        return;
+    }
     uint64_t num = f->x[8];
     syscall_fn fn = num < MICA_SYS_COUNT ? syscall_table[num] : NULL;
     if (fn) {

@@ -117,10 +117,16 @@ int mica_aspace_protect(mica_handle_t aspace, uintptr_t va, size_t size, uint32_
 
 int mica_process_create(const char *name, mica_handle_t *process, mica_handle_t *aspace)
 {
+    return mica_process_create_flags(name, 0, process, aspace);
+}
+
+int mica_process_create_flags(const char *name, uint32_t flags, mica_handle_t *process,
+                              mica_handle_t *aspace)
+{
     size_t len = 0;
     while (name[len])
         len++;
-    struct mica_result r = S2(MICA_SYS_PROCESS_CREATE, name, len);
+    struct mica_result r = S3(MICA_SYS_PROCESS_CREATE, name, len, flags);
     if (r.status == MICA_OK) {
         *process = (mica_handle_t)r.r1;
         *aspace = (mica_handle_t)r.r2;

@@ -60,6 +60,9 @@ int ipc_set_buffer(struct thread *t, vaddr_t va);
  * (the thread may have been told to die: t->killed); an error: nobody
  * handled it. */
 int ipc_fault(struct thread *t, uint64_t kind, struct trap_frame *f);
+/* A Linux system call of t (MICA_PROCESS_LINUX) as a message on its fault
+ * endpoint: MICA_SYSCALL_LABEL, w0 = x8, w1..w5 = x0..x4. */
+int ipc_syscall(struct thread *t, struct trap_frame *f);
 int ipc_set_fault_endpoint(struct thread *t, struct endpoint *ep, uint64_t badge);
 
 void notification_signal(struct notification *n, uint64_t bits);

@@ -30,6 +30,7 @@ struct process {
     unsigned n_threads;
     bool terminating; /* process_terminate ran: threads are being killed */
     bool dead;        /* every thread is gone, handles closed */
+    bool linux_abi;   /* MICA_PROCESS_LINUX: every svc goes to the fault endpoint */
     int64_t exit_code;
     uint32_t exit_reason; /* MICA_EXIT_* */
     struct wait_queue exit_waiters;

@@ -74,7 +74,7 @@
 #define MICA_SYS_ASPACE_MAP 12          /* (aspace, vmo, offset, size, va, flags) -> x1 va */
 #define MICA_SYS_ASPACE_UNMAP 13        /* (aspace, va, size) */
 #define MICA_SYS_ASPACE_PROTECT 14      /* (aspace, va, size, flags) */
-#define MICA_SYS_PROCESS_CREATE 15      /* (name, name_len) -> x1 process, x2 aspace */
+#define MICA_SYS_PROCESS_CREATE 15      /* (name, name_len, flags) -> x1 process, x2 aspace */
 #define MICA_SYS_PROCESS_KILL 16        /* (process) */
 #define MICA_SYS_PROCESS_WAIT 17        /* (process, deadline) -> x1 exit code, x2 reason */
 #define MICA_SYS_THREAD_CREATE 18       /* (process, priority) -> x1 thread */
@@ -179,6 +179,22 @@
 #define MICA_FAULT_OTHER 5
 #define MICA_FAULT_RESUME 0
 #define MICA_FAULT_KILL 1
+#define MICA_SYSCALL_RETURN 2 /* Linux personality: w0 is the new x0 */
+
+/*
+ * The Linux personality. A process created with MICA_PROCESS_LINUX has no
+ * Mica syscalls: every `svc #0` of its threads becomes a call on the
+ * thread's fault endpoint, label MICA_SYSCALL_LABEL, six register words
+ *   w0 the Linux syscall number (x8), w1..w5 its arguments x0..x4
+ * (a sixth argument, x5, the handler reads with thread_read_state), with
+ * the fault endpoint handle's badge. The handler answers with
+ *   MICA_SYSCALL_RETURN: w0 becomes x0 and the thread continues after the
+ *       svc (other registers it may change with thread_write_state first);
+ *   MICA_FAULT_RESUME / MICA_FAULT_KILL as for faults.
+ * Without a fault endpoint the syscall returns -ENOSYS (-38).
+ */
+#define MICA_SYSCALL_LABEL 0x5C
+#define MICA_PROCESS_LINUX 1u /* process_create flags (x2) */
 
 /* A thread's user registers (thread_read_state / thread_write_state). Only
  * the condition flags of pstate can be changed; pc and sp must be user

@@ -61,6 +61,9 @@ int mica_aspace_unmap(mica_handle_t aspace, uintptr_t va, size_t size);
 int mica_aspace_protect(mica_handle_t aspace, uintptr_t va, size_t size, uint32_t flags);
 
 int mica_process_create(const char *name, mica_handle_t *process, mica_handle_t *aspace);
+/* flags: MICA_PROCESS_LINUX for the Linux personality (mica/abi.h). */
+int mica_process_create_flags(const char *name, uint32_t flags, mica_handle_t *process,
+                              mica_handle_t *aspace);
 int mica_process_kill(mica_handle_t process);
 int mica_process_wait(mica_handle_t process, uint64_t deadline, int64_t *code, uint32_t *reason);
 __attribute__((noreturn)) void mica_process_exit(int64_t code);

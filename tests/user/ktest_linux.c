@@ -1,0 +1,105 @@
+/*
+ * Linux personality, kernel side: in a process created with
+ * MICA_PROCESS_LINUX every svc is a Linux system call sent whole to the
+ * thread's fault endpoint, and the handler's MICA_SYSCALL_RETURN becomes
+ * x0. The processes here run a few hand-assembled instructions, so the
+ * test sees exactly the kernel's part.
+ */
+#include <string.h>
+
+#include "ktest.h"
+
+#define CODE_VA 0x400000UL
+#define DATA_VA 0x500000UL
+#define INSN_GETPID 0xD2801588u /* movz x8, #172 */
+#define INSN_EXIT 0xD2800BA8u   /* movz x8, #93 */
+#define INSN_SVC 0xD4000001u    /* svc #0 */
+#define INSN_STORE 0xF9000020u  /* str x0, [x1] */
+#define INSN_UDF 0x00000000u    /* udf #0 */
+
+/* A Linux-personality process running `code`, x0 = 7 and x1 = DATA_VA at
+ * entry; its fault endpoint is ep (0: none). *data: its data page. */
+static int start_linux(const uint32_t *code, size_t n, mica_handle_t ep, mica_handle_t *proc,
+                       mica_handle_t *data)
+{
+    mica_handle_t as, text = 0, thread = 0;
+    int err = mica_process_create_flags("linux-raw", MICA_PROCESS_LINUX, proc, &as);
+    if (err)
+        return err;
+    err = mica_vmo_create(4096, &text);
+    if (!err)
+        err = mica_vmo_write(text, 0, code, n * 4);
+    if (!err)
+        err = mica_aspace_map(as, text, 0, 4096, CODE_VA,
+                              MICA_MAP_READ | MICA_MAP_EXEC | MICA_MAP_FIXED, NULL);
+    if (!err)
+        err = mica_vmo_create(4096, data);
+    if (!err)
+        err = mica_aspace_map(as, *data, 0, 4096, DATA_VA,
+                              MICA_MAP_READ | MICA_MAP_WRITE | MICA_MAP_FIXED, NULL);
+    if (!err)
+        err = mica_thread_create(*proc, 128, &thread);
+    if (!err && ep)
+        err = mica_thread_set_fault_endpoint(thread, ep);
+    if (!err)
+        err = mica_thread_start(thread, CODE_VA, DATA_VA + 4096, 7, DATA_VA);
+    if (text)
+        mica_handle_close(text);
+    if (thread)
+        mica_handle_close(thread);
+    mica_handle_close(as);
+    return err;
+}
+
+static int test_syscall_redirect(void)
+{
+    static const uint32_t code[] = {INSN_GETPID, INSN_SVC, INSN_EXIT, INSN_SVC, INSN_UDF};
+    mica_handle_t ep, minted, proc, data, x, y;
+    struct mica_msg m;
+    int64_t exit_code;
+    uint32_t reason;
+    CHECK_STATUS(mica_process_create_flags("bad", 2, &x, &y), MICA_ERR_INVALID_ARGS);
+    CHECK_OK(mica_endpoint_create(&ep));
+    CHECK_OK(mica_handle_mint(ep, MICA_RIGHT_WRITE, 0x11C5, &minted));
+    CHECK_OK(start_linux(code, 5, minted, &proc, &data));
+    /* getpid: number and arguments in the message, the badge ours. */
+    CHECK_OK(mica_recv(ep, mica_msg_info(0, 0, 0, 2000000), &m));
+    CHECK(MICA_MSG_LABEL(m.info) == MICA_SYSCALL_LABEL && MICA_MSG_WORDS(m.info) == 6);
+    CHECK(m.badge == 0x11C5 && m.w[0] == 172 && m.w[1] == 7 && m.w[2] == DATA_VA);
+    m.info = mica_msg_info(MICA_SYSCALL_RETURN, 1, 0, 0);
+    m.w[0] = 4242;
+    /* exit(x0): the result arrived in x0. */
+    CHECK_OK(mica_reply_recv(ep, &m));
+    CHECK(MICA_MSG_LABEL(m.info) == MICA_SYSCALL_LABEL && m.w[0] == 93 && m.w[1] == 4242);
+    CHECK_OK(mica_process_kill(proc)); /* what a server does for exit_group */
+    CHECK_OK(kt_wait(proc, 2000, &exit_code, &reason));
+    CHECK(reason == MICA_EXIT_KILLED);
+    CHECK_OK(mica_handle_close(proc));
+    CHECK_OK(mica_handle_close(data));
+    CHECK_OK(mica_handle_close(minted));
+    CHECK_OK(mica_handle_close(ep));
+    return 0;
+}
+
+static int test_syscall_without_server(void)
+{
+    static const uint32_t code[] = {INSN_GETPID, INSN_SVC, INSN_STORE, INSN_UDF};
+    mica_handle_t proc, data;
+    int64_t exit_code, stored = 0;
+    uint32_t reason;
+    /* No fault endpoint: -ENOSYS, never a Mica syscall (172 is not one). */
+    CHECK_OK(start_linux(code, 4, 0, &proc, &data));
+    CHECK_OK(kt_wait(proc, 2000, &exit_code, &reason));
+    CHECK(reason == MICA_EXIT_FAULT);
+    CHECK_OK(mica_vmo_read(data, 0, &stored, 8));
+    CHECK(stored == -38);
+    CHECK_OK(mica_handle_close(proc));
+    CHECK_OK(mica_handle_close(data));
+    return 0;
+}
+
+const struct ktest ktests_linux[] = {
+    {"user_linux_syscall_redirect", test_syscall_redirect},
+    {"user_linux_syscall_no_server", test_syscall_without_server},
+    {NULL, NULL},
+};
