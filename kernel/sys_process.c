@@ -48,9 +48,15 @@ int sys_process_kill(struct trap_frame *f)
     if (err)
         return err;
     struct process *p = (struct process *)h->obj;
+    uint64_t reason = f->x[2];
+    if (reason != 0 && reason != MICA_KILL_AS_EXIT && reason != MICA_KILL_WITH_CODE)
+        return ERR_INVALID_ARGS;
     if (p->dead || p->terminating)
         return ERR_BAD_STATE;
-    process_terminate(p, -1, MICA_EXIT_KILLED);
+    if (reason == MICA_KILL_AS_EXIT) /* a personality server ending its program */
+        process_terminate(p, (int64_t)f->x[1], MICA_EXIT_NORMAL);
+    else
+        process_terminate(p, reason ? (int64_t)f->x[1] : -1, MICA_EXIT_KILLED);
     return OK;
 }
 

@@ -143,9 +143,16 @@ int mica_thread_kill(mica_handle_t thread)
 }
 
 /* One page for the main thread's IPC buffer, mapped on first use. */
+/* A thread started by mica_thread_spawn keeps its own IPC buffer's address
+ * in TPIDR_EL0 (the kernel keeps that register per thread); the first
+ * thread, whose TPIDR_EL0 is 0, gets one made here on first use. */
 struct mica_ipc_buffer *mica_ipc_buffer_here(void)
 {
     static struct mica_ipc_buffer *buffer;
+    uint64_t own;
+    __asm__ volatile("mrs %0, tpidr_el0" : "=r"(own));
+    if (own)
+        return (struct mica_ipc_buffer *)own;
     if (buffer || !mica_bootinfo)
         return buffer;
     mica_handle_t vmo;
@@ -162,10 +169,13 @@ struct mica_ipc_buffer *mica_ipc_buffer_here(void)
     return buffer;
 }
 
-/* Start fn(arg) in a new thread of this process with its own 16 KiB stack;
- * the thread exits when fn returns. */
-static void thread_trampoline(void (*fn)(void *), void *arg)
+/* Start fn(arg) in a new thread of this process with its own 16 KiB stack
+ * and its own IPC buffer (the page above the stack); the thread exits
+ * when fn returns. */
+static void thread_trampoline(struct mica_ipc_buffer *buffer, void *arg)
 {
+    void (*fn)(void *) = (void (*)(void *))buffer->reserved[0];
+    __asm__ volatile("msr tpidr_el0, %0" ::"r"(buffer));
     fn(arg);
     mica_thread_exit();
 }
@@ -175,17 +185,22 @@ int mica_thread_spawn(void (*fn)(void *), void *arg, unsigned priority, mica_han
     const size_t stack_size = 16384;
     mica_handle_t vmo;
     uintptr_t stack;
-    int err = mica_vmo_create(stack_size, &vmo);
+    int err = mica_vmo_create(stack_size + MICA_PAGE_SIZE, &vmo);
     if (err)
         return err;
-    err = mica_aspace_map(mica_bootinfo->self_aspace, vmo, 0, stack_size, 0,
+    err = mica_aspace_map(mica_bootinfo->self_aspace, vmo, 0, stack_size + MICA_PAGE_SIZE, 0,
                           MICA_MAP_READ | MICA_MAP_WRITE, &stack);
     mica_handle_close(vmo);
+    if (err)
+        return err;
+    struct mica_ipc_buffer *buffer = (struct mica_ipc_buffer *)(stack + stack_size);
+    buffer->reserved[0] = (uintptr_t)fn;
+    err = mica_thread_create(mica_bootinfo->self_process, priority, thread);
     if (!err)
-        err = mica_thread_create(mica_bootinfo->self_process, priority, thread);
+        err = mica_thread_set_ipc_buffer(*thread, buffer);
     if (!err)
         err = mica_thread_start(*thread, (uintptr_t)thread_trampoline, stack + stack_size,
-                                (uintptr_t)fn, (uintptr_t)arg);
+                                (uintptr_t)buffer, (uintptr_t)arg);
     return err;
 }
 

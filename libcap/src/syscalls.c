@@ -139,6 +139,11 @@ int mica_process_kill(mica_handle_t process)
     return (int)S1(MICA_SYS_PROCESS_KILL, process).status;
 }
 
+int mica_process_end(mica_handle_t process, int64_t code, unsigned how)
+{
+    return (int)S3(MICA_SYS_PROCESS_KILL, process, code, how).status;
+}
+
 int mica_process_wait(mica_handle_t process, uint64_t deadline, int64_t *code, uint32_t *reason)
 {
     struct mica_result r = S2(MICA_SYS_PROCESS_WAIT, process, deadline);

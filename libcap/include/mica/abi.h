@@ -75,7 +75,7 @@
 #define MICA_SYS_ASPACE_UNMAP 13        /* (aspace, va, size) */
 #define MICA_SYS_ASPACE_PROTECT 14      /* (aspace, va, size, flags) */
 #define MICA_SYS_PROCESS_CREATE 15      /* (name, name_len, flags) -> x1 process, x2 aspace */
-#define MICA_SYS_PROCESS_KILL 16        /* (process) */
+#define MICA_SYS_PROCESS_KILL 16        /* (process[, code, how]) */
 #define MICA_SYS_PROCESS_WAIT 17        /* (process, deadline) -> x1 exit code, x2 reason */
 #define MICA_SYS_THREAD_CREATE 18       /* (process, priority) -> x1 thread */
 #define MICA_SYS_THREAD_START 19        /* (thread, pc, sp, arg0, arg1) */
@@ -254,6 +254,10 @@ struct mica_ipc_buffer {
  * special: */
 #define MICA_DEADLINE_NONE 0 /* do not block at all */
 #define MICA_DEADLINE_INFINITE UINT64_MAX
+
+/* process_kill x2: how the process's end is reported (0: killed, code -1) */
+#define MICA_KILL_AS_EXIT 1   /* as if it exited: MICA_EXIT_NORMAL with code x1 */
+#define MICA_KILL_WITH_CODE 2 /* MICA_EXIT_KILLED with code x1 (a signal number) */
 
 /* process_wait reasons */
 #define MICA_EXIT_NORMAL 0 /* process_exit / last thread_exit */

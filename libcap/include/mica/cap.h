@@ -65,6 +65,8 @@ int mica_process_create(const char *name, mica_handle_t *process, mica_handle_t 
 int mica_process_create_flags(const char *name, uint32_t flags, mica_handle_t *process,
                               mica_handle_t *aspace);
 int mica_process_kill(mica_handle_t process);
+/* End a process reporting (code, how): MICA_KILL_AS_EXIT or MICA_KILL_WITH_CODE. */
+int mica_process_end(mica_handle_t process, int64_t code, unsigned how);
 int mica_process_wait(mica_handle_t process, uint64_t deadline, int64_t *code, uint32_t *reason);
 __attribute__((noreturn)) void mica_process_exit(int64_t code);
 int mica_thread_create(mica_handle_t process, unsigned priority, mica_handle_t *out);
