@@ -1,4 +1,6 @@
-/* Client side of the procmgr protocol (mica/proto/procmgr.h). */
+/* Client side of the procmgr protocol (mica/proto/procmgr.h), and of the
+ * Linux personality's LX_SPAWN (mica/proto/linux.h), built the same way. */
+#include <mica/proto/linux.h>
 #include <mica/proto/procmgr.h>
 #include <string.h>
 
@@ -139,4 +141,19 @@ int pm_add_driver(mica_handle_t procmgr, const char *name, const char *program, 
         err = mica_string_pack(cmdline, &words[8], PM_CMDLINE_WORDS);
     return err ? err
                : call_long(procmgr, PM_ADD_DRIVER, words, 8 + PM_CMDLINE_WORDS, handles, n, &m);
+}
+
+int lx_spawn(mica_handle_t linux_server, const char *cmdline, mica_handle_t *process)
+{
+    struct mica_msg m;
+    uint64_t words[PM_CMDLINE_WORDS];
+    int err = mica_string_pack(cmdline, words, PM_CMDLINE_WORDS);
+    if (!err)
+        err = call_long(linux_server, LX_SPAWN, words, PM_CMDLINE_WORDS, NULL, 0, &m);
+    if (err)
+        return err;
+    if (MICA_MSG_HANDLES(m.info) != 1)
+        return MICA_ERR_BAD_STATE;
+    *process = mica_ipc_buffer_here()->handles[0];
+    return MICA_OK;
 }

@@ -97,6 +97,12 @@ char *strchr(const char *s, int c)
     }
 }
 
+char *strcpy(char *restrict dst, const char *restrict src)
+{
+    memcpy(dst, src, strlen(src) + 1);
+    return dst;
+}
+
 char *strrchr(const char *s, int c)
 {
     const char *last = NULL;

@@ -25,6 +25,10 @@
 #include <string.h>
 
 #define PM_INTERNAL_EXITED 100
+/* A server receives on its endpoint and may mint handles to it (to give
+ * its own threads or children, like the Linux personality's programs). */
+#define SERVER_END_RIGHTS                                                                          \
+    (MICA_RIGHT_READ | MICA_RIGHT_WRITE | MICA_RIGHT_DUPLICATE | MICA_RIGHT_TRANSFER)
 #define INTERNAL_BADGE 0xFFFFFFFFFFFF0001UL
 #define HISTORY 16
 
@@ -136,7 +140,7 @@ static int start(unsigned i)
     mica_handle_t server_end = 0, proc;
     int err = mica_cpio_find(bootfs, bootfs_size, s->m->program, &elf, &size);
     if (!err)
-        err = mica_handle_dup(s->ep, MICA_RIGHT_READ | MICA_RIGHT_TRANSFER, &server_end);
+        err = mica_handle_dup(s->ep, SERVER_END_RIGHTS, &server_end);
     struct mica_spawn_args args = {.name = s->m->name,
                                    .cmdline = s->cmdline,
                                    .bootfs = bootfs_vmo,

@@ -5,6 +5,7 @@
  */
 #include "shell.h"
 #include <mica/proto/fs.h>
+#include <mica/proto/linux.h>
 #include <mica/proto/procmgr.h>
 #include <mica/proto/uart.h>
 #include <string.h>
@@ -105,24 +106,51 @@ static void wait_child(void *arg)
     mica_notify_signal(w->events, EXITED_BIT);
 }
 
-/* Run a program of the bootfs and wait for it; ^C kills it. */
+static void join(char *out, size_t size, const char *first, int argc, char **argv)
+{
+    snprintf(out, size, "%s", first);
+    for (int i = 0; i < argc; i++)
+        snprintf(out + strlen(out), size - strlen(out), "%s%s", out[0] ? " " : "", argv[i]);
+}
+
+static int wait_program(struct shell *sh, const char *program, mica_handle_t process);
+
+/* Start a Linux program through the personality server. */
+static int start_linux(struct shell *sh, const char *program, int argc, char **argv,
+                       mica_handle_t *process)
+{
+    char cmdline[PM_CMDLINE_MAX + 1];
+    if (!sh->linux_server && pm_lookup(sh->procmgr, "linux", &sh->linux_server) != MICA_OK)
+        return MICA_ERR_NOT_FOUND;
+    join(cmdline, sizeof(cmdline), program, argc, argv);
+    return lx_spawn(sh->linux_server, cmdline, process);
+}
+
+/* Run a program of the bootfs and wait for it; ^C kills it. A native
+ * program (bin/NAME) first, else a Linux one (linux/bin/NAME). */
 static int run_program(struct shell *sh, const char *program, int argc, char **argv)
 {
-    char path[MICA_NAME_MAX + 1], cmdline[PM_CMDLINE_MAX + 1] = "";
-    mica_handle_t process, thread;
+    char path[MICA_NAME_MAX + 1], cmdline[PM_CMDLINE_MAX + 1];
+    mica_handle_t process;
     snprintf(path, sizeof(path), "%s%s", strchr(program, '/') ? "" : "bin/", program);
-    for (int i = 0; i < argc; i++)
-        snprintf(cmdline + strlen(cmdline), sizeof(cmdline) - strlen(cmdline), "%s%s", i ? " " : "",
-                 argv[i]);
+    join(cmdline, sizeof(cmdline), "", argc, argv);
     int err = pm_spawn_args(sh->procmgr, path, cmdline, 0, &process);
+    if (err == MICA_ERR_NOT_FOUND && !strchr(program, '/'))
+        err = start_linux(sh, program, argc, argv, &process);
     if (err) {
         sh_printf(sh, "run: %s: %s\n", path, mica_status_name(err));
         return 1;
     }
+    return wait_program(sh, program, process);
+}
+
+static int wait_program(struct shell *sh, const char *program, mica_handle_t process)
+{
+    mica_handle_t thread;
     uint64_t bits;
     mica_notify_wait(sh->events, MICA_DEADLINE_NONE, &bits); /* forget stale events */
     struct waiter w = {process, sh->events};
-    if ((err = mica_thread_spawn(wait_child, &w, 128, &thread)) != MICA_OK) {
+    if (mica_thread_spawn(wait_child, &w, 128, &thread) != MICA_OK) {
         mica_process_kill(process);
         mica_handle_close(process);
         return 1;
@@ -142,7 +170,9 @@ static int run_program(struct shell *sh, const char *program, int argc, char **a
     mica_handle_close(thread);
     /* Let the program's last log lines reach the console before our prompt. */
     mica_sleep_until(mica_clock_ns() + 20000000UL);
-    if (reason == MICA_EXIT_KILLED)
+    if (reason == MICA_EXIT_KILLED && code > 0)
+        sh_printf(sh, "[%s killed by signal %ld]\n", program, (long)code);
+    else if (reason == MICA_EXIT_KILLED)
         sh_printf(sh, "[%s killed]\n", program);
     else if (reason == MICA_EXIT_FAULT)
         sh_printf(sh, "[%s faulted: ESR 0x%lx]\n", program, (unsigned long)code);
@@ -158,6 +188,21 @@ static int cmd_run(struct shell *sh, int argc, char **argv)
         return 1;
     }
     return run_program(sh, argv[1], argc - 2, argv + 2);
+}
+
+static int cmd_linux(struct shell *sh, int argc, char **argv)
+{
+    mica_handle_t process;
+    if (argc < 2) {
+        sh_printf(sh, "usage: linux PROGRAM [ARGS...]\n");
+        return 1;
+    }
+    int err = start_linux(sh, argv[1], argc - 2, argv + 2, &process);
+    if (err) {
+        sh_printf(sh, "linux: %s: %s\n", argv[1], mica_status_name(err));
+        return 1;
+    }
+    return wait_program(sh, argv[1], process);
 }
 
 static int cmd_bench(struct shell *sh, int argc, char **argv)
@@ -230,7 +275,8 @@ static const struct command {
     {"ps", cmd_ps, "services and programs procmgr knows"},
     {"ls", cmd_ls, "ls [DIR]: list a directory of the fs"},
     {"cat", cmd_cat, "cat FILE...: print files"},
-    {"run", cmd_run, "run PROGRAM [ARGS]: run bin/PROGRAM and wait (^C stops it)"},
+    {"run", cmd_run, "run PROGRAM [ARGS]: run bin/PROGRAM (or a Linux one) and wait; ^C stops it"},
+    {"linux", cmd_linux, "linux PROGRAM [ARGS]: run linux/bin/PROGRAM, a static Linux program"},
     {"kill", cmd_kill, "kill SERVICE: kill a service (procmgr restarts it)"},
     {"mem", cmd_mem, "free memory and kernel objects"},
     {"uptime", cmd_uptime, "time since boot"},

@@ -15,6 +15,7 @@
 
 struct shell {
     mica_handle_t console, procmgr, fs; /* fs: 0 until first used */
+    mica_handle_t linux_server;         /* the Linux personality: 0 until first used */
     mica_handle_t root;                 /* for poweroff/reboot (0: not allowed) */
     mica_handle_t events;               /* notification: INTERRUPT_BIT | EXITED_BIT */
 };

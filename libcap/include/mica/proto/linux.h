@@ -1,0 +1,26 @@
+/*
+ * Protocol of the Linux personality server (servers/linux, docs/linux.md).
+ * LX_SPAWN runs a static Linux program: the command line (16 words,
+ * "PROGRAM ARG..."; a PROGRAM without '/' is linux/bin/PROGRAM in the
+ * bootfs) is split at spaces into argv. The reply carries the process
+ * (MANAGE|WAIT): process_wait gives MICA_EXIT_NORMAL with the exit status,
+ * or MICA_EXIT_KILLED with the number of the signal that ended it.
+ */
+#ifndef MICA_PROTO_LINUX_H
+#define MICA_PROTO_LINUX_H
+
+#include <mica/proto/procmgr.h>
+
+#define LINUX_OPS(X) X(LX_SPAWN, 1, PM_CMDLINE_WORDS, 0) /* (command line) -> process handle */
+
+enum {
+#define LX_LABEL(name, label, req, rep) name = label,
+    LINUX_OPS(LX_LABEL)
+#undef LX_LABEL
+};
+
+/* Start a Linux program; *process gets its handle. Returns a MICA status
+ * (NOT_FOUND: no such program, INVALID_ARGS: not a static AArch64 ELF). */
+int lx_spawn(mica_handle_t linux_server, const char *cmdline, mica_handle_t *process);
+
+#endif

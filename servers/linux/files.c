@@ -1,0 +1,346 @@
+/*
+ * File descriptors of Linux programs. A descriptor points to an open file
+ * description (struct lfile, shared by dup): the console (the uart
+ * driver's "console" service: fds 0, 1, 2 at start, /dev/tty), /dev/null,
+ * or a file or directory of the fs server, opened with the program's own
+ * fs handle. Paths are made absolute and normalised here ("." and ".."
+ * resolved) before the fs server sees them. Console reads wait for a line
+ * (console.c); everything else answers at once.
+ */
+#include "linux.h"
+#include <mica/malloc.h>
+#include <mica/proto/uart.h>
+#include <string.h>
+
+#define AT_FDCWD (-100)
+#define AT_REMOVEDIR 0x200
+#define O_ACCMODE 3
+#define O_WRONLY 1
+#define O_RDWR 2
+#define O_CREAT 0100
+#define O_EXCL 0200
+#define O_TRUNC 01000
+#define O_APPEND 02000
+#define O_DIRECTORY 040000
+#define O_CLOEXEC 02000000
+#define F_DUPFD 0
+#define F_GETFD 1
+#define F_SETFD 2
+#define F_GETFL 3
+#define F_SETFL 4
+#define F_DUPFD_CLOEXEC 1030
+#define FD_CLOEXEC 1
+#define TCGETS 0x5401
+#define TCSETS 0x5402
+#define TCSETSW 0x5403
+#define TCSETSF 0x5404
+#define TIOCGPGRP 0x540F
+#define TIOCSPGRP 0x5410
+#define TIOCGWINSZ 0x5413
+#define FIONREAD 0x541B
+#define S_IFCHR 0020000
+#define S_IFDIR 0040000
+#define S_IFREG 0100000
+#define DT_DIR 4
+#define DT_REG 8
+#define IO_CHUNK 960
+
+int lx_errno(int status)
+{
+    switch (status) {
+    case MICA_ERR_NOT_FOUND: return -LX_ENOENT;
+    case MICA_ERR_BAD_STATE: return -LX_EEXIST;
+    case MICA_ERR_NO_MEMORY: return -LX_ENOSPC;
+    case MICA_ERR_LIMIT: return -LX_EMFILE;
+    case MICA_ERR_ACCESS_DENIED: return -LX_EACCES;
+    case MICA_ERR_BAD_HANDLE: return -LX_EBADF;
+    case MICA_ERR_OUT_OF_RANGE: return -LX_EINVAL;
+    case MICA_ERR_PEER_CLOSED: return -LX_EIO;
+    default: return -LX_EINVAL;
+    }
+}
+
+struct lfile *lx_new_file(enum fd_kind kind)
+{
+    struct lfile *f = malloc(sizeof(*f));
+    if (f)
+        *f = (struct lfile){.refs = 1, .kind = kind, .flags = O_RDWR};
+    return f;
+}
+
+void lx_put_file(struct lproc *p, struct lfile *f)
+{
+    if (--f->refs)
+        return;
+    if (f->kind == FD_FILE || f->kind == FD_DIR)
+        fs_close(p->fs, f->fs_fd);
+    free(f);
+}
+
+int lx_install(struct lproc *p, struct lfile *f, int from, bool cloexec)
+{
+    for (int fd = from; fd < LX_MAX_FDS; fd++) {
+        if (!p->fds[fd]) {
+            p->fds[fd] = f;
+            p->cloexec = cloexec ? p->cloexec | (1u << fd) : p->cloexec & ~(1u << fd);
+            return fd;
+        }
+    }
+    return -LX_EMFILE;
+}
+
+struct lfile *lx_fd(struct lproc *p, uint64_t fd)
+{
+    return fd < LX_MAX_FDS ? p->fds[fd] : NULL;
+}
+
+void lx_files_init(struct lproc *p)
+{
+    struct lfile *con = lx_new_file(FD_CONSOLE);
+    if (!con)
+        return;
+    con->refs = 3;
+    p->fds[0] = p->fds[1] = p->fds[2] = con;
+    strcpy(p->cwd, "/");
+}
+
+void lx_files_close_all(struct lproc *p)
+{
+    for (int fd = 0; fd < LX_MAX_FDS; fd++) {
+        if (p->fds[fd])
+            lx_put_file(p, p->fds[fd]);
+        p->fds[fd] = NULL;
+    }
+}
+
+/* Make path absolute (against dirfd or the cwd) and normal: no ".", "..",
+ * doubled or trailing slashes. */
+int lx_resolve(struct lproc *p, int dirfd, uintptr_t upath, char *out)
+{
+    char path[FS_PATH_MAX + 1], joined[2 * FS_PATH_MAX + 2];
+    int err = lx_read_string(p, upath, path, sizeof(path));
+    if (err)
+        return err;
+    if (!path[0])
+        return -LX_ENOENT;
+    const char *base = p->cwd;
+    if (path[0] != '/' && dirfd != AT_FDCWD) {
+        struct lfile *d = lx_fd(p, (uint64_t)dirfd);
+        if (!d)
+            return -LX_EBADF;
+        if (d->kind != FD_DIR)
+            return -LX_ENOTDIR;
+        base = d->path;
+    }
+    snprintf(joined, sizeof(joined), "%s/%s", path[0] == '/' ? "" : base, path);
+    size_t n = 0;
+    for (char *s = joined; *s;) {
+        while (*s == '/')
+            s++;
+        char *e = s;
+        while (*e && *e != '/')
+            e++;
+        size_t len = (size_t)(e - s);
+        if (len == 0 || (len == 1 && s[0] == '.')) {
+        } else if (len == 2 && s[0] == '.' && s[1] == '.') {
+            while (n > 0 && out[--n] != '/')
+                ;
+        } else {
+            if (len > FS_NAME_MAX || n + 1 + len > FS_PATH_MAX)
+                return -LX_ENAMETOOLONG;
+            out[n++] = '/';
+            memcpy(out + n, s, len);
+            n += len;
+        }
+        s = e;
+    }
+    if (n == 0)
+        out[n++] = '/';
+    out[n] = '\0';
+    return 0;
+}
+
+static int64_t sys_openat(struct lproc *p, int dirfd, uintptr_t upath, unsigned flags)
+{
+    char path[FS_PATH_MAX + 1];
+    int err = lx_resolve(p, dirfd, upath, path);
+    if (err)
+        return err;
+    if (strcmp(path, "/dev/tty") == 0 || strcmp(path, "/dev/console") == 0 ||
+        strcmp(path, "/dev/null") == 0) {
+        struct lfile *f = lx_new_file(strcmp(path, "/dev/null") == 0 ? FD_NULL : FD_CONSOLE);
+        if (!f)
+            return -LX_ENOMEM;
+        f->flags = flags;
+        int fd = lx_install(p, f, 0, flags & O_CLOEXEC);
+        if (fd < 0)
+            free(f);
+        return fd;
+    }
+    struct fs_stat st;
+    err = fs_stat(p->fs, path, &st);
+    if (err == MICA_OK && (flags & O_CREAT) && (flags & O_EXCL))
+        return -LX_EEXIST;
+    if (err == MICA_OK && st.type == FS_TYPE_DIR && (flags & O_ACCMODE))
+        return -LX_EISDIR;
+    if (err == MICA_OK && st.type != FS_TYPE_DIR && (flags & O_DIRECTORY))
+        return -LX_ENOTDIR;
+    if (err && !(err == MICA_ERR_NOT_FOUND && (flags & O_CREAT)))
+        return lx_errno(err);
+    unsigned fs_flags = (flags & O_CREAT ? FS_O_CREATE : 0) | (flags & O_EXCL ? FS_O_EXCL : 0) |
+                        (flags & O_TRUNC && (flags & O_ACCMODE) ? FS_O_TRUNC : 0) |
+                        (flags & O_APPEND ? FS_O_APPEND : 0);
+    struct lfile *f = lx_new_file(err == MICA_OK && st.type == FS_TYPE_DIR ? FD_DIR : FD_FILE);
+    if (!f)
+        return -LX_ENOMEM;
+    if ((err = fs_open(p->fs, path, fs_flags, &f->fs_fd)) != MICA_OK) {
+        free(f);
+        return err == MICA_ERR_INVALID_ARGS ? -LX_ENOTDIR : lx_errno(err);
+    }
+    f->flags = flags & ~(unsigned)O_CLOEXEC;
+    memcpy(f->path, path, sizeof(path));
+    int fd = lx_install(p, f, 0, flags & O_CLOEXEC);
+    if (fd < 0)
+        lx_put_file(p, f);
+    return fd;
+}
+
+static int64_t sys_close(struct lproc *p, uint64_t fd)
+{
+    struct lfile *f = lx_fd(p, fd);
+    if (!f)
+        return -LX_EBADF;
+    p->fds[fd] = NULL;
+    lx_put_file(p, f);
+    return 0;
+}
+
+/* Console output: '\n' stays '\n' (the driver adds the '\r'); without a
+ * console driver, the kernel's log. */
+static int console_write(const char *buf, size_t len)
+{
+    if (lx_console)
+        return uart_write(lx_console, buf, len) == MICA_OK ? 0 : -LX_EIO;
+    return mica_debug_log(buf, len) == MICA_OK ? 0 : -LX_EIO;
+}
+
+/* write/pwrite of one buffer; pos < 0: at the file position. */
+static int64_t do_write(struct lproc *p, struct lfile *f, uintptr_t ubuf, size_t len, int64_t pos)
+{
+    static char chunk[IO_CHUNK];
+    if ((f->flags & O_ACCMODE) == 0 && f->kind == FD_FILE)
+        return -LX_EBADF;
+    if (f->kind == FD_DIR)
+        return -LX_EISDIR;
+    size_t done = 0;
+    if (pos >= 0 && fs_seek(p->fs, f->fs_fd, pos, FS_SEEK_SET, NULL) != MICA_OK)
+        return -LX_EINVAL;
+    while (done < len) {
+        size_t n = len - done < IO_CHUNK ? len - done : IO_CHUNK, wrote = n;
+        int err = lx_read(p, ubuf + done, chunk, n);
+        if (err)
+            return done ? (int64_t)done : err;
+        if (f->kind == FD_CONSOLE) {
+            err = console_write(chunk, n);
+        } else if (f->kind == FD_FILE) {
+            int status = fs_write(p->fs, f->fs_fd, chunk, n, &wrote);
+            err = status ? lx_errno(status) : 0;
+        }
+        if (err)
+            return done ? (int64_t)done : err;
+        done += wrote;
+        if (wrote < n)
+            break;
+    }
+    return (int64_t)done;
+}
+
+static int64_t do_read(struct lproc *p, struct lfile *f, uintptr_t ubuf, size_t len, int64_t pos)
+{
+    static char chunk[IO_CHUNK];
+    if (f->kind == FD_DIR)
+        return -LX_EISDIR;
+    if (f->kind == FD_NULL)
+        return 0;
+    if ((f->flags & O_ACCMODE) == O_WRONLY)
+        return -LX_EBADF;
+    if (pos >= 0 && fs_seek(p->fs, f->fs_fd, pos, FS_SEEK_SET, NULL) != MICA_OK)
+        return -LX_EINVAL;
+    size_t done = 0;
+    while (done < len) {
+        size_t want = len - done < IO_CHUNK ? len - done : IO_CHUNK, got;
+        int err = fs_read(p->fs, f->fs_fd, chunk, want, &got);
+        if (err)
+            return done ? (int64_t)done : lx_errno(err);
+        if ((err = lx_write(p, ubuf + done, chunk, got)) != 0)
+            return done ? (int64_t)done : err;
+        done += got;
+        if (got < want)
+            break;
+    }
+    return (int64_t)done;
+}
+
+/* read, write and their vector and positioned forms. */
+static int64_t sys_rw(struct lproc *p, unsigned nr, const uint64_t *a)
+{
+    struct lfile *f = lx_fd(p, a[0]);
+    bool write = nr == NR_write || nr == NR_writev || nr == NR_pwrite64;
+    bool vector = nr == NR_readv || nr == NR_writev;
+    int64_t pos = nr == NR_pread64 || nr == NR_pwrite64 ? (int64_t)a[3] : -1;
+    if (!f)
+        return -LX_EBADF;
+    if (pos >= 0 && f->kind != FD_FILE)
+        return -LX_ESPIPE;
+    if (!write && f->kind == FD_CONSOLE)
+        return lx_console_read(p, a, vector);
+    if (!vector)
+        return write ? do_write(p, f, a[1], a[2], pos) : do_read(p, f, a[1], a[2], pos);
+    if (a[2] > 1024)
+        return -LX_EINVAL;
+    int64_t total = 0;
+    for (uint64_t i = 0; i < a[2]; i++) {
+        uint64_t iov[2];
+        if (lx_read(p, a[1] + 16 * i, iov, sizeof(iov)))
+            return total ? total : -LX_EFAULT;
+        if (iov[1] == 0)
+            continue;
+        int64_t n = write ? do_write(p, f, iov[0], iov[1], -1) : do_read(p, f, iov[0], iov[1], -1);
+        if (n < 0)
+            return total ? total : n;
+        total += n;
+        if ((uint64_t)n < iov[1])
+            break;
+    }
+    return total;
+}
+
+static int64_t sys_lseek(struct lproc *p, uint64_t fd, int64_t offset, unsigned whence)
+{
+    struct lfile *f = lx_fd(p, fd);
+    uint64_t pos;
+    if (!f)
+        return -LX_EBADF;
+    if (f->kind != FD_FILE)
+        return -LX_ESPIPE;
+    if (whence > FS_SEEK_END)
+        return -LX_EINVAL;
+    int err = fs_seek(p->fs, f->fs_fd, offset, whence, &pos);
+    return err ? -LX_EINVAL : (int64_t)pos;
+}
+
+int64_t lx_sys_files(struct lproc *p, unsigned nr, const uint64_t *a)
+{
+    switch (nr) {
+    case NR_openat: return sys_openat(p, (int)a[0], a[1], (unsigned)a[2]);
+    case NR_close: return sys_close(p, a[0]);
+    case NR_read:
+    case NR_write:
+    case NR_readv:
+    case NR_writev:
+    case NR_pread64:
+    case NR_pwrite64: return sys_rw(p, nr, a);
+    case NR_lseek: return sys_lseek(p, a[0], (int64_t)a[1], (unsigned)a[2]);
+    default: return lx_sys_paths(p, nr, a);
+    }
+}

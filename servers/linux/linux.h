@@ -1,0 +1,125 @@
+/*
+ * servers/linux: the Linux personality. Each Linux program is a Mica
+ * process created with MICA_PROCESS_LINUX; its `svc #0` arrive here as
+ * MICA_SYSCALL_LABEL messages on our endpoint (the badge says whose), and
+ * we answer with the result for x0. This server owns everything Linux
+ * about those processes: their memory map, file descriptors, pids, signal
+ * state. docs/linux.md describes what is implemented.
+ *
+ * One thread serves every program, so a syscall handler never blocks:
+ * calls that must wait (sleeps, console reads) save the reply and finish
+ * later (time.c, files.c).
+ */
+#ifndef LINUX_H
+#define LINUX_H
+
+#include <mica/cap.h>
+#include <mica/proto/fs.h>
+#include <stdbool.h>
+
+#include "errno.h"
+
+#define LX_MAX_PROCS 32
+#define LX_MAX_FDS 32
+#define LX_MAX_REGIONS 48
+#define LX_BADGE 0x4C58000000000000UL          /* | pid: the badge of a program's syscalls */
+#define LX_DEFERRED INT64_MIN                  /* a handler saved the reply; nothing to send now */
+#define LX_INTERNAL_BADGE 0x4C59000000000000UL /* our own threads' reports */
+#define LX_INTERNAL_CONSOLE 100                /* reader thread: a line (console.c) */
+#define LX_INTERNAL_TICK 101                   /* timer thread: a deadline passed (misc.c) */
+
+/* User address space layout of a Linux program. */
+#define LX_STACK_TOP 0x0000007FFFFF0000UL
+#define LX_STACK_SIZE (1UL << 20)
+#define LX_MMAP_TOP 0x0000007F00000000UL /* mmap grows down from here */
+#define LX_BRK_MAX (64UL << 20)          /* room reserved for the heap */
+
+/* A piece of the program's memory and the VMO behind it. */
+struct region {
+    uintptr_t start;
+    size_t size;
+    mica_handle_t vmo;
+    uint64_t offset; /* of start within the VMO */
+};
+
+enum fd_kind { FD_CONSOLE = 1, FD_NULL, FD_FILE, FD_DIR };
+
+/* An open file description; descriptors (dup) share it. */
+struct lfile {
+    unsigned refs;
+    enum fd_kind kind;
+    uint64_t fs_fd;     /* FD_FILE, FD_DIR: the fs server's number */
+    unsigned flags;     /* O_APPEND, O_NONBLOCK, the access mode */
+    unsigned dir_index; /* FD_DIR: next entry for getdents64 */
+    char path[FS_PATH_MAX + 1];
+};
+
+struct sigaction_k {
+    uint64_t handler, flags, restorer, mask;
+};
+
+struct lproc {
+    bool used;
+    int pid, ppid, pgid, sid;
+    char name[32];
+    mica_handle_t process, aspace, thread;
+    mica_handle_t fs; /* this program's own fs handle (own badge, own open files) */
+    struct region regions[LX_MAX_REGIONS];
+    unsigned n_regions;
+    uintptr_t brk_base, brk, mmap_next;
+    struct lfile *fds[LX_MAX_FDS];
+    uint32_t cloexec; /* bit per descriptor */
+    char cwd[FS_PATH_MAX + 1];
+    unsigned umask;
+    uint64_t tid_address;
+    uint64_t sigmask;
+    struct sigaction_k actions[65];
+    mica_handle_t spawner_reply; /* LX_SPAWN's waiting client, or 0 */
+};
+
+extern struct lproc procs[LX_MAX_PROCS];
+extern mica_handle_t lx_console; /* the uart driver's "console", or 0 */
+
+/* memory.c: the program's memory seen from here, and its map. */
+int lx_read(struct lproc *p, uintptr_t va, void *buf, size_t len); /* 0 or -EFAULT */
+int lx_write(struct lproc *p, uintptr_t va, const void *buf, size_t len);
+int lx_read_string(struct lproc *p, uintptr_t va, char *buf, size_t size); /* -ENAMETOOLONG */
+int lx_map_new(struct lproc *p, uintptr_t va, size_t size, unsigned prot, bool fixed,
+               uintptr_t *out);
+void lx_unmap_all(struct lproc *p);
+int64_t lx_sys_memory(struct lproc *p, unsigned nr, const uint64_t *a);
+
+/* loader.c */
+int lx_load(struct lproc *p, const void *elf, size_t size, int argc, char **argv, uintptr_t *entry,
+            uintptr_t *sp);
+
+/* files.c: descriptors, read/write, open/close */
+void lx_files_init(struct lproc *p);
+void lx_files_close_all(struct lproc *p);
+int64_t lx_sys_files(struct lproc *p, unsigned nr, const uint64_t *a);
+int lx_errno(int mica_status);
+struct lfile *lx_new_file(enum fd_kind kind);
+void lx_put_file(struct lproc *p, struct lfile *f);
+struct lfile *lx_fd(struct lproc *p, uint64_t fd);
+int lx_install(struct lproc *p, struct lfile *f, int from, bool cloexec);
+/* An absolute, normalised path from a program's (dirfd, path). */
+int lx_resolve(struct lproc *p, int dirfd, uintptr_t upath, char *out);
+
+/* paths.c: stat, directories, names, the cwd, fcntl and ioctl */
+int64_t lx_sys_paths(struct lproc *p, unsigned nr, const uint64_t *a);
+
+/* console.c: reads of the console wait for a line (reader thread) */
+int64_t lx_console_read(struct lproc *p, const uint64_t *a, bool vector);
+void lx_console_init(void);
+void lx_console_line(const struct mica_msg *m); /* the reader thread's report */
+void lx_console_forget(struct lproc *p);        /* its waiting read, if it ends */
+void lx_console_interrupt(void);                /* ^C typed (main.c) */
+void lx_reap(void); /* forget programs that ended from outside (main.c) */
+void lx_timer_init(void);
+void lx_timer_tick(void);
+void lx_timer_forget(struct lproc *p);
+
+/* misc.c: identity, time, signals' bookkeeping, limits */
+int64_t lx_sys_misc(struct lproc *p, unsigned nr, const uint64_t *a);
+
+#endif

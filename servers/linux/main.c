@@ -1,0 +1,256 @@
+/*
+ * linux: the Linux personality server (see linux.h). procmgr runs it as a
+ * service; clients (the shell, tests) ask it to start programs (LX_SPAWN).
+ * Every program's syscalls, faults and our own helper threads' reports
+ * arrive on the one service endpoint and are told apart by badge:
+ *   LX_BADGE | slot        a program's syscall or fault,
+ *   LX_INTERNAL_BADGE      the console reader or the timer thread,
+ *   anything else          a client request.
+ * Handlers return the syscall's result, or LX_DEFERRED when they saved the
+ * reply to answer later.
+ */
+#include "linux.h"
+#include <mica/proto/linux.h>
+#include <mica/proto/procmgr.h>
+#include <string.h>
+
+#define SIGILL 4
+#define SIGBUS 7
+#define SIGSEGV 11
+#define SIGINT 2
+#define SIG_IGN 1
+
+struct lproc procs[LX_MAX_PROCS];
+mica_handle_t lx_console;
+static mica_handle_t service_ep, procmgr;
+static const void *bootfs;
+static size_t bootfs_size;
+static int next_pid = 2;
+static uint64_t unknown_logged[8]; /* a bit per syscall number below 512 */
+
+/* Forget everything about p (its process is dead or ending). */
+static void release(struct lproc *p)
+{
+    lx_console_forget(p);
+    lx_timer_forget(p);
+    lx_files_close_all(p);
+    lx_unmap_all(p);
+    if (p->fs)
+        mica_handle_close(p->fs);
+    if (p->thread)
+        mica_handle_close(p->thread);
+    mica_handle_close(p->aspace);
+    mica_handle_close(p->process);
+    memset(p, 0, sizeof(*p));
+}
+
+/* End p as Linux would report it: exit status, or a signal. */
+static void end(struct lproc *p, int code, unsigned how)
+{
+    mica_process_end(p->process, code, how);
+    release(p);
+}
+
+/* Programs killed from outside (the shell's ^C, procmgr) are noticed here. */
+void lx_reap(void)
+{
+    for (unsigned i = 0; i < LX_MAX_PROCS; i++)
+        if (procs[i].used &&
+            mica_process_wait(procs[i].process, MICA_DEADLINE_NONE, NULL, NULL) == MICA_OK)
+            release(&procs[i]);
+}
+
+void lx_console_interrupt(void)
+{
+    for (unsigned i = 0; i < LX_MAX_PROCS; i++)
+        if (procs[i].used && procs[i].actions[SIGINT].handler != SIG_IGN)
+            end(&procs[i], SIGINT, MICA_KILL_WITH_CODE);
+}
+
+/* "PROGRAM ARG..." -> a started Linux process in a free slot. */
+static int spawn(char *cmdline, mica_handle_t *out)
+{
+    char *argv[33], path[FS_PATH_MAX + 1];
+    int argc = 0;
+    for (char *s = cmdline; *s && argc < 32;) {
+        while (*s == ' ')
+            *s++ = '\0';
+        if (*s)
+            argv[argc++] = s;
+        while (*s && *s != ' ')
+            s++;
+    }
+    argv[argc] = NULL;
+    if (argc == 0)
+        return MICA_ERR_INVALID_ARGS;
+    snprintf(path, sizeof(path), "%s%s", strchr(argv[0], '/') ? "" : "linux/bin/",
+             argv[0][0] == '/' ? argv[0] + 1 : argv[0]);
+    const void *elf;
+    size_t size;
+    if (mica_cpio_find(bootfs, bootfs_size, path, &elf, &size) != MICA_OK)
+        return MICA_ERR_NOT_FOUND;
+    lx_reap();
+    struct lproc *p = NULL;
+    for (unsigned i = 0; i < LX_MAX_PROCS && !p; i++)
+        if (!procs[i].used)
+            p = &procs[i];
+    if (!p)
+        return MICA_ERR_LIMIT;
+    const char *base = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+    memset(p, 0, sizeof(*p));
+    int err = mica_process_create_flags(base, MICA_PROCESS_LINUX, &p->process, &p->aspace);
+    if (err)
+        return err;
+    p->used = true;
+    p->pid = p->pgid = p->sid = next_pid++;
+    p->ppid = 1;
+    p->umask = 022;
+    snprintf(p->name, sizeof(p->name), "%s", base);
+    pm_lookup(procmgr, "fs", &p->fs); /* without it, files fail with EBADF-like errors */
+    lx_files_init(p);
+    uintptr_t entry, sp;
+    mica_handle_t fault_ep;
+    int lerr = lx_load(p, elf, size, argc, argv, &entry, &sp);
+    if (lerr)
+        mica_printf("linux: cannot load %s: error %d\n", path, -lerr);
+    err = lerr == -LX_ENOEXEC ? MICA_ERR_INVALID_ARGS : lerr ? MICA_ERR_NO_MEMORY : MICA_OK;
+    if (!err)
+        err = mica_thread_create(p->process, 128, &p->thread);
+    if (!err && (err = mica_handle_mint(service_ep, MICA_RIGHT_WRITE,
+                                        LX_BADGE | (uint64_t)(p - procs), &fault_ep)) == MICA_OK) {
+        err = mica_thread_set_fault_endpoint(p->thread, fault_ep);
+        mica_handle_close(fault_ep);
+    }
+    if (!err)
+        err = mica_thread_start(p->thread, entry, sp, 0, 0);
+    if (!err)
+        err = mica_handle_dup(p->process, MICA_RIGHT_MANAGE | MICA_RIGHT_WAIT | MICA_RIGHT_TRANSFER,
+                              out);
+    if (err) {
+        mica_process_kill(p->process);
+        release(p);
+    }
+    return err;
+}
+
+static int64_t syscall(struct lproc *p, const struct mica_msg *m)
+{
+    unsigned nr = (unsigned)m->w[0];
+    uint64_t a[6] = {m->w[1], m->w[2], m->w[3], m->w[4], m->w[5], 0};
+    if (nr == NR_mmap || nr == NR_futex) { /* the sixth argument, x5 */
+        struct mica_thread_state st;
+        if (mica_thread_read_state(p->thread, &st) == MICA_OK)
+            a[5] = st.x[5];
+    }
+    if (nr == NR_exit || nr == NR_exit_group) {
+        end(p, (int)(a[0] & 0xFF), MICA_KILL_AS_EXIT);
+        return LX_DEFERRED; /* nobody to answer */
+    }
+    int64_t r = lx_sys_files(p, nr, a);
+    if (r == -LX_ENOSYS)
+        r = lx_sys_memory(p, nr, a);
+    if (r == -LX_ENOSYS)
+        r = lx_sys_misc(p, nr, a);
+    if (r == -LX_ENOSYS && nr < 512 && !(unknown_logged[nr / 64] & (1UL << (nr % 64)))) {
+        unknown_logged[nr / 64] |= 1UL << (nr % 64);
+        mica_printf("linux: %s (pid %d): syscall %u is not implemented (ENOSYS)\n", p->name, p->pid,
+                    nr);
+    }
+    return r;
+}
+
+/* A program's fault (no signal handlers yet): the signal's default action. */
+static void fault(struct lproc *p, const struct mica_msg *m)
+{
+    int sig = m->w[0] == MICA_FAULT_UNDEFINED   ? SIGILL
+              : m->w[0] == MICA_FAULT_ALIGNMENT ? SIGBUS
+                                                : SIGSEGV;
+    mica_printf("linux: %s (pid %d) killed by signal %d: pc 0x%lx, address 0x%lx\n", p->name,
+                p->pid, sig, m->w[3], m->w[2]);
+    end(p, sig, MICA_KILL_WITH_CODE);
+}
+
+/* One message in m; returns true if m now holds a reply to send. */
+static bool handle(struct mica_msg *m)
+{
+    uint32_t label = MICA_MSG_LABEL(m->info);
+    if ((m->badge & ~0xFFFFUL) == LX_BADGE) {
+        struct lproc *p = &procs[(m->badge & 0xFFFF) % LX_MAX_PROCS];
+        if (!p->used) {
+            m->info = mica_msg_info(MICA_FAULT_KILL, 0, 0, 0);
+            return true;
+        }
+        if (label != MICA_SYSCALL_LABEL) {
+            fault(p, m);
+            return false;
+        }
+        int64_t r = syscall(p, m);
+        if (r == LX_DEFERRED)
+            return false;
+        m->info = mica_msg_info(MICA_SYSCALL_RETURN, 1, 0, 0);
+        m->w[0] = (uint64_t)r;
+        return true;
+    }
+    if (m->badge == LX_INTERNAL_BADGE) {
+        if (label == LX_INTERNAL_CONSOLE) {
+            lx_reap();
+            lx_console_line(m);
+        } else if (label == LX_INTERNAL_TICK) {
+            lx_timer_tick();
+        }
+        m->info = mica_msg_info(0, 1, 0, 0);
+        m->w[0] = MICA_OK;
+        return true;
+    }
+    int64_t status = MICA_ERR_NOT_SUPPORTED;
+    unsigned handles = 0;
+    if (label == LX_SPAWN && MICA_MSG_WORDS(m->info) >= PM_CMDLINE_WORDS) {
+        uint64_t words[PM_CMDLINE_WORDS];
+        char cmdline[PM_CMDLINE_MAX + 1];
+        for (unsigned i = 0; i < PM_CMDLINE_WORDS; i++)
+            words[i] = mica_msg_word(m, i);
+        mica_string_unpack(words, PM_CMDLINE_WORDS, cmdline);
+        status = spawn(cmdline, &mica_ipc_buffer_here()->handles[0]);
+        handles = status == MICA_OK;
+    } else if (label == LX_SPAWN) {
+        status = MICA_ERR_INVALID_ARGS;
+    }
+    for (unsigned h = 0; h < MICA_MSG_HANDLES(m->info); h++) /* we take none */
+        mica_handle_close(mica_ipc_buffer_here()->handles[h]);
+    m->info = mica_msg_info(0, 1, handles, 0);
+    m->w[0] = (uint64_t)status;
+    return true;
+}
+
+int main(const struct mica_bootinfo *bi)
+{
+    uintptr_t base;
+    size_t mapped = (bi->bootfs_size + MICA_PAGE_SIZE - 1) & ~(MICA_PAGE_SIZE - 1);
+    service_ep = bi->startup_handle;
+    procmgr = bi->procmgr;
+    if (!service_ep || !procmgr || !mica_ipc_buffer_here() ||
+        mica_aspace_map(bi->self_aspace, bi->bootfs_vmo, 0, mapped, 0, MICA_MAP_READ, &base)) {
+        mica_printf("linux: needs its endpoint, procmgr and the bootfs\n");
+        return 1;
+    }
+    bootfs = (const void *)base;
+    bootfs_size = bi->bootfs_size;
+    if (pm_lookup_wait(procmgr, "console", 10000000000UL, &lx_console) != MICA_OK)
+        lx_console = 0; /* programs' output goes to the kernel log instead */
+    lx_console_init();
+    lx_timer_init();
+    struct mica_msg m;
+    bool reply = false;
+    for (;;) {
+        int err = reply ? mica_reply_recv(service_ep, &m) : mica_recv(service_ep, 0, &m);
+        if (err == MICA_ERR_PEER_CLOSED) { /* the caller went away: nothing to answer */
+            reply = false;
+            continue;
+        }
+        if (err) {
+            mica_printf("linux: receive failed: %s\n", mica_status_name(err));
+            return 1;
+        }
+        reply = handle(&m);
+    }
+}

@@ -1,0 +1,237 @@
+/*
+ * A Linux program's memory, from the personality's side. Every mapping we
+ * make (ELF segments, stack, heap, mmap) is a VMO we keep a handle to, in
+ * p->regions; reading or writing the program's memory (a write()'s buffer,
+ * a stat result) goes through those VMOs, never through our own address
+ * space. brk moves within one reserved heap region; mmap takes fresh VMOs
+ * below LX_MMAP_TOP; munmap and mprotect split regions as Linux does.
+ */
+#include "linux.h"
+#include <string.h>
+
+#define PAGE MICA_PAGE_SIZE
+#define PAGE_UP(x) (((x) + PAGE - 1) & ~(PAGE - 1))
+#define PROT_MASK 7u /* PROT_READ|WRITE|EXEC are MICA_MAP_READ|WRITE|EXEC */
+#define MAP_SHARED 0x01
+#define MAP_PRIVATE 0x02
+#define MAP_FIXED 0x10
+#define MAP_ANONYMOUS 0x20
+#define MREMAP_MAYMOVE 1
+
+static struct region *find_region(struct lproc *p, uintptr_t va)
+{
+    for (unsigned i = 0; i < p->n_regions; i++) {
+        struct region *r = &p->regions[i];
+        if (va >= r->start && va - r->start < r->size)
+            return r;
+    }
+    return NULL;
+}
+
+/* Move len bytes between buf and the program's memory at va. */
+static int copy(struct lproc *p, uintptr_t va, void *buf, size_t len, bool to_program)
+{
+    char *b = buf;
+    while (len) {
+        struct region *r = find_region(p, va);
+        if (!r)
+            return -LX_EFAULT;
+        size_t n = r->start + r->size - va;
+        if (n > len)
+            n = len;
+        uint64_t off = r->offset + (va - r->start);
+        int err = to_program ? mica_vmo_write(r->vmo, off, b, n) : mica_vmo_read(r->vmo, off, b, n);
+        if (err)
+            return -LX_EFAULT;
+        va += n, b += n, len -= n;
+    }
+    return 0;
+}
+
+int lx_read(struct lproc *p, uintptr_t va, void *buf, size_t len)
+{
+    return copy(p, va, buf, len, false);
+}
+
+int lx_write(struct lproc *p, uintptr_t va, const void *buf, size_t len)
+{
+    return copy(p, va, (void *)buf, len, true);
+}
+
+int lx_read_string(struct lproc *p, uintptr_t va, char *buf, size_t size)
+{
+    for (size_t i = 0; i < size; i++) {
+        int err = lx_read(p, va + i, &buf[i], 1);
+        if (err)
+            return err;
+        if (buf[i] == '\0')
+            return 0;
+    }
+    return -LX_ENAMETOOLONG;
+}
+
+static int add_region(struct lproc *p, uintptr_t start, size_t size, mica_handle_t vmo,
+                      uint64_t offset)
+{
+    if (p->n_regions == LX_MAX_REGIONS)
+        return -LX_ENOMEM;
+    p->regions[p->n_regions++] = (struct region){start, size, vmo, offset};
+    return 0;
+}
+
+/* Is [va, va+size) free of regions? */
+static bool range_free(struct lproc *p, uintptr_t va, size_t size)
+{
+    for (unsigned i = 0; i < p->n_regions; i++) {
+        struct region *r = &p->regions[i];
+        if (va < r->start + r->size && r->start < va + size)
+            return false;
+    }
+    return true;
+}
+
+/* A fresh zeroed VMO of size bytes mapped at va (or anywhere free below
+ * the last mmap when !fixed), its rights `prot` (none: reserved only). */
+int lx_map_new(struct lproc *p, uintptr_t va, size_t size, unsigned prot, bool fixed,
+               uintptr_t *out)
+{
+    mica_handle_t vmo;
+    size = PAGE_UP(size);
+    if (!fixed) {
+        va = p->mmap_next - size;
+        while (va > LX_STACK_SIZE && !range_free(p, va, size))
+            va -= size;
+    }
+    if (size == 0 || va < MICA_USER_BASE || va + size > MICA_USER_END || !range_free(p, va, size))
+        return -LX_ENOMEM;
+    if (mica_vmo_create(size, &vmo) != MICA_OK)
+        return -LX_ENOMEM;
+    int err = prot ? mica_aspace_map(p->aspace, vmo, 0, size, va, prot | MICA_MAP_FIXED, NULL) : 0;
+    if (!err)
+        err = add_region(p, va, size, vmo, 0);
+    else
+        err = -LX_EACCES;
+    if (err) {
+        mica_handle_close(vmo);
+        return err;
+    }
+    if (!fixed && va < p->mmap_next)
+        p->mmap_next = va;
+    *out = va;
+    return 0;
+}
+
+/* Take [va, va+len) out of the map: regions inside go, regions across
+ * its edges shrink or split (the VMO stays with the parts left). */
+static int unmap_range(struct lproc *p, uintptr_t va, size_t len)
+{
+    uintptr_t end = va + len;
+    for (unsigned i = 0; i < p->n_regions;) {
+        struct region *r = &p->regions[i];
+        uintptr_t rs = r->start, re = r->start + r->size;
+        if (re <= va || rs >= end) {
+            i++;
+            continue;
+        }
+        uintptr_t cut_start = rs > va ? rs : va, cut_end = re < end ? re : end;
+        mica_aspace_unmap(p->aspace, cut_start, cut_end - cut_start); /* may be unmapped */
+        if (cut_start == rs && cut_end == re) {
+            mica_handle_close(r->vmo);
+            *r = p->regions[--p->n_regions];
+            continue;
+        }
+        if (cut_start > rs && cut_end < re) { /* a hole in the middle: two parts */
+            mica_handle_t dup;
+            if (p->n_regions == LX_MAX_REGIONS ||
+                mica_handle_dup(r->vmo, MICA_RIGHTS_ALL, &dup) != MICA_OK)
+                return -LX_ENOMEM;
+            add_region(p, cut_end, re - cut_end, dup, r->offset + (cut_end - rs));
+            r = &p->regions[i];
+            r->size = cut_start - rs;
+        } else if (cut_start == rs) {
+            r->offset += cut_end - rs;
+            r->start = cut_end;
+            r->size = re - cut_end;
+        } else {
+            r->size = cut_start - rs;
+        }
+        i++;
+    }
+    return 0;
+}
+
+void lx_unmap_all(struct lproc *p)
+{
+    for (unsigned i = 0; i < p->n_regions; i++)
+        mica_handle_close(p->regions[i].vmo);
+    p->n_regions = 0;
+}
+
+static int64_t sys_brk(struct lproc *p, uintptr_t want)
+{
+    if (want >= p->brk_base && want <= p->brk_base + LX_BRK_MAX)
+        p->brk = want;
+    return (int64_t)p->brk; /* Linux answers the break either way */
+}
+
+static int64_t sys_mmap(struct lproc *p, const uint64_t *a)
+{
+    uintptr_t addr = a[0], va;
+    size_t len = a[1];
+    unsigned prot = (unsigned)a[2], flags = (unsigned)a[3];
+    int fd = (int)a[4];
+    if (len == 0 || len > (1UL << 36) || (addr & (PAGE - 1)) || (prot & ~PROT_MASK) ||
+        !(flags & (MAP_SHARED | MAP_PRIVATE)))
+        return -LX_EINVAL;
+    if (!(flags & MAP_ANONYMOUS) && fd >= 0)
+        return -LX_ENODEV; /* file mappings: not yet (docs/linux.md) */
+    if (flags & MAP_FIXED) {
+        if (addr < MICA_USER_BASE || addr + PAGE_UP(len) > MICA_USER_END)
+            return -LX_EINVAL;
+        unmap_range(p, addr, PAGE_UP(len));
+    }
+    int err = lx_map_new(p, addr, len, prot, flags & MAP_FIXED, &va);
+    return err ? err : (int64_t)va;
+}
+
+static int64_t sys_munmap(struct lproc *p, uintptr_t addr, size_t len)
+{
+    if ((addr & (PAGE - 1)) || len == 0 || addr + len < addr)
+        return -LX_EINVAL;
+    return unmap_range(p, addr, PAGE_UP(len));
+}
+
+static int64_t sys_mprotect(struct lproc *p, uintptr_t addr, size_t len, unsigned prot)
+{
+    if ((addr & (PAGE - 1)) || (prot & ~PROT_MASK))
+        return -LX_EINVAL;
+    len = PAGE_UP(len);
+    for (uintptr_t va = addr; va < addr + len; va += PAGE)
+        if (!find_region(p, va))
+            return -LX_ENOMEM; /* Linux: not all of it is mapped */
+    if (len == 0 || (prot && mica_aspace_protect(p->aspace, addr, len, prot) == MICA_OK))
+        return 0;
+    /* Page by page, so ranges across regions and reserved (PROT_NONE)
+     * parts work alike. */
+    for (uintptr_t va = addr; va < addr + len; va += PAGE) {
+        struct region *r = find_region(p, va);
+        mica_aspace_unmap(p->aspace, va, PAGE);
+        if (prot && mica_aspace_map(p->aspace, r->vmo, r->offset + (va - r->start), PAGE, va,
+                                    prot | MICA_MAP_FIXED, NULL) != MICA_OK)
+            return -LX_EACCES;
+    }
+    return 0;
+}
+
+int64_t lx_sys_memory(struct lproc *p, unsigned nr, const uint64_t *a)
+{
+    switch (nr) {
+    case NR_brk: return sys_brk(p, a[0]);
+    case NR_mmap: return sys_mmap(p, a);
+    case NR_munmap: return sys_munmap(p, a[0], a[1]);
+    case NR_mprotect: return sys_mprotect(p, a[0], a[1], (unsigned)a[2]);
+    case NR_madvise: return 0;         /* advice only */
+    case NR_mremap: return -LX_ENOMEM; /* musl's realloc falls back to copying */
+    default: return -LX_ENOSYS;
+    }
+}

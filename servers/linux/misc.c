@@ -1,0 +1,278 @@
+/*
+ * The Linux calls that touch neither files nor memory maps: identity
+ * (pids, ids, sessions), uname, time and sleeping, getrandom, limits, the
+ * bookkeeping half of signals (actions and masks are kept; delivery of
+ * handlers is not done yet, docs/linux.md), futex for one thread.
+ *
+ * Sleeps: the reply is saved and the program waits in `sleepers`; a timer
+ * thread of ours waits for the earliest deadline and reports
+ * LX_INTERNAL_TICK, and the main thread answers every sleeper due.
+ */
+#include "linux.h"
+#include <string.h>
+
+#define MAX_SLEEPERS 16
+#define NS 1000000000L
+#define TIMER_ABSTIME 1
+#define SIG_BLOCK 0
+#define SIG_UNBLOCK 1
+#define SIG_SETMASK 2
+#define SIGKILL 9
+#define SIGSTOP 19
+#define FUTEX_WAIT 0
+#define FUTEX_WAKE 1
+#define RLIMIT_STACK 3
+#define RLIMIT_NOFILE 7
+#define RLIM_INFINITY (~0UL)
+
+struct sleeper {
+    int pid;
+    mica_handle_t reply;
+    uint64_t deadline;
+};
+static struct sleeper sleepers[MAX_SLEEPERS];
+static unsigned n_sleepers;
+static volatile uint64_t next_deadline = MICA_DEADLINE_INFINITE;
+static mica_handle_t timer_wake, timer_report;
+static uint64_t random_state;
+
+static void timer(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        uint64_t bits, deadline = next_deadline;
+        int err = mica_notify_wait(timer_wake, deadline, &bits);
+        if (err == MICA_ERR_TIMED_OUT) {
+            struct mica_msg m = {.info = mica_msg_info(LX_INTERNAL_TICK, 0, 0, 0)};
+            mica_call(timer_report, &m);
+        }
+    }
+}
+
+void lx_timer_init(void)
+{
+    mica_handle_t thread;
+    random_state = mica_clock_ns() | 1;
+    if (mica_notification_create(&timer_wake) != MICA_OK ||
+        mica_handle_mint(mica_bootinfo->startup_handle, MICA_RIGHT_WRITE, LX_INTERNAL_BADGE,
+                         &timer_report) != MICA_OK ||
+        mica_thread_spawn(timer, NULL, 128, &thread) != MICA_OK)
+        mica_printf("linux: no timer thread: sleeps will not end\n");
+}
+
+static void rearm(void)
+{
+    uint64_t earliest = MICA_DEADLINE_INFINITE;
+    for (unsigned i = 0; i < n_sleepers; i++)
+        if (sleepers[i].deadline < earliest)
+            earliest = sleepers[i].deadline;
+    next_deadline = earliest;
+    mica_notify_signal(timer_wake, 1);
+}
+
+void lx_timer_tick(void)
+{
+    uint64_t now = mica_clock_ns();
+    for (unsigned i = 0; i < n_sleepers;) {
+        if (sleepers[i].deadline <= now) {
+            struct mica_msg m = {.info = mica_msg_info(MICA_SYSCALL_RETURN, 1, 0, 0), .w = {0}};
+            mica_reply_to(sleepers[i].reply, &m);
+            mica_handle_close(sleepers[i].reply);
+            sleepers[i] = sleepers[--n_sleepers];
+        } else {
+            i++;
+        }
+    }
+    rearm();
+}
+
+void lx_timer_forget(struct lproc *p)
+{
+    for (unsigned i = 0; i < n_sleepers;) {
+        if (sleepers[i].pid == p->pid) {
+            mica_handle_close(sleepers[i].reply);
+            sleepers[i] = sleepers[--n_sleepers];
+        } else {
+            i++;
+        }
+    }
+}
+
+static int64_t sleep_until(struct lproc *p, uint64_t deadline)
+{
+    if (deadline <= mica_clock_ns())
+        return 0;
+    if (n_sleepers == MAX_SLEEPERS)
+        return -LX_EAGAIN;
+    struct sleeper *s = &sleepers[n_sleepers];
+    if (mica_reply_save(&s->reply) != MICA_OK)
+        return -LX_EINTR;
+    s->pid = p->pid;
+    s->deadline = deadline;
+    n_sleepers++;
+    rearm();
+    return LX_DEFERRED;
+}
+
+static int64_t sys_sleep(struct lproc *p, unsigned nr, const uint64_t *a)
+{
+    int64_t ts[2];
+    bool absolute = nr == NR_clock_nanosleep && (a[1] & TIMER_ABSTIME);
+    uintptr_t req = nr == NR_nanosleep ? a[0] : a[2];
+    if (nr == NR_clock_nanosleep && a[0] > 7)
+        return -LX_EINVAL;
+    if (lx_read(p, req, ts, sizeof(ts)))
+        return -LX_EFAULT;
+    if (ts[0] < 0 || ts[1] < 0 || ts[1] >= NS)
+        return -LX_EINVAL;
+    uint64_t ns =
+        (uint64_t)ts[0] > 1000000000UL ? ~0UL / 2 : (uint64_t)ts[0] * NS + (uint64_t)ts[1];
+    return sleep_until(p, absolute ? ns : mica_clock_ns() + ns);
+}
+
+static int64_t sys_time(struct lproc *p, unsigned nr, const uint64_t *a)
+{
+    uint64_t now = mica_clock_ns();
+    if (nr == NR_gettimeofday) {
+        int64_t tv[2] = {(int64_t)(now / NS), (int64_t)(now % NS / 1000)};
+        return a[0] ? lx_write(p, a[0], tv, sizeof(tv)) : 0;
+    }
+    if (a[0] > 7)
+        return -LX_EINVAL;
+    int64_t ts[2] = {(int64_t)(now / NS), (int64_t)(now % NS)};
+    return lx_write(p, a[1], ts, sizeof(ts));
+}
+
+static int64_t sys_uname(struct lproc *p, uintptr_t buf)
+{
+    static const char *const fields[6] = {"Linux",         "mica",    "6.1.0-mica",
+                                          "#1 Mica 0.1.0", "aarch64", "(none)"};
+    char u[6][65];
+    memset(u, 0, sizeof(u));
+    for (int i = 0; i < 6; i++)
+        strcpy(u[i], fields[i]);
+    return lx_write(p, buf, u, sizeof(u));
+}
+
+static int64_t sys_getrandom(struct lproc *p, uintptr_t buf, size_t len)
+{
+    uint8_t bytes[256];
+    if (len > sizeof(bytes))
+        len = sizeof(bytes);
+    for (size_t i = 0; i < len; i++) {
+        random_state ^= random_state << 13;
+        random_state ^= random_state >> 7;
+        random_state ^= random_state << 17;
+        bytes[i] = (uint8_t)(random_state >> 24);
+    }
+    int err = lx_write(p, buf, bytes, len);
+    return err ? err : (int64_t)len;
+}
+
+static int64_t sys_sigaction(struct lproc *p, const uint64_t *a)
+{
+    uint64_t sig = a[0];
+    struct sigaction_k act;
+    if (sig < 1 || sig > 64 || a[3] != 8)
+        return -LX_EINVAL;
+    if (a[2] && lx_write(p, a[2], &p->actions[sig], sizeof(act)))
+        return -LX_EFAULT;
+    if (a[1]) {
+        if (sig == SIGKILL || sig == SIGSTOP)
+            return -LX_EINVAL;
+        if (lx_read(p, a[1], &act, sizeof(act)))
+            return -LX_EFAULT;
+        p->actions[sig] = act;
+    }
+    return 0;
+}
+
+static int64_t sys_sigprocmask(struct lproc *p, const uint64_t *a)
+{
+    uint64_t set, old = p->sigmask;
+    if (a[3] != 8)
+        return -LX_EINVAL;
+    if (a[1]) {
+        if (lx_read(p, a[1], &set, 8))
+            return -LX_EFAULT;
+        set &= ~((1UL << (SIGKILL - 1)) | (1UL << (SIGSTOP - 1)));
+        if (a[0] == SIG_BLOCK)
+            p->sigmask |= set;
+        else if (a[0] == SIG_UNBLOCK)
+            p->sigmask &= ~set;
+        else if (a[0] == SIG_SETMASK)
+            p->sigmask = set;
+        else
+            return -LX_EINVAL;
+    }
+    return a[2] ? lx_write(p, a[2], &old, 8) : 0;
+}
+
+static int64_t sys_rlimit(struct lproc *p, unsigned nr, const uint64_t *a)
+{
+    unsigned resource = (unsigned)(nr == NR_prlimit64 ? a[1] : a[0]);
+    uintptr_t old = nr == NR_prlimit64 ? a[3] : a[1];
+    if (nr == NR_prlimit64 && a[0] != 0 && a[0] != (uint64_t)p->pid)
+        return -LX_ESRCH;
+    if (resource > 15)
+        return -LX_EINVAL;
+    uint64_t lim[2] = {RLIM_INFINITY, RLIM_INFINITY};
+    if (resource == RLIMIT_STACK)
+        lim[0] = lim[1] = LX_STACK_SIZE;
+    if (resource == RLIMIT_NOFILE)
+        lim[0] = lim[1] = LX_MAX_FDS;
+    return old ? lx_write(p, old, lim, sizeof(lim)) : 0;
+}
+
+int64_t lx_sys_misc(struct lproc *p, unsigned nr, const uint64_t *a)
+{
+    switch (nr) {
+    case NR_getpid:
+    case NR_gettid: return p->pid;
+    case NR_getppid: return p->ppid;
+    case NR_getuid:
+    case NR_geteuid:
+    case NR_getgid:
+    case NR_getegid: return 0;
+    case NR_getpgid: return a[0] == 0 || a[0] == (uint64_t)p->pid ? p->pgid : -LX_ESRCH;
+    case NR_getsid: return a[0] == 0 || a[0] == (uint64_t)p->pid ? p->sid : -LX_ESRCH;
+    case NR_setpgid:
+        if (a[0] != 0 && a[0] != (uint64_t)p->pid)
+            return -LX_ESRCH;
+        p->pgid = a[1] ? (int)a[1] : p->pid;
+        return 0;
+    case NR_setsid:
+        if (p->pgid == p->pid)
+            return -LX_EPERM;
+        p->sid = p->pgid = p->pid;
+        return p->sid;
+    case NR_set_tid_address: p->tid_address = a[0]; return p->pid;
+    case NR_set_robust_list: return a[1] == 24 ? 0 : -LX_EINVAL;
+    case NR_sched_yield: return 0;
+    case NR_uname: return sys_uname(p, a[0]);
+    case NR_clock_gettime:
+    case NR_gettimeofday: return sys_time(p, nr, a);
+    case NR_nanosleep:
+    case NR_clock_nanosleep: return sys_sleep(p, nr, a);
+    case NR_getrandom: return sys_getrandom(p, a[0], a[1]);
+    case NR_rt_sigaction: return sys_sigaction(p, a);
+    case NR_rt_sigprocmask: return sys_sigprocmask(p, a);
+    case NR_sigaltstack: {
+        uint64_t none[3] = {0, 2 /* SS_DISABLE */, 0};
+        return a[1] ? lx_write(p, a[1], none, sizeof(none)) : 0;
+    }
+    case NR_getrlimit:
+    case NR_prlimit64: return sys_rlimit(p, nr, a);
+    case NR_futex: {
+        uint32_t now;
+        if ((a[1] & 127) == FUTEX_WAKE)
+            return 0; /* one thread: nobody waits */
+        if ((a[1] & 127) != FUTEX_WAIT)
+            return -LX_ENOSYS;
+        if (lx_read(p, a[0], &now, 4))
+            return -LX_EFAULT;
+        return now != (uint32_t)a[2] ? -LX_EAGAIN : -LX_ETIMEDOUT;
+    }
+    default: return -LX_ENOSYS;
+    }
+}

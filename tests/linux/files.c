@@ -1,0 +1,97 @@
+/* lx-files: files and directories through the Linux personality and the
+ * fs server, with the errno values Linux gives. */
+#include "check.h"
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+static void read_write(void)
+{
+    char buf[64];
+    CHECK(mkdir("/tmp-lx", 0755) == 0);
+    CHECK_ERRNO(mkdir("/tmp-lx", 0755), EEXIST);
+    int fd = open("/tmp-lx/a.txt", O_CREAT | O_RDWR | O_TRUNC, 0644);
+    CHECK(fd >= 3);
+    CHECK(write(fd, "hello, files\n", 13) == 13);
+    CHECK(lseek(fd, 0, SEEK_CUR) == 13);
+    CHECK(lseek(fd, 7, SEEK_SET) == 7);
+    CHECK(read(fd, buf, sizeof(buf)) == 6 && memcmp(buf, "files\n", 6) == 0);
+    CHECK(read(fd, buf, sizeof(buf)) == 0); /* end of file */
+    CHECK(pwrite(fd, "HELLO", 5, 0) == 5);
+    CHECK(pread(fd, buf, 5, 0) == 5 && memcmp(buf, "HELLO", 5) == 0);
+    struct iovec iov[2] = {{"ab", 2}, {"cd", 2}};
+    CHECK(lseek(fd, 0, SEEK_END) == 13);
+    CHECK(writev(fd, iov, 2) == 4);
+    struct stat st;
+    CHECK(fstat(fd, &st) == 0 && st.st_size == 17 && S_ISREG(st.st_mode));
+    CHECK(ftruncate(fd, 5) == 0 && fstat(fd, &st) == 0 && st.st_size == 5);
+    /* dup shares the file position */
+    int fd2 = dup(fd);
+    CHECK(fd2 > fd);
+    CHECK(lseek(fd, 1, SEEK_SET) == 1 && lseek(fd2, 0, SEEK_CUR) == 1);
+    CHECK(dup2(fd, 20) == 20 && close(20) == 0);
+    CHECK(fcntl(fd, F_SETFD, FD_CLOEXEC) == 0 && fcntl(fd, F_GETFD) == FD_CLOEXEC);
+    CHECK(close(fd2) == 0 && close(fd) == 0);
+    CHECK_ERRNO(close(fd), EBADF);
+    CHECK_ERRNO(read(99, buf, 1), EBADF);
+    CHECK_ERRNO(lseek(0, 0, SEEK_SET), ESPIPE);
+}
+
+static void names(void)
+{
+    struct stat st;
+    CHECK_ERRNO(open("/no/such/file", O_RDONLY), ENOENT);
+    CHECK_ERRNO(open("/tmp-lx/a.txt", O_CREAT | O_EXCL | O_WRONLY, 0644), EEXIST);
+    CHECK_ERRNO(open("/tmp-lx", O_WRONLY), EISDIR);
+    CHECK_ERRNO(open("/tmp-lx/a.txt", O_RDONLY | O_DIRECTORY), ENOTDIR);
+    CHECK(stat("/tmp-lx", &st) == 0 && S_ISDIR(st.st_mode));
+    CHECK(stat("/tmp-lx/../tmp-lx/./a.txt", &st) == 0 && st.st_size == 5);
+    CHECK(access("/tmp-lx/a.txt", F_OK) == 0);
+    CHECK_ERRNO(access("/tmp-lx/b.txt", F_OK), ENOENT);
+    CHECK(rename("/tmp-lx/a.txt", "/tmp-lx/b.txt") == 0);
+    CHECK_ERRNO(stat("/tmp-lx/a.txt", &st), ENOENT);
+    /* the cwd and relative names */
+    char cwd[64];
+    CHECK(chdir("/tmp-lx") == 0);
+    CHECK(getcwd(cwd, sizeof(cwd)) && strcmp(cwd, "/tmp-lx") == 0);
+    CHECK(open("rel.txt", O_CREAT | O_WRONLY, 0644) >= 0);
+    CHECK(stat("/tmp-lx/rel.txt", &st) == 0);
+    CHECK_ERRNO(chdir("/tmp-lx/b.txt"), ENOTDIR);
+    CHECK_ERRNO(getcwd(cwd, 3), ERANGE);
+    /* a directory listing */
+    DIR *d = opendir(".");
+    CHECK(d != NULL);
+    int seen = 0;
+    for (struct dirent *e; d && (e = readdir(d));)
+        seen += (strcmp(e->d_name, "b.txt") == 0 && e->d_type == DT_REG) +
+                (strcmp(e->d_name, "rel.txt") == 0) * 2;
+    CHECK(seen == 3);
+    if (d)
+        closedir(d);
+    /* removing */
+    CHECK_ERRNO(rmdir("/tmp-lx"), ENOTEMPTY);
+    CHECK_ERRNO(unlink("/tmp-lx"), EISDIR);
+    CHECK_ERRNO(rmdir("/tmp-lx/b.txt"), ENOTDIR);
+    CHECK(unlink("b.txt") == 0 && unlink("rel.txt") == 0);
+    CHECK(chdir("/") == 0 && rmdir("/tmp-lx") == 0);
+    CHECK_ERRNO(stat("/tmp-lx", &st), ENOENT);
+    char longname[80];
+    memset(longname, 'x', sizeof(longname));
+    longname[0] = '/';
+    longname[79] = '\0';
+    CHECK_ERRNO(open(longname, O_CREAT | O_WRONLY, 0644), ENAMETOOLONG);
+    /* the bootfs is there, read-only underneath */
+    int fd = open("/boot/manifest", O_RDONLY);
+    char buf[16];
+    CHECK(fd >= 0 && read(fd, buf, sizeof(buf)) > 0);
+    close(fd);
+}
+
+int main(void)
+{
+    read_write();
+    names();
+    return finish("lx-files");
+}
