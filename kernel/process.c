@@ -200,10 +200,10 @@ void process_thread_exited(struct process *p, struct thread *t)
     }
     p->n_threads--;
     if (!p->threads) {
-        if (!p->terminating) { /* the last thread left on its own */
+        if (!p->terminating) { /* the last thread left on its own, or was killed */
             p->terminating = true;
-            p->exit_code = 0;
-            p->exit_reason = MICA_EXIT_NORMAL;
+            p->exit_code = t->killed ? -1 : 0;
+            p->exit_reason = t->killed ? MICA_EXIT_KILLED : MICA_EXIT_NORMAL;
         }
         process_mark_dead(p);
         return;

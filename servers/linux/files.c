@@ -233,7 +233,7 @@ static int64_t do_write(struct lproc *p, struct lfile *f, uintptr_t ubuf, size_t
     if (f->kind == FD_DIR)
         return -LX_EISDIR;
     size_t done = 0;
-    if (pos >= 0 && fs_seek(p->fs, f->fs_fd, pos, FS_SEEK_SET, NULL) != MICA_OK)
+    if (pos >= 0 && fs_seek(p->fs, f->fs_fd, pos, FS_SEEK_SET, &(uint64_t){0}) != MICA_OK)
         return -LX_EINVAL;
     while (done < len) {
         size_t n = len - done < IO_CHUNK ? len - done : IO_CHUNK, wrote = n;
@@ -264,7 +264,7 @@ static int64_t do_read(struct lproc *p, struct lfile *f, uintptr_t ubuf, size_t 
         return 0;
     if ((f->flags & O_ACCMODE) == O_WRONLY)
         return -LX_EBADF;
-    if (pos >= 0 && fs_seek(p->fs, f->fs_fd, pos, FS_SEEK_SET, NULL) != MICA_OK)
+    if (pos >= 0 && fs_seek(p->fs, f->fs_fd, pos, FS_SEEK_SET, &(uint64_t){0}) != MICA_OK)
         return -LX_EINVAL;
     size_t done = 0;
     while (done < len) {

@@ -142,8 +142,10 @@ static int unmap_range(struct lproc *p, uintptr_t va, size_t len)
         }
         if (cut_start > rs && cut_end < re) { /* a hole in the middle: two parts */
             mica_handle_t dup;
+            uint32_t rights;
             if (p->n_regions == LX_MAX_REGIONS ||
-                mica_handle_dup(r->vmo, MICA_RIGHTS_ALL, &dup) != MICA_OK)
+                mica_handle_info(r->vmo, NULL, &rights, NULL) != MICA_OK ||
+                mica_handle_dup(r->vmo, rights, &dup) != MICA_OK)
                 return -LX_ENOMEM;
             add_region(p, cut_end, re - cut_end, dup, r->offset + (cut_end - rs));
             r = &p->regions[i];

@@ -113,6 +113,9 @@ def session(con, report, args):
     command("run nosuchprogram", r"run: bin/nosuchprogram: ERR_NOT_FOUND",
             "run reports a missing program")
     command("run hello --fault", r"\[hello faulted: ESR 0x[0-9a-f]+\]", "run reports a fault")
+    command("linux hello-linux a b --exit 3",
+            r"(?s)hello from Linux program hello-linux \(pid \d+\), 4 argument\(s\): a b --exit 3"
+            r".*\[hello-linux exited with 3\]", "a static Linux program runs and exits with its status")
     # ^C stops the program the shell waits for.
     con.type("run hello --wait\r")
     report.check(con.expect(r"hello: waiting for \^C", 30) is not None, "a waiting program runs")

@@ -48,10 +48,12 @@ static void memory(void)
     free(big);
     for (int i = 0; i < 64; i++)
         free(small[i]);
-    /* brk itself */
-    void *end = sbrk(0);
+    /* brk itself (musl's sbrk only reads it) */
+    char *end = sbrk(0);
     CHECK(end != (void *)-1);
-    CHECK(sbrk(8192) == end && ((char *)end)[8191] == 0);
+    CHECK((char *)syscall(SYS_brk, end + 8192) == end + 8192 && end[8191] == 0);
+    CHECK((char *)syscall(SYS_brk, (char *)1) == end + 8192); /* refused: unchanged */
+    CHECK((char *)syscall(SYS_brk, end) == end);
     /* mmap, mprotect, munmap */
     char *m = mmap(NULL, 5 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     CHECK(m != MAP_FAILED);

@@ -59,7 +59,8 @@ static void names(void)
     CHECK(open("rel.txt", O_CREAT | O_WRONLY, 0644) >= 0);
     CHECK(stat("/tmp-lx/rel.txt", &st) == 0);
     CHECK_ERRNO(chdir("/tmp-lx/b.txt"), ENOTDIR);
-    CHECK_ERRNO(getcwd(cwd, 3), ERANGE);
+    errno = 0;
+    CHECK(getcwd(cwd, 3) == NULL && errno == ERANGE);
     /* a directory listing */
     DIR *d = opendir(".");
     CHECK(d != NULL);
