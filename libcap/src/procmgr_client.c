@@ -157,3 +157,24 @@ int lx_spawn(mica_handle_t linux_server, const char *cmdline, mica_handle_t *pro
     *process = mica_ipc_buffer_here()->handles[0];
     return MICA_OK;
 }
+
+int lx_spawn_argv(mica_handle_t linux_server, int argc, char *const *argv, mica_handle_t *process)
+{
+    char cmdline[PM_CMDLINE_MAX + 1];
+    size_t n = 0;
+    for (int i = 0; i < argc; i++) {
+        size_t len = strlen(argv[i]);
+        if (n + len + 1 > sizeof(cmdline))
+            return MICA_ERR_INVALID_ARGS;
+        memcpy(cmdline + n, argv[i], len);
+        n += len;
+        cmdline[n++] = '\n';
+    }
+    if (n == 0)
+        return MICA_ERR_INVALID_ARGS;
+    cmdline[n - 1] = '\0';
+    if (argc == 1) /* no newline to mark the separator: keep the one word whole */
+        return strchr(cmdline, ' ') ? MICA_ERR_INVALID_ARGS
+                                    : lx_spawn(linux_server, cmdline, process);
+    return lx_spawn(linux_server, cmdline, process);
+}

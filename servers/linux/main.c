@@ -67,17 +67,20 @@ void lx_console_interrupt(void)
             end(&procs[i], SIGINT, MICA_KILL_WITH_CODE);
 }
 
-/* "PROGRAM ARG..." -> a started Linux process in a free slot. */
+/* "PROGRAM ARG..." -> a started Linux process in a free slot. Arguments
+ * are separated by newlines if there are any (lx_spawn_argv), else by
+ * spaces. */
 static int spawn(char *cmdline, mica_handle_t *out)
 {
     char *argv[33], path[FS_PATH_MAX + 1];
+    char sep = strchr(cmdline, '\n') ? '\n' : ' ';
     int argc = 0;
     for (char *s = cmdline; *s && argc < 32;) {
-        while (*s == ' ')
+        while (*s == sep)
             *s++ = '\0';
         if (*s)
             argv[argc++] = s;
-        while (*s && *s != ' ')
+        while (*s && *s != sep)
             s++;
     }
     argv[argc] = NULL;

@@ -284,9 +284,10 @@ static int64_t sys_ioctl(struct lproc *p, const uint64_t *a)
         return lx_write(p, a[2], ws, sizeof(ws));
     }
     case TCGETS: {
-        /* struct termios: iflag, oflag, cflag, lflag, line, cc[19]: the
-         * line discipline of servers/uart (ICRNL, OPOST|ONLCR, ICANON|ECHO|ISIG). */
-        uint8_t t[60];
+        /* The kernel's struct termios (36 bytes): iflag, oflag, cflag,
+         * lflag, line, cc[19]: the line discipline of servers/uart
+         * (ICRNL, OPOST|ONLCR, ICANON|ECHO|ISIG). */
+        uint8_t t[36];
         uint32_t flags[4] = {0x100, 0x5, 0xBF, 0x8A3B};
         memset(t, 0, sizeof(t));
         memcpy(t, flags, sizeof(flags));

@@ -119,11 +119,13 @@ static int wait_program(struct shell *sh, const char *program, mica_handle_t pro
 static int start_linux(struct shell *sh, const char *program, int argc, char **argv,
                        mica_handle_t *process)
 {
-    char cmdline[PM_CMDLINE_MAX + 1];
+    char *all[SHELL_MAX_ARGS + 1];
     if (!sh->linux_server && pm_lookup(sh->procmgr, "linux", &sh->linux_server) != MICA_OK)
         return MICA_ERR_NOT_FOUND;
-    join(cmdline, sizeof(cmdline), program, argc, argv);
-    return lx_spawn(sh->linux_server, cmdline, process);
+    all[0] = (char *)program;
+    for (int i = 0; i < argc && i < SHELL_MAX_ARGS; i++)
+        all[i + 1] = argv[i];
+    return lx_spawn_argv(sh->linux_server, argc + 1, all, process);
 }
 
 /* Run a program of the bootfs and wait for it; ^C kills it. A native

@@ -23,19 +23,32 @@ void sh_printf(struct shell *sh, const char *fmt, ...)
         uart_write(sh->console, text, (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1);
 }
 
-/* Split line into words (spaces and tabs; no quoting). */
+/* Split line into words at spaces and tabs; "..." and '...' keep spaces in
+ * a word. */
 static int split(char *line, char **argv)
 {
     int argc = 0;
-    char *p = line;
-    while (*p && argc < SHELL_MAX_ARGS) {
-        while (*p == ' ' || *p == '\t' || *p == '\n')
-            *p++ = '\0';
-        if (!*p)
+    char *r = line, *w = line; /* words are rewritten in place, quotes dropped */
+    while (*r && argc < SHELL_MAX_ARGS) {
+        while (*r == ' ' || *r == '\t' || *r == '\n')
+            r++;
+        if (!*r)
             break;
-        argv[argc++] = p;
-        while (*p && *p != ' ' && *p != '\t' && *p != '\n')
-            p++;
+        argv[argc++] = w;
+        char quote = 0;
+        while (*r && (quote || (*r != ' ' && *r != '\t' && *r != '\n'))) {
+            if (!quote && (*r == '"' || *r == '\'')) {
+                quote = *r++;
+            } else if (quote && *r == quote) {
+                quote = 0;
+                r++;
+            } else {
+                *w++ = *r++;
+            }
+        }
+        if (*r)
+            r++;
+        *w++ = '\0';
     }
     return argc;
 }

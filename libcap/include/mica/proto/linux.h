@@ -2,7 +2,7 @@
  * Protocol of the Linux personality server (servers/linux, docs/linux.md).
  * LX_SPAWN runs a static Linux program: the command line (16 words,
  * "PROGRAM ARG..."; a PROGRAM without '/' is linux/bin/PROGRAM in the
- * bootfs) is split at spaces into argv. The reply carries the process
+ * bootfs) is split into argv at newlines if it has any, else at spaces. The reply carries the process
  * (MANAGE|WAIT): process_wait gives MICA_EXIT_NORMAL with the exit status,
  * or MICA_EXIT_KILLED with the number of the signal that ended it.
  */
@@ -22,5 +22,8 @@ enum {
 /* Start a Linux program; *process gets its handle. Returns a MICA status
  * (NOT_FOUND: no such program, INVALID_ARGS: not a static AArch64 ELF). */
 int lx_spawn(mica_handle_t linux_server, const char *cmdline, mica_handle_t *process);
+/* The same with exact arguments (they may hold spaces): joined with '\n',
+ * at most PM_CMDLINE_MAX bytes in all. */
+int lx_spawn_argv(mica_handle_t linux_server, int argc, char *const *argv, mica_handle_t *process);
 
 #endif
