@@ -69,13 +69,15 @@ static bool stopped(struct thread *t)
            (t->state == THREAD_BLOCKED && (t->ipc_op == IPC_FAULT || t->ipc_op == IPC_AWAIT_FAULT));
 }
 
-static void to_state(const struct trap_frame *fr, struct mica_thread_state *st)
+static void to_state(const struct thread *t, struct mica_thread_state *st)
 {
+    const struct trap_frame *fr = t->frame;
     for (int i = 0; i < 31; i++)
         st->x[i] = fr->x[i];
     st->sp = fr->sp;
     st->pc = fr->elr;
     st->pstate = fr->spsr;
+    st->tpidr = t->ctx.tpidr_el0; /* saved when it was switched out */
 }
 
 /* Validation shared by read_state and write_state: x0 a thread handle,
@@ -97,7 +99,7 @@ int sys_thread_read_state(struct trap_frame *f)
     if (err)
         return err;
     struct mica_thread_state st;
-    to_state(t->frame, &st);
+    to_state(t, &st);
     return copy_to_user(f->x[1], &st, sizeof(st));
 }
 
@@ -118,6 +120,7 @@ int sys_thread_write_state(struct trap_frame *f)
     t->frame->sp = st.sp;
     t->frame->elr = st.pc;
     t->frame->spsr = st.pstate;
+    t->ctx.tpidr_el0 = st.tpidr; /* loaded when it next runs */
     return OK;
 }
 

@@ -73,7 +73,9 @@ int thread_start(struct thread *t, uint64_t pc, uint64_t sp, uint64_t arg0, uint
     t->frame->spsr = 0; /* EL0t, interrupts unmasked */
     t->frame->x[0] = arg0;
     t->frame->x[1] = arg1;
+    uint64_t tpidr = t->ctx.tpidr_el0; /* thread_write_state may have set it */
     memset(&t->ctx, 0, sizeof(t->ctx));
+    t->ctx.tpidr_el0 = tpidr;
     t->ctx.sp = (uintptr_t)t->frame;
     t->ctx.lr = (uintptr_t)thread_enter_user;
     process_mark_started(t->proc);

@@ -23,9 +23,11 @@
 #define LX_EISDIR 21
 #define LX_EINVAL 22
 #define LX_EMFILE 24
+#define LX_ENFILE 23
 #define LX_ENOTTY 25
 #define LX_ENOSPC 28
 #define LX_ESPIPE 29
+#define LX_EPIPE 32
 #define LX_ERANGE 34
 #define LX_ENAMETOOLONG 36
 #define LX_ENOSYS 38
@@ -98,6 +100,10 @@ enum lx_syscall {
     NR_renameat2 = 276,
     NR_getrandom = 278,
     NR_statx = 291,
+    NR_pipe2 = 59,
+    NR_clone = 220,
+    NR_execve = 221,
+    NR_wait4 = 260,
 };
 
 #endif

@@ -70,10 +70,15 @@ struct lfile *lx_new_file(enum fd_kind kind)
 
 void lx_put_file(struct lproc *p, struct lfile *f)
 {
+    (void)p; /* the description carries its own fs handle */
     if (--f->refs)
         return;
-    if (f->kind == FD_FILE || f->kind == FD_DIR)
-        fs_close(p->fs, f->fs_fd);
+    if (f->kind == FD_FILE || f->kind == FD_DIR) {
+        fs_close(f->fs, f->fs_fd);
+        mica_handle_close(f->fs);
+    }
+    if (f->kind == FD_PIPE_READ || f->kind == FD_PIPE_WRITE)
+        lx_pipe_close(f);
     free(f);
 }
 
@@ -193,7 +198,12 @@ static int64_t sys_openat(struct lproc *p, int dirfd, uintptr_t upath, unsigned 
     struct lfile *f = lx_new_file(err == MICA_OK && st.type == FS_TYPE_DIR ? FD_DIR : FD_FILE);
     if (!f)
         return -LX_ENOMEM;
-    if ((err = fs_open(p->fs, path, fs_flags, &f->fs_fd)) != MICA_OK) {
+    if (mica_handle_dup(p->fs, MICA_RIGHT_WRITE, &f->fs) != MICA_OK) {
+        free(f);
+        return -LX_ENOMEM;
+    }
+    if ((err = fs_open(f->fs, path, fs_flags, &f->fs_fd)) != MICA_OK) {
+        mica_handle_close(f->fs);
         free(f);
         return err == MICA_ERR_INVALID_ARGS ? -LX_ENOTDIR : lx_errno(err);
     }
@@ -233,7 +243,7 @@ static int64_t do_write(struct lproc *p, struct lfile *f, uintptr_t ubuf, size_t
     if (f->kind == FD_DIR)
         return -LX_EISDIR;
     size_t done = 0;
-    if (pos >= 0 && fs_seek(p->fs, f->fs_fd, pos, FS_SEEK_SET, &(uint64_t){0}) != MICA_OK)
+    if (pos >= 0 && fs_seek(f->fs, f->fs_fd, pos, FS_SEEK_SET, &(uint64_t){0}) != MICA_OK)
         return -LX_EINVAL;
     while (done < len) {
         size_t n = len - done < IO_CHUNK ? len - done : IO_CHUNK, wrote = n;
@@ -243,7 +253,7 @@ static int64_t do_write(struct lproc *p, struct lfile *f, uintptr_t ubuf, size_t
         if (f->kind == FD_CONSOLE) {
             err = console_write(chunk, n);
         } else if (f->kind == FD_FILE) {
-            int status = fs_write(p->fs, f->fs_fd, chunk, n, &wrote);
+            int status = fs_write(f->fs, f->fs_fd, chunk, n, &wrote);
             err = status ? lx_errno(status) : 0;
         }
         if (err)
@@ -264,12 +274,12 @@ static int64_t do_read(struct lproc *p, struct lfile *f, uintptr_t ubuf, size_t 
         return 0;
     if ((f->flags & O_ACCMODE) == O_WRONLY)
         return -LX_EBADF;
-    if (pos >= 0 && fs_seek(p->fs, f->fs_fd, pos, FS_SEEK_SET, &(uint64_t){0}) != MICA_OK)
+    if (pos >= 0 && fs_seek(f->fs, f->fs_fd, pos, FS_SEEK_SET, &(uint64_t){0}) != MICA_OK)
         return -LX_EINVAL;
     size_t done = 0;
     while (done < len) {
         size_t want = len - done < IO_CHUNK ? len - done : IO_CHUNK, got;
-        int err = fs_read(p->fs, f->fs_fd, chunk, want, &got);
+        int err = fs_read(f->fs, f->fs_fd, chunk, want, &got);
         if (err)
             return done ? (int64_t)done : lx_errno(err);
         if ((err = lx_write(p, ubuf + done, chunk, got)) != 0)
@@ -294,6 +304,19 @@ static int64_t sys_rw(struct lproc *p, unsigned nr, const uint64_t *a)
         return -LX_ESPIPE;
     if (!write && f->kind == FD_CONSOLE)
         return lx_console_read(p, a, vector);
+    if (f->kind == FD_PIPE_READ || f->kind == FD_PIPE_WRITE) {
+        uint64_t iov[2] = {a[1], a[2]};
+        if ((f->kind == FD_PIPE_WRITE) != write)
+            return -LX_EBADF;
+        /* readv/writev on a pipe: the first non-empty buffer (a short
+         * transfer, which callers handle). */
+        for (uint64_t i = 0; vector && i < a[2] && i < 1024; i++)
+            if (lx_read(p, a[1] + 16 * i, iov, sizeof(iov)) || iov[1])
+                break;
+        if (vector && a[2] == 0)
+            iov[1] = 0;
+        return write ? lx_pipe_write(p, f, iov[0], iov[1]) : lx_pipe_read(p, f, iov[0], iov[1]);
+    }
     if (!vector)
         return write ? do_write(p, f, a[1], a[2], pos) : do_read(p, f, a[1], a[2], pos);
     if (a[2] > 1024)
@@ -325,7 +348,7 @@ static int64_t sys_lseek(struct lproc *p, uint64_t fd, int64_t offset, unsigned 
         return -LX_ESPIPE;
     if (whence > FS_SEEK_END)
         return -LX_EINVAL;
-    int err = fs_seek(p->fs, f->fs_fd, offset, whence, &pos);
+    int err = fs_seek(f->fs, f->fs_fd, offset, whence, &pos);
     return err ? -LX_EINVAL : (int64_t)pos;
 }
 

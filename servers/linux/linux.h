@@ -40,15 +40,18 @@ struct region {
     size_t size;
     mica_handle_t vmo;
     uint64_t offset; /* of start within the VMO */
+    unsigned prot;   /* as mapped (MICA_MAP_*); 0: reserved only */
 };
 
-enum fd_kind { FD_CONSOLE = 1, FD_NULL, FD_FILE, FD_DIR };
+enum fd_kind { FD_CONSOLE = 1, FD_NULL, FD_FILE, FD_DIR, FD_PIPE_READ, FD_PIPE_WRITE };
 
 /* An open file description; descriptors (dup) share it. */
 struct lfile {
     unsigned refs;
     enum fd_kind kind;
-    uint64_t fs_fd;     /* FD_FILE, FD_DIR: the fs server's number */
+    mica_handle_t fs;   /* FD_FILE, FD_DIR: the fs handle it was opened with */
+    uint64_t fs_fd;     /* and the fs server's number for it */
+    struct pipe *pipe;  /* FD_PIPE_*: the pipe */
     unsigned flags;     /* O_APPEND, O_NONBLOCK, the access mode */
     unsigned dir_index; /* FD_DIR: next entry for getdents64 */
     char path[FS_PATH_MAX + 1];
@@ -74,7 +77,12 @@ struct lproc {
     uint64_t tid_address;
     uint64_t sigmask;
     struct sigaction_k actions[65];
-    mica_handle_t spawner_reply; /* LX_SPAWN's waiting client, or 0 */
+    char exe[FS_PATH_MAX + 1];  /* the bootfs path of its program (/proc/self/exe) */
+    bool zombie;                /* ended, waiting for its parent's wait4 */
+    int exit_code, term_signal; /* how it ended (a zombie's) */
+    mica_handle_t wait_reply;   /* a waiting wait4's saved reply, or 0 */
+    int64_t wait_pid;
+    uintptr_t wait_status;
 };
 
 extern struct lproc procs[LX_MAX_PROCS];
@@ -89,9 +97,20 @@ int lx_map_new(struct lproc *p, uintptr_t va, size_t size, unsigned prot, bool f
 void lx_unmap_all(struct lproc *p);
 int64_t lx_sys_memory(struct lproc *p, unsigned nr, const uint64_t *a);
 
+/* proc.c: fork, execve, exit, wait4, kill */
+struct lproc *lx_new_proc(const char *name);
+int lx_start_thread(struct lproc *p, const struct mica_thread_state *st);
+void lx_end(struct lproc *p, int code, unsigned how); /* MICA_KILL_AS_EXIT or _WITH_CODE */
+int64_t lx_fork(struct lproc *p, const uint64_t *a);
+int64_t lx_wait4(struct lproc *p, const uint64_t *a);
+int64_t lx_kill(struct lproc *p, int64_t pid, int sig);
+int64_t lx_execve(struct lproc *p, const uint64_t *a);
+int lx_find_program(const char *path, const void **elf, size_t *size, char *bootfs_path);
+
 /* loader.c */
-int lx_load(struct lproc *p, const void *elf, size_t size, int argc, char **argv, uintptr_t *entry,
-            uintptr_t *sp);
+int lx_load(struct lproc *p, const void *elf, size_t size, int argc, char **argv, char *const *envp,
+            uintptr_t *entry, uintptr_t *sp);
+int lx_bootfs_find(const char *path, const void **elf, size_t *size); /* main.c */
 
 /* files.c: descriptors, read/write, open/close */
 void lx_files_init(struct lproc *p);
@@ -104,6 +123,14 @@ struct lfile *lx_fd(struct lproc *p, uint64_t fd);
 int lx_install(struct lproc *p, struct lfile *f, int from, bool cloexec);
 /* An absolute, normalised path from a program's (dirfd, path). */
 int lx_resolve(struct lproc *p, int dirfd, uintptr_t upath, char *out);
+
+/* pipe.c */
+struct pipe;
+int64_t lx_pipe2(struct lproc *p, uintptr_t fds, unsigned flags);
+int64_t lx_pipe_read(struct lproc *p, struct lfile *f, uintptr_t buf, size_t len);
+int64_t lx_pipe_write(struct lproc *p, struct lfile *f, uintptr_t buf, size_t len);
+void lx_pipe_close(struct lfile *f);
+void lx_pipe_forget(struct lproc *p);
 
 /* paths.c: stat, directories, names, the cwd, fcntl and ioctl */
 int64_t lx_sys_paths(struct lproc *p, unsigned nr, const uint64_t *a);

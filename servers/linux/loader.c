@@ -34,8 +34,7 @@
 #define STACK_IMAGE 8192 /* the top of the stack we build: strings, vectors */
 #define MAX_ARGS 32
 
-static const char *const environment[] = {"HOME=/", "PATH=/bin:/linux/bin", "TERM=vt100", "LANG=C",
-                                          NULL};
+static char *const environment[] = {"HOME=/", "PATH=/linux/bin", "TERM=vt100", "LANG=C", NULL};
 
 struct elf_header_fields {
     uint64_t phoff;
@@ -84,11 +83,12 @@ static uintptr_t push_bytes(struct builder *b, const void *data, size_t len)
     return LX_STACK_TOP - b->used;
 }
 
-static int build_stack(struct lproc *p, int argc, char **argv, const struct elf_image *img,
-                       uintptr_t phdr, const struct elf_header_fields *h, uintptr_t *sp)
+static int build_stack(struct lproc *p, int argc, char **argv, char *const *envp,
+                       const struct elf_image *img, uintptr_t phdr,
+                       const struct elf_header_fields *h, uintptr_t *sp)
 {
     static struct builder b;
-    uintptr_t argv_va[MAX_ARGS], env_va[8];
+    uintptr_t argv_va[MAX_ARGS], env_va[MAX_ARGS];
     int envc = 0;
     b.used = 0;
     uint64_t random[2] = {mica_clock_ns() * 0x9E3779B97F4A7C15UL,
@@ -98,8 +98,8 @@ static int build_stack(struct lproc *p, int argc, char **argv, const struct elf_
     uintptr_t execfn_va = push_bytes(&b, argv[0], strlen(argv[0]) + 1);
     for (int i = argc - 1; i >= 0; i--)
         argv_va[i] = push_bytes(&b, argv[i], strlen(argv[i]) + 1);
-    for (; environment[envc]; envc++)
-        env_va[envc] = push_bytes(&b, environment[envc], strlen(environment[envc]) + 1);
+    for (; envp[envc] && envc < MAX_ARGS; envc++)
+        env_va[envc] = push_bytes(&b, envp[envc], strlen(envp[envc]) + 1);
     uint64_t vec[2 * MAX_ARGS + 64];
     unsigned n = 0;
     vec[n++] = (uint64_t)argc;
@@ -141,8 +141,8 @@ static int build_stack(struct lproc *p, int argc, char **argv, const struct elf_
     return lx_write(p, LX_STACK_TOP - b.used, b.buf + sizeof(b.buf) - b.used, b.used);
 }
 
-int lx_load(struct lproc *p, const void *elf, size_t size, int argc, char **argv, uintptr_t *entry,
-            uintptr_t *sp)
+int lx_load(struct lproc *p, const void *elf, size_t size, int argc, char **argv, char *const *envp,
+            uintptr_t *entry, uintptr_t *sp)
 {
     struct elf_image img;
     struct elf_header_fields h;
@@ -173,5 +173,5 @@ int lx_load(struct lproc *p, const void *elf, size_t size, int argc, char **argv
         return err;
     p->mmap_next = LX_MMAP_TOP;
     *entry = img.entry;
-    return build_stack(p, argc, argv, &img, phdr, &h, sp);
+    return build_stack(p, argc, argv, envp ? envp : environment, &img, phdr, &h, sp);
 }

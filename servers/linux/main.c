@@ -22,49 +22,21 @@
 
 struct lproc procs[LX_MAX_PROCS];
 mica_handle_t lx_console;
-static mica_handle_t service_ep, procmgr;
+static mica_handle_t procmgr;
 static const void *bootfs;
 static size_t bootfs_size;
-static int next_pid = 2;
 static uint64_t unknown_logged[8]; /* a bit per syscall number below 512 */
 
-/* Forget everything about p (its process is dead or ending). */
-static void release(struct lproc *p)
+int lx_bootfs_find(const char *path, const void **elf, size_t *size)
 {
-    lx_console_forget(p);
-    lx_timer_forget(p);
-    lx_files_close_all(p);
-    lx_unmap_all(p);
-    if (p->fs)
-        mica_handle_close(p->fs);
-    if (p->thread)
-        mica_handle_close(p->thread);
-    mica_handle_close(p->aspace);
-    mica_handle_close(p->process);
-    memset(p, 0, sizeof(*p));
-}
-
-/* End p as Linux would report it: exit status, or a signal. */
-static void end(struct lproc *p, int code, unsigned how)
-{
-    mica_process_end(p->process, code, how);
-    release(p);
-}
-
-/* Programs killed from outside (the shell's ^C, procmgr) are noticed here. */
-void lx_reap(void)
-{
-    for (unsigned i = 0; i < LX_MAX_PROCS; i++)
-        if (procs[i].used &&
-            mica_process_wait(procs[i].process, MICA_DEADLINE_NONE, NULL, NULL) == MICA_OK)
-            release(&procs[i]);
+    return mica_cpio_find(bootfs, bootfs_size, path, elf, size);
 }
 
 void lx_console_interrupt(void)
 {
     for (unsigned i = 0; i < LX_MAX_PROCS; i++)
-        if (procs[i].used && procs[i].actions[SIGINT].handler != SIG_IGN)
-            end(&procs[i], SIGINT, MICA_KILL_WITH_CODE);
+        if (procs[i].used && !procs[i].zombie && procs[i].actions[SIGINT].handler != SIG_IGN)
+            lx_end(&procs[i], SIGINT, MICA_KILL_WITH_CODE);
 }
 
 /* "PROGRAM ARG..." -> a started Linux process in a free slot. Arguments
@@ -72,7 +44,7 @@ void lx_console_interrupt(void)
  * spaces. */
 static int spawn(char *cmdline, mica_handle_t *out)
 {
-    char *argv[33], path[FS_PATH_MAX + 1];
+    char *argv[33], path[FS_PATH_MAX + 1], exe[FS_PATH_MAX + 1];
     char sep = strchr(cmdline, '\n') ? '\n' : ' ';
     int argc = 0;
     for (char *s = cmdline; *s && argc < 32;) {
@@ -86,52 +58,31 @@ static int spawn(char *cmdline, mica_handle_t *out)
     argv[argc] = NULL;
     if (argc == 0)
         return MICA_ERR_INVALID_ARGS;
-    snprintf(path, sizeof(path), "%s%s", strchr(argv[0], '/') ? "" : "linux/bin/",
-             argv[0][0] == '/' ? argv[0] + 1 : argv[0]);
+    snprintf(path, sizeof(path), "%s%s", strchr(argv[0], '/') ? "" : "/linux/bin/", argv[0]);
     const void *elf;
     size_t size;
-    if (mica_cpio_find(bootfs, bootfs_size, path, &elf, &size) != MICA_OK)
+    if (lx_find_program(path, &elf, &size, exe) != 0)
         return MICA_ERR_NOT_FOUND;
     lx_reap();
-    struct lproc *p = NULL;
-    for (unsigned i = 0; i < LX_MAX_PROCS && !p; i++)
-        if (!procs[i].used)
-            p = &procs[i];
+    const char *base = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+    struct lproc *p = lx_new_proc(base);
     if (!p)
         return MICA_ERR_LIMIT;
-    const char *base = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
-    memset(p, 0, sizeof(*p));
-    int err = mica_process_create_flags(base, MICA_PROCESS_LINUX, &p->process, &p->aspace);
-    if (err)
-        return err;
-    p->used = true;
-    p->pid = p->pgid = p->sid = next_pid++;
-    p->ppid = 1;
-    p->umask = 022;
-    snprintf(p->name, sizeof(p->name), "%s", base);
-    pm_lookup(procmgr, "fs", &p->fs); /* without it, files fail with EBADF-like errors */
+    memcpy(p->exe, exe, sizeof(p->exe));
+    pm_lookup(procmgr, "fs", &p->fs); /* without it, file calls fail */
     lx_files_init(p);
-    uintptr_t entry, sp;
-    mica_handle_t fault_ep;
-    int lerr = lx_load(p, elf, size, argc, argv, &entry, &sp);
-    if (lerr)
-        mica_printf("linux: cannot load %s: error %d\n", path, -lerr);
-    err = lerr == -LX_ENOEXEC ? MICA_ERR_INVALID_ARGS : lerr ? MICA_ERR_NO_MEMORY : MICA_OK;
+    struct mica_thread_state st;
+    memset(&st, 0, sizeof(st));
+    int lerr = lx_load(p, elf, size, argc, argv, NULL, &st.pc, &st.sp);
+    int err = lerr == -LX_ENOEXEC ? MICA_ERR_INVALID_ARGS : lerr ? MICA_ERR_NO_MEMORY : MICA_OK;
     if (!err)
-        err = mica_thread_create(p->process, 128, &p->thread);
-    if (!err && (err = mica_handle_mint(service_ep, MICA_RIGHT_WRITE,
-                                        LX_BADGE | (uint64_t)(p - procs), &fault_ep)) == MICA_OK) {
-        err = mica_thread_set_fault_endpoint(p->thread, fault_ep);
-        mica_handle_close(fault_ep);
-    }
-    if (!err)
-        err = mica_thread_start(p->thread, entry, sp, 0, 0);
+        err = lx_start_thread(p, &st);
     if (!err)
         err = mica_handle_dup(p->process, MICA_RIGHT_MANAGE | MICA_RIGHT_WAIT | MICA_RIGHT_TRANSFER,
                               out);
     if (err) {
-        mica_process_kill(p->process);
-        release(p);
+        mica_printf("linux: cannot start %s: %s\n", path, mica_status_name(err));
+        lx_end(p, 9, MICA_KILL_WITH_CODE);
     }
     return err;
 }
@@ -145,11 +96,20 @@ static int64_t syscall(struct lproc *p, const struct mica_msg *m)
         if (mica_thread_read_state(p->thread, &st) == MICA_OK)
             a[5] = st.x[5];
     }
-    if (nr == NR_exit || nr == NR_exit_group) {
-        end(p, (int)(a[0] & 0xFF), MICA_KILL_AS_EXIT);
-        return LX_DEFERRED; /* nobody to answer */
+    int64_t r;
+    switch (nr) {
+    case NR_exit:
+    case NR_exit_group: lx_end(p, (int)(a[0] & 0xFF), MICA_KILL_AS_EXIT); return LX_DEFERRED;
+    case NR_clone: return lx_fork(p, a);
+    case NR_execve: return lx_execve(p, a);
+    case NR_wait4: return lx_wait4(p, a);
+    case NR_kill: return lx_kill(p, (int64_t)(int32_t)a[0], (int)a[1]);
+    case NR_tkill: return lx_kill(p, (int64_t)(int32_t)a[0], (int)a[1]);
+    case NR_tgkill: return lx_kill(p, (int64_t)(int32_t)a[1], (int)a[2]);
+    case NR_pipe2: return lx_pipe2(p, a[0], (unsigned)a[1]);
+    default: break;
     }
-    int64_t r = lx_sys_files(p, nr, a);
+    r = lx_sys_files(p, nr, a);
     if (r == -LX_ENOSYS)
         r = lx_sys_memory(p, nr, a);
     if (r == -LX_ENOSYS)
@@ -170,7 +130,7 @@ static void fault(struct lproc *p, const struct mica_msg *m)
                                                 : SIGSEGV;
     mica_printf("linux: %s (pid %d) killed by signal %d: pc 0x%lx, address 0x%lx\n", p->name,
                 p->pid, sig, m->w[3], m->w[2]);
-    end(p, sig, MICA_KILL_WITH_CODE);
+    lx_end(p, sig, MICA_KILL_WITH_CODE);
 }
 
 /* One message in m; returns true if m now holds a reply to send. */
@@ -179,7 +139,7 @@ static bool handle(struct mica_msg *m)
     uint32_t label = MICA_MSG_LABEL(m->info);
     if ((m->badge & ~0xFFFFUL) == LX_BADGE) {
         struct lproc *p = &procs[(m->badge & 0xFFFF) % LX_MAX_PROCS];
-        if (!p->used) {
+        if (!p->used || p->zombie) {
             m->info = mica_msg_info(MICA_FAULT_KILL, 0, 0, 0);
             return true;
         }
@@ -229,7 +189,7 @@ int main(const struct mica_bootinfo *bi)
 {
     uintptr_t base;
     size_t mapped = (bi->bootfs_size + MICA_PAGE_SIZE - 1) & ~(MICA_PAGE_SIZE - 1);
-    service_ep = bi->startup_handle;
+    mica_handle_t service_ep = bi->startup_handle;
     procmgr = bi->procmgr;
     if (!service_ep || !procmgr || !mica_ipc_buffer_here() ||
         mica_aspace_map(bi->self_aspace, bi->bootfs_vmo, 0, mapped, 0, MICA_MAP_READ, &base)) {

@@ -71,11 +71,11 @@ int lx_read_string(struct lproc *p, uintptr_t va, char *buf, size_t size)
 }
 
 static int add_region(struct lproc *p, uintptr_t start, size_t size, mica_handle_t vmo,
-                      uint64_t offset)
+                      uint64_t offset, unsigned prot)
 {
     if (p->n_regions == LX_MAX_REGIONS)
         return -LX_ENOMEM;
-    p->regions[p->n_regions++] = (struct region){start, size, vmo, offset};
+    p->regions[p->n_regions++] = (struct region){start, size, vmo, offset, prot};
     return 0;
 }
 
@@ -108,7 +108,7 @@ int lx_map_new(struct lproc *p, uintptr_t va, size_t size, unsigned prot, bool f
         return -LX_ENOMEM;
     int err = prot ? mica_aspace_map(p->aspace, vmo, 0, size, va, prot | MICA_MAP_FIXED, NULL) : 0;
     if (!err)
-        err = add_region(p, va, size, vmo, 0);
+        err = add_region(p, va, size, vmo, 0, prot);
     else
         err = -LX_EACCES;
     if (err) {
@@ -147,7 +147,7 @@ static int unmap_range(struct lproc *p, uintptr_t va, size_t len)
                 mica_handle_info(r->vmo, NULL, &rights, NULL) != MICA_OK ||
                 mica_handle_dup(r->vmo, rights, &dup) != MICA_OK)
                 return -LX_ENOMEM;
-            add_region(p, cut_end, re - cut_end, dup, r->offset + (cut_end - rs));
+            add_region(p, cut_end, re - cut_end, dup, r->offset + (cut_end - rs), r->prot);
             r = &p->regions[i];
             r->size = cut_start - rs;
         } else if (cut_start == rs) {
@@ -164,8 +164,11 @@ static int unmap_range(struct lproc *p, uintptr_t va, size_t len)
 
 void lx_unmap_all(struct lproc *p)
 {
-    for (unsigned i = 0; i < p->n_regions; i++)
+    for (unsigned i = 0; i < p->n_regions; i++) {
+        if (p->regions[i].prot)
+            mica_aspace_unmap(p->aspace, p->regions[i].start, p->regions[i].size);
         mica_handle_close(p->regions[i].vmo);
+    }
     p->n_regions = 0;
 }
 

@@ -30,6 +30,7 @@
 #define TIOCSPGRP 0x5410
 #define TIOCGWINSZ 0x5413
 #define FIONREAD 0x541B
+#define S_IFIFO 0010000
 #define S_IFCHR 0020000
 #define S_IFDIR 0040000
 #define S_IFREG 0100000
@@ -64,7 +65,10 @@ static void fill_stat(struct lx_stat *st, const char *path, enum fd_kind kind, u
     st->dev = 1;
     st->ino = inode_of(path);
     st->nlink = kind == FD_DIR ? 2 : 1;
-    st->mode = kind == FD_DIR ? S_IFDIR | 0755 : kind == FD_FILE ? S_IFREG | 0644 : S_IFCHR | 0620;
+    st->mode = kind == FD_DIR                                  ? S_IFDIR | 0755
+               : kind == FD_FILE                               ? S_IFREG | 0644
+               : kind == FD_PIPE_READ || kind == FD_PIPE_WRITE ? S_IFIFO | 0600
+                                                               : S_IFCHR | 0620;
     st->rdev = kind == FD_CONSOLE ? (5UL << 8) | 1 : kind == FD_NULL ? (1UL << 8) | 3 : 0;
     st->size = (int64_t)size;
     st->blksize = 4096;
@@ -84,7 +88,7 @@ static int stat_of(struct lproc *p, int dirfd, uintptr_t upath, unsigned flags, 
             struct fs_stat fst = {0};
             if (!f)
                 return -LX_EBADF;
-            if ((f->kind == FD_FILE || f->kind == FD_DIR) && fs_fstat(p->fs, f->fs_fd, &fst))
+            if ((f->kind == FD_FILE || f->kind == FD_DIR) && fs_fstat(f->fs, f->fs_fd, &fst))
                 return -LX_EBADF;
             fill_stat(st, f->path, f->kind, fst.size);
             return 0;
@@ -142,7 +146,7 @@ static int64_t sys_getdents64(struct lproc *p, uint64_t fd, uintptr_t ubuf, size
     for (;;) {
         char name[FS_NAME_MAX + 1], full[2 * FS_PATH_MAX];
         uint64_t type;
-        int err = fs_readdir(p->fs, f->fs_fd, f->dir_index, name, &type);
+        int err = fs_readdir(f->fs, f->fs_fd, f->dir_index, name, &type);
         if (err == MICA_ERR_NOT_FOUND)
             break;
         if (err)
@@ -344,7 +348,7 @@ int64_t lx_sys_paths(struct lproc *p, unsigned nr, const uint64_t *a)
         struct lfile *f = lx_fd(p, a[0]);
         if (!f || f->kind != FD_FILE)
             return f ? -LX_EINVAL : -LX_EBADF;
-        int err = fs_truncate(p->fs, f->fs_fd, a[1]);
+        int err = fs_truncate(f->fs, f->fs_fd, a[1]);
         return err ? lx_errno(err) : 0;
     }
     case NR_readlinkat: return -LX_EINVAL; /* nothing here is a symlink */

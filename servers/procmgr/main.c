@@ -280,7 +280,7 @@ static int64_t handle_PM_LOOKUP(void *ctx, const struct mica_msg *req, struct mi
     if (!buf)
         return MICA_ERR_NO_MEMORY;
     /* Each client gets its own badge, so servers can tell clients apart. */
-    int err = mica_handle_mint(services[i].ep, MICA_RIGHT_WRITE | MICA_RIGHT_TRANSFER,
+    int err = mica_handle_mint(services[i].ep, MICA_RIGHT_WRITE | MICA_RIGHT_DUPLICATE | MICA_RIGHT_TRANSFER,
                                next_client_badge++, &buf->handles[0]);
     if (err)
         return err;

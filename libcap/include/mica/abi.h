@@ -204,6 +204,7 @@ struct mica_thread_state {
     uint64_t sp;
     uint64_t pc;
     uint64_t pstate;
+    uint64_t tpidr; /* TPIDR_EL0, the user thread pointer (TLS) */
 };
 
 /*

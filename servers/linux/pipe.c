@@ -1,0 +1,223 @@
+/*
+ * Pipes between Linux programs: a 4 KiB ring per pipe, here in the
+ * server. A read of an empty pipe (with writers left) and a write to a
+ * full one wait: their replies are saved in the pipe (one waiting reader
+ * and one waiting writer per pipe) and `pump` finishes them as the other
+ * side moves. The last writer gone gives readers end-of-file; the last
+ * reader gone gives writers EPIPE, or ends them by SIGPIPE's default action.
+ */
+#include "linux.h"
+#include <mica/malloc.h>
+#include <string.h>
+
+#define PIPE_SIZE 4096
+#define MAX_PIPES 32
+#define O_NONBLOCK 04000
+#define O_CLOEXEC 02000000
+#define SIGPIPE 13
+#define SIG_IGN 1
+
+struct waiting {
+    int pid; /* 0: none */
+    mica_handle_t reply;
+    uintptr_t buf;
+    size_t len, done;
+};
+
+struct pipe {
+    char data[PIPE_SIZE];
+    size_t head, len;
+    unsigned readers, writers; /* open descriptions of each end */
+    struct waiting reader, writer;
+};
+
+static struct pipe *pipes[MAX_PIPES];
+
+static struct lproc *by_pid(int pid)
+{
+    for (unsigned i = 0; i < LX_MAX_PROCS; i++)
+        if (procs[i].used && procs[i].pid == pid && !procs[i].zombie)
+            return &procs[i];
+    return NULL;
+}
+
+static void finish(struct waiting *w, int64_t result)
+{
+    struct mica_msg m = {.info = mica_msg_info(MICA_SYSCALL_RETURN, 1, 0, 0),
+                         .w = {(uint64_t)result}};
+    mica_reply_to(w->reply, &m);
+    mica_handle_close(w->reply);
+    w->pid = 0;
+}
+
+/* Move bytes between the ring and a program's buffer. */
+static int64_t take(struct pipe *pp, struct lproc *p, uintptr_t buf, size_t len)
+{
+    size_t n = len < pp->len ? len : pp->len, done = 0;
+    while (done < n) {
+        size_t chunk = n - done, at = pp->head;
+        if (chunk > PIPE_SIZE - at)
+            chunk = PIPE_SIZE - at;
+        if (lx_write(p, buf + done, pp->data + at, chunk))
+            return done ? (int64_t)done : -LX_EFAULT;
+        pp->head = (pp->head + chunk) % PIPE_SIZE;
+        pp->len -= chunk;
+        done += chunk;
+    }
+    return (int64_t)done;
+}
+
+static int64_t put(struct pipe *pp, struct lproc *p, uintptr_t buf, size_t len)
+{
+    size_t room = PIPE_SIZE - pp->len, n = len < room ? len : room, done = 0;
+    while (done < n) {
+        size_t at = (pp->head + pp->len) % PIPE_SIZE, chunk = n - done;
+        if (chunk > PIPE_SIZE - at)
+            chunk = PIPE_SIZE - at;
+        if (lx_read(p, buf + done, pp->data + at, chunk))
+            return done ? (int64_t)done : -LX_EFAULT;
+        pp->len += chunk;
+        done += chunk;
+    }
+    return (int64_t)done;
+}
+
+/* Finish whatever waits and now can. */
+static void pump(struct pipe *pp)
+{
+    for (bool moved = true; moved;) {
+        moved = false;
+        struct waiting *r = &pp->reader, *w = &pp->writer;
+        if (r->pid && (pp->len || !pp->writers)) {
+            struct lproc *p = by_pid(r->pid);
+            finish(r, p ? take(pp, p, r->buf, r->len) : -LX_EIO);
+            moved = true;
+        }
+        if (w->pid && (pp->len < PIPE_SIZE || !pp->readers)) {
+            struct lproc *p = by_pid(w->pid);
+            if (!p || !pp->readers) {
+                finish(w, w->done ? (int64_t)w->done : -LX_EPIPE);
+                moved = true;
+            } else {
+                int64_t n = put(pp, p, w->buf + w->done, w->len - w->done);
+                if (n < 0)
+                    finish(w, w->done ? (int64_t)w->done : n);
+                else if ((w->done += (size_t)n) == w->len)
+                    finish(w, (int64_t)w->len);
+                moved = n != 0;
+            }
+        }
+    }
+}
+
+int64_t lx_pipe_read(struct lproc *p, struct lfile *f, uintptr_t buf, size_t len)
+{
+    struct pipe *pp = f->pipe;
+    if (len == 0)
+        return 0;
+    if (pp->len) {
+        int64_t n = take(pp, p, buf, len);
+        pump(pp);
+        return n;
+    }
+    if (!pp->writers)
+        return 0; /* end of file */
+    if (f->flags & O_NONBLOCK)
+        return -LX_EAGAIN;
+    if (pp->reader.pid || mica_reply_save(&pp->reader.reply) != MICA_OK)
+        return -LX_EAGAIN; /* one waiting reader per pipe */
+    pp->reader = (struct waiting){p->pid, pp->reader.reply, buf, len, 0};
+    return LX_DEFERRED;
+}
+
+int64_t lx_pipe_write(struct lproc *p, struct lfile *f, uintptr_t buf, size_t len)
+{
+    struct pipe *pp = f->pipe;
+    if (!pp->readers) {
+        if (p->actions[SIGPIPE].handler != SIG_IGN) {
+            lx_end(p, SIGPIPE, MICA_KILL_WITH_CODE);
+            return LX_DEFERRED;
+        }
+        return -LX_EPIPE;
+    }
+    int64_t n = put(pp, p, buf, len);
+    pump(pp);
+    if (n < 0 || (size_t)n == len || (f->flags & O_NONBLOCK))
+        return n == 0 && len ? -LX_EAGAIN : n;
+    if (pp->writer.pid || mica_reply_save(&pp->writer.reply) != MICA_OK)
+        return n ? n : -LX_EAGAIN;
+    pp->writer = (struct waiting){p->pid, pp->writer.reply, buf, len, (size_t)n};
+    return LX_DEFERRED;
+}
+
+int64_t lx_pipe2(struct lproc *p, uintptr_t fds, unsigned flags)
+{
+    if (flags & ~(unsigned)(O_NONBLOCK | O_CLOEXEC))
+        return -LX_EINVAL;
+    unsigned slot = 0;
+    while (slot < MAX_PIPES && pipes[slot])
+        slot++;
+    struct pipe *pp = slot < MAX_PIPES ? malloc(sizeof(*pp)) : NULL;
+    struct lfile *r = lx_new_file(FD_PIPE_READ), *w = lx_new_file(FD_PIPE_WRITE);
+    if (!pp || !r || !w) {
+        free(pp);
+        free(r);
+        free(w);
+        return slot < MAX_PIPES ? -LX_ENOMEM : -LX_ENFILE;
+    }
+    memset(pp, 0, sizeof(*pp));
+    pp->readers = pp->writers = 1;
+    r->pipe = w->pipe = pp;
+    r->flags = flags & O_NONBLOCK;
+    w->flags = (flags & O_NONBLOCK) | 1 /* O_WRONLY */;
+    int fd[2] = {lx_install(p, r, 0, flags & O_CLOEXEC), -1};
+    if (fd[0] >= 0)
+        fd[1] = lx_install(p, w, 0, flags & O_CLOEXEC);
+    if (fd[1] < 0 || lx_write(p, fds, fd, sizeof(fd))) {
+        if (fd[0] >= 0)
+            p->fds[fd[0]] = NULL;
+        if (fd[1] >= 0)
+            p->fds[fd[1]] = NULL;
+        free(pp);
+        free(r);
+        free(w);
+        return fd[1] < 0 && fd[0] >= 0 ? -LX_EMFILE : fd[0] < 0 ? fd[0] : -LX_EFAULT;
+    }
+    pipes[slot] = pp;
+    return 0;
+}
+
+/* The last descriptor of one end went away (lx_put_file). */
+void lx_pipe_close(struct lfile *f)
+{
+    struct pipe *pp = f->pipe;
+    if (f->kind == FD_PIPE_READ)
+        pp->readers--;
+    else
+        pp->writers--;
+    pump(pp);
+    if (pp->readers || pp->writers)
+        return;
+    for (unsigned i = 0; i < MAX_PIPES; i++)
+        if (pipes[i] == pp)
+            pipes[i] = NULL;
+    free(pp);
+}
+
+/* p is ending: its waiting pipe calls go unanswered. */
+void lx_pipe_forget(struct lproc *p)
+{
+    for (unsigned i = 0; i < MAX_PIPES; i++) {
+        struct pipe *pp = pipes[i];
+        if (!pp)
+            continue;
+        if (pp->reader.pid == p->pid) {
+            mica_handle_close(pp->reader.reply);
+            pp->reader.pid = 0;
+        }
+        if (pp->writer.pid == p->pid) {
+            mica_handle_close(pp->writer.reply);
+            pp->writer.pid = 0;
+        }
+    }
+}

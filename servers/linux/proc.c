@@ -1,0 +1,404 @@
+/*
+ * Linux processes: fork (clone without shared memory), execve, exit with
+ * zombies, wait4, kill, and process groups' bookkeeping.
+ *
+ * fork copies the parent's memory map: read-only regions (program text)
+ * share their VMO; writable ones are copied, the heap only up to the break
+ * and the stack only from the page of sp up (what can be in use). The
+ * child's thread gets the parent's registers and thread pointer, x0 = 0.
+ * Open file descriptions are shared, as Linux shares them.
+ *
+ * A program that ends stays a zombie with its status while its Linux
+ * parent lives, until wait4 takes it; one started by LX_SPAWN (ppid 1) or
+ * orphaned is forgotten at once. A parent blocked in wait4 is answered
+ * when a child ends.
+ */
+#include "linux.h"
+#include <string.h>
+
+#define CLONE_VM 0x100
+#define CLONE_FS 0x200
+#define CLONE_FILES 0x400
+#define CLONE_SIGHAND 0x800
+#define CLONE_VFORK 0x4000
+#define CLONE_THREAD 0x10000
+#define CLONE_SETTLS 0x80000
+#define WNOHANG 1
+#define SIG_IGN 1
+#define SIG_DFL 0
+#define SIGCHLD 17
+#define COPY_CHUNK 65536
+
+static int next_pid = 2;
+
+struct lproc *lx_new_proc(const char *name)
+{
+    for (unsigned i = 0; i < LX_MAX_PROCS; i++) {
+        struct lproc *p = &procs[i];
+        if (p->used)
+            continue;
+        memset(p, 0, sizeof(*p));
+        if (mica_process_create_flags(name, MICA_PROCESS_LINUX, &p->process, &p->aspace))
+            return NULL;
+        p->used = true;
+        p->pid = p->pgid = p->sid = next_pid++;
+        p->ppid = 1;
+        p->umask = 022;
+        snprintf(p->name, sizeof(p->name), "%s", name);
+        return p;
+    }
+    return NULL;
+}
+
+/* Give p a thread with `st`'s registers, its syscalls badged for p. */
+int lx_start_thread(struct lproc *p, const struct mica_thread_state *st)
+{
+    mica_handle_t fault_ep;
+    int err = mica_thread_create(p->process, 128, &p->thread);
+    if (!err && (err = mica_handle_mint(mica_bootinfo->startup_handle, MICA_RIGHT_WRITE,
+                                        LX_BADGE | (uint64_t)(p - procs), &fault_ep)) == MICA_OK) {
+        err = mica_thread_set_fault_endpoint(p->thread, fault_ep);
+        mica_handle_close(fault_ep);
+    }
+    if (!err)
+        err = mica_thread_write_state(p->thread, st);
+    if (!err)
+        err = mica_thread_start(p->thread, st->pc, st->sp, st->x[0], st->x[1]);
+    return err;
+}
+
+/* Everything of p but its slot (a zombie keeps pid, ppid and status). */
+static void release_resources(struct lproc *p)
+{
+    lx_console_forget(p);
+    lx_timer_forget(p);
+    lx_pipe_forget(p);
+    lx_files_close_all(p);
+    lx_unmap_all(p);
+    if (p->fs)
+        mica_handle_close(p->fs);
+    if (p->thread)
+        mica_handle_close(p->thread);
+    mica_handle_close(p->aspace);
+    mica_handle_close(p->process);
+    p->fs = p->thread = p->aspace = p->process = 0;
+    if (p->wait_reply)
+        mica_handle_close(p->wait_reply);
+    p->wait_reply = 0;
+}
+
+static struct lproc *parent_of(struct lproc *p)
+{
+    for (unsigned i = 0; i < LX_MAX_PROCS; i++)
+        if (procs[i].used && !procs[i].zombie && procs[i].pid == p->ppid)
+            return &procs[i];
+    return NULL;
+}
+
+/* Does child c match wait4's pid argument for parent p? */
+static bool matches(struct lproc *p, struct lproc *c, int64_t pid)
+{
+    if (!c->used || c->ppid != p->pid)
+        return false;
+    return pid == -1 || (pid > 0 && c->pid == pid) || (pid == 0 && c->pgid == p->pgid) ||
+           (pid < -1 && c->pgid == -pid);
+}
+
+/* Reap zombie c for p: status to *status_va, the slot freed. */
+static int64_t reap(struct lproc *p, struct lproc *c, uintptr_t status_va)
+{
+    int32_t status = c->term_signal ? c->term_signal : (c->exit_code & 0xFF) << 8;
+    int64_t pid = c->pid;
+    if (status_va && lx_write(p, status_va, &status, sizeof(status)))
+        return -LX_EFAULT;
+    memset(c, 0, sizeof(*c));
+    return pid;
+}
+
+/* A child of p changed: finish p's wait4 if it can. */
+static void wake_waiter(struct lproc *p)
+{
+    if (!p->wait_reply)
+        return;
+    for (unsigned i = 0; i < LX_MAX_PROCS; i++) {
+        struct lproc *c = &procs[i];
+        if (c->zombie && matches(p, c, p->wait_pid)) {
+            struct mica_msg m = {.info = mica_msg_info(MICA_SYSCALL_RETURN, 1, 0, 0)};
+            m.w[0] = (uint64_t)reap(p, c, p->wait_status);
+            mica_reply_to(p->wait_reply, &m);
+            mica_handle_close(p->wait_reply);
+            p->wait_reply = 0;
+            return;
+        }
+    }
+}
+
+void lx_end(struct lproc *p, int code, unsigned how)
+{
+    if (p->process)
+        mica_process_end(p->process, code, how);
+    release_resources(p);
+    /* Its children are orphans now: zombies go, the living have no parent. */
+    for (unsigned i = 0; i < LX_MAX_PROCS; i++) {
+        struct lproc *c = &procs[i];
+        if (c->used && c->ppid == p->pid && c != p) {
+            if (c->zombie)
+                memset(c, 0, sizeof(*c));
+            else
+                c->ppid = 1;
+        }
+    }
+    struct lproc *parent = parent_of(p);
+    if (!parent || parent->actions[SIGCHLD].handler == SIG_IGN) {
+        memset(p, 0, sizeof(*p));
+        return;
+    }
+    p->zombie = true;
+    p->exit_code = how == MICA_KILL_AS_EXIT ? code : 0;
+    p->term_signal = how == MICA_KILL_AS_EXIT ? 0 : code;
+    wake_waiter(parent);
+}
+
+void lx_reap(void)
+{
+    int64_t code;
+    uint32_t reason;
+    for (unsigned i = 0; i < LX_MAX_PROCS; i++) {
+        struct lproc *p = &procs[i];
+        if (p->used && !p->zombie &&
+            mica_process_wait(p->process, MICA_DEADLINE_NONE, &code, &reason) == MICA_OK)
+            lx_end(p, reason == MICA_EXIT_NORMAL ? (int)code : 9 /* SIGKILL */,
+                   reason == MICA_EXIT_NORMAL ? MICA_KILL_AS_EXIT : MICA_KILL_WITH_CODE);
+    }
+}
+
+/* Copy [from, to) of region r into a fresh VMO mapped the same in c. */
+static int copy_region(struct lproc *c, const struct region *r, uintptr_t from, uintptr_t to)
+{
+    static char chunk[COPY_CHUNK];
+    uintptr_t va;
+    int err = lx_map_new(c, r->start, r->size, r->prot, true, &va);
+    for (uintptr_t at = from; !err && at < to; at += COPY_CHUNK) {
+        size_t n = to - at < COPY_CHUNK ? to - at : COPY_CHUNK;
+        if (mica_vmo_read(r->vmo, r->offset + (at - r->start), chunk, n) != MICA_OK ||
+            lx_write(c, at, chunk, n) != 0)
+            err = -LX_ENOMEM;
+    }
+    return err;
+}
+
+static int copy_memory(struct lproc *p, struct lproc *c, uintptr_t sp)
+{
+    for (unsigned i = 0; i < p->n_regions; i++) {
+        const struct region *r = &p->regions[i];
+        uintptr_t from = r->start, to = r->start + r->size;
+        int err;
+        if (!(r->prot & MICA_MAP_WRITE) && r->prot) { /* text, read-only data: shared */
+            mica_handle_t vmo;
+            uint32_t rights;
+            err = mica_handle_info(r->vmo, NULL, &rights, NULL) ||
+                          mica_handle_dup(r->vmo, rights, &vmo) || c->n_regions == LX_MAX_REGIONS
+                      ? -LX_ENOMEM
+                      : 0;
+            if (!err && mica_aspace_map(c->aspace, vmo, r->offset, r->size, r->start,
+                                        r->prot | MICA_MAP_FIXED, NULL) != MICA_OK)
+                err = -LX_ENOMEM;
+            if (!err)
+                c->regions[c->n_regions++] =
+                    (struct region){r->start, r->size, vmo, r->offset, r->prot};
+            if (err)
+                return err;
+            continue;
+        }
+        if (sp >= from && sp < to) /* the stack: only what is in use */
+            from = sp & ~(MICA_PAGE_SIZE - 1);
+        if (p->brk_base == from) /* the heap: only up to the break */
+            to = from + ((p->brk - from + MICA_PAGE_SIZE - 1) & ~(MICA_PAGE_SIZE - 1));
+        if ((err = copy_region(c, r, from, to)) != 0)
+            return err;
+    }
+    return 0;
+}
+
+int64_t lx_fork(struct lproc *p, const uint64_t *a)
+{
+    uint64_t flags = a[0];
+    struct mica_thread_state st;
+    if ((flags & (CLONE_THREAD | CLONE_SIGHAND)) || ((flags & CLONE_VM) && !(flags & CLONE_VFORK)))
+        return -LX_ENOSYS; /* threads: not yet (docs/linux.md) */
+    if (mica_thread_read_state(p->thread, &st) != MICA_OK)
+        return -LX_EIO;
+    lx_reap();
+    struct lproc *c = lx_new_proc(p->name);
+    if (!c)
+        return -LX_EAGAIN;
+    c->ppid = p->pid;
+    c->pgid = p->pgid;
+    c->sid = p->sid;
+    c->umask = p->umask;
+    c->sigmask = p->sigmask;
+    memcpy(c->actions, p->actions, sizeof(c->actions));
+    memcpy(c->cwd, p->cwd, sizeof(c->cwd));
+    memcpy(c->exe, p->exe, sizeof(c->exe));
+    c->brk_base = p->brk_base;
+    c->brk = p->brk;
+    c->mmap_next = p->mmap_next;
+    mica_handle_dup(p->fs, MICA_RIGHT_WRITE | MICA_RIGHT_DUPLICATE, &c->fs);
+    for (int fd = 0; fd < LX_MAX_FDS; fd++)
+        if ((c->fds[fd] = p->fds[fd]) != NULL)
+            c->fds[fd]->refs++;
+    c->cloexec = p->cloexec;
+    int err = copy_memory(p, c, st.sp);
+    if (!err) {
+        st.x[0] = 0; /* the child's fork() returns 0 */
+        if (a[1])
+            st.sp = a[1];
+        if (flags & CLONE_SETTLS)
+            st.tpidr = a[3];
+        err = lx_start_thread(c, &st) ? -LX_ENOMEM : 0;
+    }
+    if (err) {
+        mica_process_kill(c->process);
+        release_resources(c);
+        memset(c, 0, sizeof(*c));
+        return err;
+    }
+    return c->pid;
+}
+
+int64_t lx_wait4(struct lproc *p, const uint64_t *a)
+{
+    int64_t pid = (int64_t)a[0];
+    bool any = false;
+    if (a[2] & ~(uint64_t)(WNOHANG | 2 | 8 | 0x40000000))
+        return -LX_EINVAL;
+    lx_reap();
+    for (unsigned i = 0; i < LX_MAX_PROCS; i++) {
+        struct lproc *c = &procs[i];
+        if (!matches(p, c, pid))
+            continue;
+        if (c->zombie)
+            return reap(p, c, a[1]);
+        any = true;
+    }
+    if (!any)
+        return -LX_ECHILD;
+    if (a[2] & WNOHANG)
+        return 0;
+    if (p->wait_reply || mica_reply_save(&p->wait_reply) != MICA_OK)
+        return -LX_EINTR;
+    p->wait_pid = pid;
+    p->wait_status = a[1];
+    return LX_DEFERRED;
+}
+
+int64_t lx_kill(struct lproc *p, int64_t pid, int sig)
+{
+    bool found = false;
+    if (sig < 0 || sig > 64)
+        return -LX_EINVAL;
+    for (unsigned i = 0; i < LX_MAX_PROCS; i++) {
+        struct lproc *t = &procs[i];
+        if (!t->used || t->zombie)
+            continue;
+        bool hit = pid > 0     ? t->pid == pid
+                   : pid == 0  ? t->pgid == p->pgid
+                   : pid == -1 ? t != p
+                               : t->pgid == -pid;
+        if (!hit)
+            continue;
+        found = true;
+        if (sig == 0 || sig == SIGCHLD || sig == 23 || sig == 28 || /* ignored by default */
+            (t->actions[sig].handler == SIG_IGN && sig != 9 && sig != 19))
+            continue;
+        if (t->actions[sig].handler != SIG_DFL && sig != 9 && sig != 19)
+            return -LX_ENOSYS; /* running handlers: not yet (docs/linux.md) */
+        lx_end(t, sig, MICA_KILL_WITH_CODE);
+    }
+    return found ? 0 : -LX_ESRCH;
+}
+
+/* A program file for execve/LX_SPAWN: the bootfs path of an absolute,
+ * normalised `path` (its leading '/' dropped). */
+int lx_find_program(const char *path, const void **elf, size_t *size, char *bootfs_path)
+{
+    snprintf(bootfs_path, FS_PATH_MAX + 1, "%s", path[0] == '/' ? path + 1 : path);
+    return lx_bootfs_find(bootfs_path, elf, size) == MICA_OK ? 0 : -LX_ENOENT;
+}
+
+/* Read a NULL-terminated vector of strings from the program into
+ * `strings` (one after another), pointers into it in out[]. */
+static int read_vector(struct lproc *p, uintptr_t va, char **out, int max, char *strings,
+                       size_t room)
+{
+    int n = 0;
+    size_t used = 0;
+    for (; va; n++) {
+        uint64_t ptr;
+        if (lx_read(p, va + 8 * (uintptr_t)n, &ptr, 8))
+            return -LX_EFAULT;
+        if (!ptr)
+            break;
+        if (n == max || used >= room)
+            return -LX_E2BIG;
+        int err = lx_read_string(p, ptr, strings + used, room - used);
+        if (err)
+            return err == -LX_ENAMETOOLONG ? -LX_E2BIG : err;
+        out[n] = strings + used;
+        used += strlen(strings + used) + 1;
+    }
+    out[n] = NULL;
+    return n;
+}
+
+int64_t lx_execve(struct lproc *p, const uint64_t *a)
+{
+    static char strings[8192];
+    char path[FS_PATH_MAX + 1], bootfs_path[FS_PATH_MAX + 1], *argv[33], *envp[33];
+    const void *elf;
+    size_t size;
+    int err = lx_resolve(p, -100 /* AT_FDCWD */, a[0], path);
+    if (err)
+        return err;
+    if (strcmp(path, "/proc/self/exe") == 0)
+        snprintf(path, sizeof(path), "/%s", p->exe);
+    if ((err = lx_find_program(path, &elf, &size, bootfs_path)) != 0)
+        return err;
+    int argc = read_vector(p, a[1], argv, 32, strings, 4096);
+    int envc = argc < 0 ? 0 : read_vector(p, a[2], envp, 32, strings + 4096, 4096);
+    if (argc < 0 || envc < 0)
+        return argc < 0 ? argc : envc;
+    if (argc == 0) { /* Linux runs it with an empty argv; musl wants argv[0] */
+        argv[0] = path;
+        argv[1] = NULL;
+        argc = 1;
+    }
+    /* The point of no return: the old program is gone. */
+    lx_unmap_all(p);
+    for (int fd = 0; fd < LX_MAX_FDS; fd++) {
+        if (p->fds[fd] && (p->cloexec & (1u << fd))) {
+            lx_put_file(p, p->fds[fd]);
+            p->fds[fd] = NULL;
+        }
+    }
+    p->cloexec = 0;
+    for (int sig = 1; sig <= 64; sig++)
+        if (p->actions[sig].handler != SIG_IGN)
+            memset(&p->actions[sig], 0, sizeof(p->actions[sig]));
+    const char *base = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+    snprintf(p->name, sizeof(p->name), "%s", base);
+    memcpy(p->exe, bootfs_path, sizeof(p->exe));
+    uintptr_t entry, sp;
+    struct mica_thread_state st;
+    memset(&st, 0, sizeof(st));
+    if (lx_load(p, elf, size, argc, argv, envc ? envp : NULL, &entry, &sp) != 0) {
+        lx_end(p, 11 /* SIGSEGV, as Linux does */, MICA_KILL_WITH_CODE);
+        return LX_DEFERRED;
+    }
+    st.pc = entry;
+    st.sp = sp;
+    struct mica_msg m = {.info = mica_msg_info(MICA_FAULT_RESUME, 2, 0, 0), .w = {entry, 0}};
+    if (mica_thread_write_state(p->thread, &st) != MICA_OK || mica_reply(&m) != MICA_OK)
+        lx_end(p, 11, MICA_KILL_WITH_CODE);
+    return LX_DEFERRED;
+}
