@@ -146,10 +146,10 @@ int pm_add_driver(mica_handle_t procmgr, const char *name, const char *program, 
 int lx_spawn(mica_handle_t linux_server, const char *cmdline, mica_handle_t *process)
 {
     struct mica_msg m;
-    uint64_t words[PM_CMDLINE_WORDS];
-    int err = mica_string_pack(cmdline, words, PM_CMDLINE_WORDS);
+    uint64_t words[LX_CMDLINE_WORDS];
+    int err = mica_string_pack(cmdline, words, LX_CMDLINE_WORDS);
     if (!err)
-        err = call_long(linux_server, LX_SPAWN, words, PM_CMDLINE_WORDS, NULL, 0, &m);
+        err = call_long(linux_server, LX_SPAWN, words, LX_CMDLINE_WORDS, NULL, 0, &m);
     if (err)
         return err;
     if (MICA_MSG_HANDLES(m.info) != 1)
@@ -160,7 +160,7 @@ int lx_spawn(mica_handle_t linux_server, const char *cmdline, mica_handle_t *pro
 
 int lx_spawn_argv(mica_handle_t linux_server, int argc, char *const *argv, mica_handle_t *process)
 {
-    char cmdline[PM_CMDLINE_MAX + 1];
+    char cmdline[LX_CMDLINE_MAX + 1];
     size_t n = 0;
     for (int i = 0; i < argc; i++) {
         size_t len = strlen(argv[i]);

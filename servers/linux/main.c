@@ -167,12 +167,12 @@ static bool handle(struct mica_msg *m)
     }
     int64_t status = MICA_ERR_NOT_SUPPORTED;
     unsigned handles = 0;
-    if (label == LX_SPAWN && MICA_MSG_WORDS(m->info) >= PM_CMDLINE_WORDS) {
-        uint64_t words[PM_CMDLINE_WORDS];
-        char cmdline[PM_CMDLINE_MAX + 1];
-        for (unsigned i = 0; i < PM_CMDLINE_WORDS; i++)
+    if (label == LX_SPAWN && MICA_MSG_WORDS(m->info) >= LX_CMDLINE_WORDS) {
+        uint64_t words[LX_CMDLINE_WORDS];
+        char cmdline[LX_CMDLINE_MAX + 1];
+        for (unsigned i = 0; i < LX_CMDLINE_WORDS; i++)
             words[i] = mica_msg_word(m, i);
-        mica_string_unpack(words, PM_CMDLINE_WORDS, cmdline);
+        mica_string_unpack(words, LX_CMDLINE_WORDS, cmdline);
         status = spawn(cmdline, &mica_ipc_buffer_here()->handles[0]);
         handles = status == MICA_OK;
     } else if (label == LX_SPAWN) {

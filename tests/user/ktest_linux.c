@@ -143,8 +143,50 @@ static int test_linux_programs(void)
     return 0;
 }
 
+/* Debian's busybox (glibc, static) through busybox sh: each script's exit
+ * status says whether its checks held. Command substitution of a pipeline
+ * needs fork, pipes, execve (of /proc/self/exe) and wait4 all working. */
+static int test_busybox(void)
+{
+    static const struct {
+        const char *script;
+        int64_t status;
+    } cases[] = {
+        {"test \"$(echo hi | cat)\" = hi", 0},
+        {"test \"$(printf 'b\\na\\nc\\n' | sort | head -n 1)\" = a", 0},
+        {"n=0; for i in 1 2 3 4 5; do n=$((n+i)); done; test $n = 15", 0},
+        {"mkdir /bb && echo abc > /bb/f && test \"$(cat /bb/f)\" = abc && mv /bb/f /bb/g && "
+         "test -f /bb/g && ! test -e /bb/f && rm /bb/g && rmdir /bb && ! test -d /bb",
+         0},
+        {"ls -l / | grep -q linux", 0},
+        {"sleep 1", 0},
+        {"exit 3", 3},
+        {"false", 1},
+        {"sleep 10 & kill $!; wait $!; test $? -gt 128", 0},
+        {"kill -9 $$", -9},
+    };
+    mica_handle_t server, proc;
+    CHECK_OK(pm_lookup(kt_bootinfo()->startup_handle, "linux", &server));
+    for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *argv[] = {"busybox", "sh", "-c", (char *)cases[i].script};
+        int64_t code;
+        uint32_t reason;
+        CHECK_OK(lx_spawn_argv(server, 4, argv, &proc));
+        CHECK_OK(kt_wait(proc, 30000, &code, &reason));
+        int64_t status = reason == MICA_EXIT_NORMAL ? code : -code;
+        if (status != cases[i].status)
+            mica_printf("    sh -c '%s': status %ld, want %ld\n", cases[i].script, status,
+                        cases[i].status);
+        CHECK(status == cases[i].status);
+        CHECK_OK(mica_handle_close(proc));
+    }
+    CHECK_OK(mica_handle_close(server));
+    return 0;
+}
+
 const struct ktest ktests_linux[] = {
     {"user_linux_programs", test_linux_programs},
+    {"user_linux_busybox", test_busybox},
     {"user_linux_syscall_redirect", test_syscall_redirect},
     {"user_linux_syscall_no_server", test_syscall_without_server},
     {NULL, NULL},

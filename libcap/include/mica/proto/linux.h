@@ -1,6 +1,6 @@
 /*
  * Protocol of the Linux personality server (servers/linux, docs/linux.md).
- * LX_SPAWN runs a static Linux program: the command line (16 words,
+ * LX_SPAWN runs a static Linux program: the command line (64 words,
  * "PROGRAM ARG..."; a PROGRAM without '/' is linux/bin/PROGRAM in the
  * bootfs) is split into argv at newlines if it has any, else at spaces. The reply carries the process
  * (MANAGE|WAIT): process_wait gives MICA_EXIT_NORMAL with the exit status,
@@ -11,7 +11,9 @@
 
 #include <mica/proto/procmgr.h>
 
-#define LINUX_OPS(X) X(LX_SPAWN, 1, PM_CMDLINE_WORDS, 0) /* (command line) -> process handle */
+#define LX_CMDLINE_WORDS 64 /* a command line of up to 511 bytes */
+#define LX_CMDLINE_MAX (8 * LX_CMDLINE_WORDS - 1)
+#define LINUX_OPS(X) X(LX_SPAWN, 1, LX_CMDLINE_WORDS, 0) /* (command line) -> process handle */
 
 enum {
 #define LX_LABEL(name, label, req, rep) name = label,
@@ -23,7 +25,7 @@ enum {
  * (NOT_FOUND: no such program, INVALID_ARGS: not a static AArch64 ELF). */
 int lx_spawn(mica_handle_t linux_server, const char *cmdline, mica_handle_t *process);
 /* The same with exact arguments (they may hold spaces): joined with '\n',
- * at most PM_CMDLINE_MAX bytes in all. */
+ * at most LX_CMDLINE_MAX bytes in all. */
 int lx_spawn_argv(mica_handle_t linux_server, int argc, char *const *argv, mica_handle_t *process);
 
 #endif
