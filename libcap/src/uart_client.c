@@ -67,6 +67,12 @@ long uart_read(mica_handle_t uart, void *out, size_t max, unsigned *flags)
     return (long)len;
 }
 
+int uart_set_mode(mica_handle_t uart, unsigned mode)
+{
+    uint64_t arg = mode;
+    return mica_request(uart, UART_SET_MODE, &arg, 1, NULL, 0);
+}
+
 int uart_set_foreground(mica_handle_t uart, mica_handle_t notification, uint64_t bits)
 {
     struct mica_ipc_buffer *buf = mica_ipc_buffer_here();

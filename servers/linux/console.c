@@ -29,29 +29,58 @@ static mica_handle_t want; /* notification: the reader thread should read */
 static mica_handle_t report_ep;
 static bool reading;
 
+/* The console's termios as programs see it (the kernel's struct termios):
+ * the uart driver's cooked discipline, ICRNL; OPOST|ONLCR; CS8|CREAD...;
+ * ISIG|ICANON|ECHO|ECHOE|ECHOK|ECHOCTL|ECHOKE|IEXTEN; ^C, DEL, ^U, ^D. */
+static const uint8_t cooked[36] = {0x00, 0x01, 0, 0, 0x05, 0, 0, 0,    0xBF, 0, 0, 0,
+                                   0x3B, 0x8A, 0, 0, 0,    3, 0, 0x7F, 0x15, 4, 0, 1};
+uint8_t lx_termios[36];
+static int mode_owner; /* the pid that last changed the mode, 0: none */
+
+#define WANT_READ 1u
+#define WANT_INTERRUPT 2u /* the driver signals it on ^C while we are its foreground */
+#define NOT_A_READ 8u     /* report flag: a ^C seen while no read was going on */
+
+static void report(const char *line, long n, unsigned flags)
+{
+    struct mica_ipc_buffer *buf = mica_ipc_buffer_here();
+    struct mica_msg m = {0};
+    m.w[0] = n < 0 ? 0 : (uint64_t)n;
+    m.w[1] = flags | (n < 0 ? 2u : 0u);
+    if (n > 0)
+        memcpy(buf->words, line, (size_t)n);
+    m.info = mica_msg_info(LX_INTERNAL_CONSOLE, 6 + (unsigned)((m.w[0] + 7) / 8), 0, 0);
+    mica_call(report_ep, &m);
+}
+
 static void reader(void *arg)
 {
     (void)arg;
     for (;;) {
         uint64_t bits;
         mica_notify_wait(want, MICA_DEADLINE_INFINITE, &bits);
-        struct mica_ipc_buffer *buf = mica_ipc_buffer_here();
+        if (bits & WANT_INTERRUPT) { /* ^C while no read was waiting */
+            report(NULL, 0, UART_READ_INTERRUPTED | NOT_A_READ);
+            if (!(bits & WANT_READ))
+                continue;
+        }
         char line[UART_IO_MAX];
         unsigned flags = 0;
         long n = uart_read(lx_console, line, sizeof(line), &flags);
-        struct mica_msg m = {0};
-        m.w[0] = n < 0 ? 0 : (uint64_t)n;
-        m.w[1] = flags | (n < 0 ? 2u : 0u);
-        if (n > 0)
-            memcpy(buf->words, line, (size_t)n);
-        m.info = mica_msg_info(LX_INTERNAL_CONSOLE, 6 + (unsigned)((m.w[0] + 7) / 8), 0, 0);
-        mica_call(report_ep, &m);
+        if (flags & UART_READ_INTERRUPTED) { /* the same ^C signalled WANT_INTERRUPT too */
+            uint64_t more = 0;
+            mica_notify_wait(want, MICA_DEADLINE_NONE, &more);
+            if (more & WANT_READ)
+                mica_notify_signal(want, WANT_READ);
+        }
+        report(line, n, flags);
     }
 }
 
 void lx_console_init(void)
 {
     mica_handle_t thread;
+    memcpy(lx_termios, cooked, sizeof(cooked));
     if (!lx_console || mica_notification_create(&want) != MICA_OK ||
         mica_handle_mint(mica_bootinfo->startup_handle, MICA_RIGHT_WRITE, LX_INTERNAL_BADGE,
                          &report_ep) != MICA_OK ||
@@ -72,12 +101,12 @@ static void serve(void)
 {
     while (n_waiting && (pending_off < pending_len || pending_eof)) {
         struct waiter *w = &waiting[0];
-        struct lproc *p = &procs[w->pid % LX_MAX_PROCS];
+        struct lproc *p = lx_by_pid(w->pid);
         size_t n = pending_len - pending_off;
         if (n > w->len)
             n = w->len;
         int64_t result = (int64_t)n;
-        if (!p->used || p->pid != w->pid)
+        if (!p)
             result = -LX_EIO;
         else if (n && lx_write(p, w->buf, pending + pending_off, n) != 0)
             result = -LX_EFAULT;
@@ -90,7 +119,7 @@ static void serve(void)
     }
     if (n_waiting && !reading) {
         reading = true;
-        mica_notify_signal(want, 1);
+        mica_notify_signal(want, WANT_READ);
     }
 }
 
@@ -126,17 +155,24 @@ int64_t lx_console_read(struct lproc *p, const uint64_t *a, bool vector)
 void lx_console_line(const struct mica_msg *m)
 {
     struct mica_ipc_buffer *buf = mica_ipc_buffer_here();
-    size_t n = m->w[0] < sizeof(pending) ? m->w[0] : sizeof(pending);
-    reading = false;
+    size_t n = m->w[0];
+    if (!(m->w[1] & NOT_A_READ))
+        reading = false;
     if (m->w[1] & UART_READ_INTERRUPTED) {
         lx_console_interrupt(); /* ^C: SIGINT for the foreground program */
     } else {
-        memcpy(pending, buf->words, n);
-        pending_len = n;
+        /* Keep what nobody took yet; add the new bytes after it. */
+        memmove(pending, pending + pending_off, pending_len - pending_off);
+        pending_len -= pending_off;
         pending_off = 0;
-        pending_eof = n == 0;
+        if (n > sizeof(pending) - pending_len)
+            n = sizeof(pending) - pending_len;
+        memcpy(pending + pending_len, buf->words, n);
+        pending_len += n;
+        pending_eof = m->w[0] == 0;
     }
     serve();
+    lx_poll_recheck();
 }
 
 void lx_console_forget(struct lproc *p)
@@ -148,5 +184,66 @@ void lx_console_forget(struct lproc *p)
         } else {
             i++;
         }
+    }
+}
+
+#define LFLAG_ISIG 0x1
+#define LFLAG_ICANON 0x2
+#define LFLAG_ECHO 0x8
+
+int lx_tty_pgrp; /* the terminal's foreground process group (TIOCSPGRP), 0: none */
+
+/* Make us the console's foreground client: ^C then interrupts our reader's
+ * read (lx_console_line) instead of reaching the native shell. */
+void lx_console_take_foreground(void)
+{
+    mica_handle_t dup;
+    if (lx_console &&
+        mica_handle_dup(want, MICA_RIGHT_SIGNAL | MICA_RIGHT_TRANSFER, &dup) == MICA_OK &&
+        uart_set_foreground(lx_console, dup, WANT_INTERRUPT) != MICA_OK)
+        mica_handle_close(dup);
+}
+
+int64_t lx_console_set_termios(struct lproc *p, uintptr_t va)
+{
+    uint8_t t[36];
+    uint32_t lflag;
+    if (lx_read(p, va, t, sizeof(t)))
+        return -LX_EFAULT;
+    memcpy(&lflag, t + 12, 4);
+    unsigned mode = (lflag & LFLAG_ICANON ? 0 : UART_MODE_RAW) |
+                    (lflag & LFLAG_ECHO ? UART_MODE_ECHO : 0) |
+                    (lflag & LFLAG_ISIG ? UART_MODE_ISIG : 0);
+    if (lx_console && uart_set_mode(lx_console, mode & UART_MODE_RAW ? mode : 0) != MICA_OK)
+        return -LX_EIO;
+    memcpy(lx_termios, t, sizeof(t));
+    mode_owner = p->pid;
+    lx_console_take_foreground();
+    return 0;
+}
+
+/* A program that changed the console's mode ended: cooked again. */
+void lx_console_restore(struct lproc *p)
+{
+    if (mode_owner != p->pid)
+        return;
+    mode_owner = 0;
+    lx_tty_pgrp = 0;
+    memcpy(lx_termios, cooked, sizeof(cooked));
+    if (lx_console)
+        uart_set_mode(lx_console, 0);
+}
+
+bool lx_console_readable(void)
+{
+    return pending_off < pending_len || pending_eof;
+}
+
+/* Someone polls the console: keep a read going so data can arrive. */
+void lx_console_want(void)
+{
+    if (lx_console && !reading && !lx_console_readable()) {
+        reading = true;
+        mica_notify_signal(want, WANT_READ);
     }
 }

@@ -104,6 +104,7 @@ enum lx_syscall {
     NR_clone = 220,
     NR_execve = 221,
     NR_wait4 = 260,
+    NR_ppoll = 73,
 };
 
 #endif

@@ -99,6 +99,7 @@ int64_t lx_sys_memory(struct lproc *p, unsigned nr, const uint64_t *a);
 
 /* proc.c: fork, execve, exit, wait4, kill */
 struct lproc *lx_new_proc(const char *name);
+struct lproc *lx_by_pid(int pid); /* a living program, or NULL */
 int lx_start_thread(struct lproc *p, const struct mica_thread_state *st);
 void lx_end(struct lproc *p, int code, unsigned how); /* MICA_KILL_AS_EXIT or _WITH_CODE */
 int64_t lx_fork(struct lproc *p, const uint64_t *a);
@@ -131,6 +132,7 @@ int64_t lx_pipe_read(struct lproc *p, struct lfile *f, uintptr_t buf, size_t len
 int64_t lx_pipe_write(struct lproc *p, struct lfile *f, uintptr_t buf, size_t len);
 void lx_pipe_close(struct lfile *f);
 void lx_pipe_forget(struct lproc *p);
+short lx_pipe_poll(struct lfile *f);
 
 /* paths.c: stat, directories, names, the cwd, fcntl and ioctl */
 int64_t lx_sys_paths(struct lproc *p, unsigned nr, const uint64_t *a);
@@ -138,13 +140,27 @@ int64_t lx_sys_paths(struct lproc *p, unsigned nr, const uint64_t *a);
 /* console.c: reads of the console wait for a line (reader thread) */
 int64_t lx_console_read(struct lproc *p, const uint64_t *a, bool vector);
 void lx_console_init(void);
-void lx_console_line(const struct mica_msg *m); /* the reader thread's report */
-void lx_console_forget(struct lproc *p);        /* its waiting read, if it ends */
-void lx_console_interrupt(void);                /* ^C typed (main.c) */
+void lx_console_line(const struct mica_msg *m);                /* the reader thread's report */
+void lx_console_forget(struct lproc *p);                       /* its waiting read, if it ends */
+void lx_console_interrupt(void);                               /* ^C typed (main.c) */
+extern uint8_t lx_termios[36];                                 /* TCGETS */
+int64_t lx_console_set_termios(struct lproc *p, uintptr_t va); /* TCSETS: raw or cooked */
+void lx_console_restore(struct lproc *p);                      /* cooked again when p ends */
+bool lx_console_readable(void);
+void lx_console_want(void);
+extern int lx_tty_pgrp;                  /* ^C's process group (TIOCSPGRP) */
+void lx_console_take_foreground(void); /* ^C comes to us, not the native shell */
+
+/* poll.c: ppoll; waiters are re-checked whenever something moves */
+int64_t lx_ppoll(struct lproc *p, const uint64_t *a);
+void lx_poll_recheck(void);
+void lx_poll_forget(struct lproc *p);
+uint64_t lx_poll_next_deadline(void);
 void lx_reap(void); /* forget programs that ended from outside (main.c) */
 void lx_timer_init(void);
 void lx_timer_tick(void);
 void lx_timer_forget(struct lproc *p);
+void lx_timer_rearm(void); /* a deadline changed (sleeps, ppoll) */
 
 /* misc.c: identity, time, signals' bookkeeping, limits */
 int64_t lx_sys_misc(struct lproc *p, unsigned nr, const uint64_t *a);

@@ -32,11 +32,17 @@ int lx_bootfs_find(const char *path, const void **elf, size_t *size)
     return mica_cpio_find(bootfs, bootfs_size, path, elf, size);
 }
 
+/* ^C typed while we hold the console: SIGINT for the terminal's
+ * foreground group (TIOCSPGRP). Programs with a handler for it (a shell)
+ * are left alone until handlers can run (docs/linux.md). */
 void lx_console_interrupt(void)
 {
-    for (unsigned i = 0; i < LX_MAX_PROCS; i++)
-        if (procs[i].used && !procs[i].zombie && procs[i].actions[SIGINT].handler != SIG_IGN)
-            lx_end(&procs[i], SIGINT, MICA_KILL_WITH_CODE);
+    for (unsigned i = 0; i < LX_MAX_PROCS; i++) {
+        struct lproc *p = &procs[i];
+        if (p->used && !p->zombie && (!lx_tty_pgrp || p->pgid == lx_tty_pgrp) &&
+            p->actions[SIGINT].handler == 0 /* SIG_DFL */)
+            lx_end(p, SIGINT, MICA_KILL_WITH_CODE);
+    }
 }
 
 /* "PROGRAM ARG..." -> a started Linux process in a free slot. Arguments
@@ -107,6 +113,7 @@ static int64_t syscall(struct lproc *p, const struct mica_msg *m)
     case NR_tkill: return lx_kill(p, (int64_t)(int32_t)a[0], (int)a[1]);
     case NR_tgkill: return lx_kill(p, (int64_t)(int32_t)a[1], (int)a[2]);
     case NR_pipe2: return lx_pipe2(p, a[0], (unsigned)a[1]);
+    case NR_ppoll: return lx_ppoll(p, a);
     default: break;
     }
     r = lx_sys_files(p, nr, a);

@@ -60,9 +60,9 @@ void lx_timer_init(void)
         mica_printf("linux: no timer thread: sleeps will not end\n");
 }
 
-static void rearm(void)
+void lx_timer_rearm(void)
 {
-    uint64_t earliest = MICA_DEADLINE_INFINITE;
+    uint64_t earliest = lx_poll_next_deadline();
     for (unsigned i = 0; i < n_sleepers; i++)
         if (sleepers[i].deadline < earliest)
             earliest = sleepers[i].deadline;
@@ -83,7 +83,8 @@ void lx_timer_tick(void)
             i++;
         }
     }
-    rearm();
+    lx_poll_recheck(); /* ppolls out of time */
+    lx_timer_rearm();
 }
 
 void lx_timer_forget(struct lproc *p)
@@ -110,7 +111,7 @@ static int64_t sleep_until(struct lproc *p, uint64_t deadline)
     s->pid = p->pid;
     s->deadline = deadline;
     n_sleepers++;
-    rearm();
+    lx_timer_rearm();
     return LX_DEFERRED;
 }
 

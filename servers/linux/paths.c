@@ -287,28 +287,29 @@ static int64_t sys_ioctl(struct lproc *p, const uint64_t *a)
         uint16_t ws[4] = {24, 80, 0, 0};
         return lx_write(p, a[2], ws, sizeof(ws));
     }
-    case TCGETS: {
+    case TCGETS:
         /* The kernel's struct termios (36 bytes): iflag, oflag, cflag,
-         * lflag, line, cc[19]: the line discipline of servers/uart
-         * (ICRNL, OPOST|ONLCR, ICANON|ECHO|ISIG). */
-        uint8_t t[36];
-        uint32_t flags[4] = {0x100, 0x5, 0xBF, 0x8A3B};
-        memset(t, 0, sizeof(t));
-        memcpy(t, flags, sizeof(flags));
-        t[17 + 0] = 3;    /* VINTR ^C */
-        t[17 + 2] = 0x7F; /* VERASE */
-        t[17 + 3] = 0x15; /* VKILL ^U */
-        t[17 + 4] = 4;    /* VEOF ^D */
-        return lx_write(p, a[2], t, sizeof(t));
-    }
+         * lflag, line, cc[19]; as the program last set it, first the
+         * uart driver's cooked discipline (ICRNL, OPOST|ONLCR,
+         * ICANON|ECHO|ISIG...). */
+        return lx_write(p, a[2], lx_termios, sizeof(lx_termios));
     case TCSETS:
     case TCSETSW:
-    case TCSETSF: return 0; /* raw mode: not yet (docs/linux.md) */
+    case TCSETSF: return lx_console_set_termios(p, a[2]);
     case TIOCGPGRP: {
-        int32_t pgrp = p->pgid;
+        int32_t pgrp = lx_tty_pgrp ? lx_tty_pgrp : p->pgid;
         return lx_write(p, a[2], &pgrp, 4);
     }
-    case TIOCSPGRP: return 0;
+    case TIOCSPGRP: {
+        int32_t pgrp;
+        if (lx_read(p, a[2], &pgrp, 4))
+            return -LX_EFAULT;
+        if (pgrp <= 0)
+            return -LX_EINVAL;
+        lx_tty_pgrp = pgrp; /* ^C goes to this group now */
+        lx_console_take_foreground();
+        return 0;
+    }
     case FIONREAD: {
         int32_t n = 0;
         return lx_write(p, a[2], &n, 4);

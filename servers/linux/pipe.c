@@ -33,14 +33,6 @@ struct pipe {
 
 static struct pipe *pipes[MAX_PIPES];
 
-static struct lproc *by_pid(int pid)
-{
-    for (unsigned i = 0; i < LX_MAX_PROCS; i++)
-        if (procs[i].used && procs[i].pid == pid && !procs[i].zombie)
-            return &procs[i];
-    return NULL;
-}
-
 static void finish(struct waiting *w, int64_t result)
 {
     struct mica_msg m = {.info = mica_msg_info(MICA_SYSCALL_RETURN, 1, 0, 0),
@@ -89,12 +81,12 @@ static void pump(struct pipe *pp)
         moved = false;
         struct waiting *r = &pp->reader, *w = &pp->writer;
         if (r->pid && (pp->len || !pp->writers)) {
-            struct lproc *p = by_pid(r->pid);
+            struct lproc *p = lx_by_pid(r->pid);
             finish(r, p ? take(pp, p, r->buf, r->len) : -LX_EIO);
             moved = true;
         }
         if (w->pid && (pp->len < PIPE_SIZE || !pp->readers)) {
-            struct lproc *p = by_pid(w->pid);
+            struct lproc *p = lx_by_pid(w->pid);
             if (!p || !pp->readers) {
                 finish(w, w->done ? (int64_t)w->done : -LX_EPIPE);
                 moved = true;
@@ -108,6 +100,16 @@ static void pump(struct pipe *pp)
             }
         }
     }
+    lx_poll_recheck(); /* a poller may wait for this pipe */
+}
+
+/* ppoll's view of one end (poll.c). */
+short lx_pipe_poll(struct lfile *f)
+{
+    struct pipe *pp = f->pipe;
+    if (f->kind == FD_PIPE_READ)
+        return (short)((pp->len ? 0x1 /* POLLIN */ : 0) | (pp->writers ? 0 : 0x10 /* POLLHUP */));
+    return (short)((pp->len < PIPE_SIZE ? 0x4 /* POLLOUT */ : 0) | (pp->readers ? 0 : 0x8));
 }
 
 int64_t lx_pipe_read(struct lproc *p, struct lfile *f, uintptr_t buf, size_t len)

@@ -31,6 +31,14 @@
 
 static int next_pid = 2;
 
+struct lproc *lx_by_pid(int pid)
+{
+    for (unsigned i = 0; i < LX_MAX_PROCS; i++)
+        if (procs[i].used && !procs[i].zombie && procs[i].pid == pid)
+            return &procs[i];
+    return NULL;
+}
+
 struct lproc *lx_new_proc(const char *name)
 {
     for (unsigned i = 0; i < LX_MAX_PROCS; i++) {
@@ -73,6 +81,8 @@ static void release_resources(struct lproc *p)
     lx_console_forget(p);
     lx_timer_forget(p);
     lx_pipe_forget(p);
+    lx_poll_forget(p);
+    lx_console_restore(p);
     lx_files_close_all(p);
     lx_unmap_all(p);
     if (p->fs)

@@ -76,6 +76,12 @@ int main(const struct mica_bootinfo *bi)
     for (;;) {
         char line[LINE_BYTES + 1], *argv[SHELL_MAX_ARGS + 1];
         unsigned flags = 0;
+        mica_handle_t fg;
+        uart_set_mode(sh.console, 0); /* cooked, whatever a program left */
+        /* ^C is ours again (the Linux personality takes it for its programs). */
+        if (mica_handle_dup(sh.events, MICA_RIGHT_SIGNAL | MICA_RIGHT_TRANSFER, &fg) == MICA_OK &&
+            uart_set_foreground(sh.console, fg, INTERRUPT_BIT) != MICA_OK)
+            mica_handle_close(fg);
         sh_printf(&sh, "mica> ");
         long n = uart_read(sh.console, line, LINE_BYTES, &flags);
         if (n < 0) {

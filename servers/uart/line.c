@@ -24,11 +24,40 @@ static unsigned complete(struct line *l, size_t len)
     return LINE_READY;
 }
 
+void line_set_mode(struct line *l, bool raw, bool echo, bool isig)
+{
+    l->raw = raw;
+    l->echo = echo;
+    l->isig = isig;
+    l->edit_len = 0;
+    l->raw_len = 0;
+}
+
+/* Raw mode: the byte is the reader's as it is. */
+static unsigned raw_input(struct line *l, char c, char *echo, size_t *echo_len)
+{
+    *echo_len = 0;
+    if (l->isig && c == CTRL('C'))
+        return LINE_INTERRUPT;
+    if (l->raw_len == sizeof(l->raw_bytes)) {
+        l->dropped++;
+        return 0;
+    }
+    l->raw_bytes[l->raw_len++] = c;
+    if (l->echo) {
+        echo[0] = c;
+        *echo_len = 1;
+    }
+    return LINE_READY;
+}
+
 unsigned line_input(struct line *l, char c, char *echo, size_t *echo_len)
 {
     size_t n = 0;
     unsigned flags = 0;
     unsigned char u = (unsigned char)c;
+    if (l->raw)
+        return raw_input(l, c, echo, echo_len);
     if (u == '\r' || u == '\n') {
         l->edit[l->edit_len++] = '\n'; /* edit_len < LINE_MAX always */
         flags = complete(l, l->edit_len);
@@ -67,11 +96,18 @@ unsigned line_input(struct line *l, char c, char *echo, size_t *echo_len)
 
 bool line_ready(const struct line *l)
 {
-    return l->count > 0;
+    return l->raw ? l->raw_len > 0 : l->count > 0;
 }
 
 size_t line_read(struct line *l, char *dst, size_t max)
 {
+    if (l->raw) {
+        size_t n = max < l->raw_len ? max : l->raw_len;
+        memcpy(dst, l->raw_bytes, n);
+        memmove(l->raw_bytes, l->raw_bytes + n, l->raw_len - n);
+        l->raw_len -= n;
+        return n;
+    }
     if (!l->count)
         return 0;
     size_t len = l->queue[l->head].len;

@@ -11,6 +11,10 @@
  * a read returns at most one line. Other control bytes are ignored.
  *
  * Output: '\n' goes out as "\r\n" (line_output).
+ *
+ * Raw mode (a Linux program's termios without ICANON, line_set_mode): no
+ * editing; every byte is for the reader at once, echoed only if asked,
+ * and ^C still interrupts if `isig`.
  */
 #ifndef UART_LINE_H
 #define UART_LINE_H
@@ -31,6 +35,9 @@ struct line {
     unsigned head, count; /* the queue: oldest at head */
     size_t consumed;      /* bytes of the oldest line already read */
     unsigned dropped;     /* lines lost because the queue was full */
+    bool raw, echo, isig; /* raw mode and its options */
+    char raw_bytes[LINE_MAX];
+    size_t raw_len;
 };
 
 /* line_input results (flags) */
@@ -43,6 +50,9 @@ void line_init(struct line *l);
 /* Feed one received byte; what to echo goes to echo (*echo_len bytes, at
  * most LINE_ECHO_MAX). Returns LINE_* flags. */
 unsigned line_input(struct line *l, char c, char *echo, size_t *echo_len);
+/* Cooked (raw false: editing, echo, ^C) or raw with the given options;
+ * switching drops what is half typed. */
+void line_set_mode(struct line *l, bool raw, bool echo, bool isig);
 /* Is a line (or EOF) waiting? */
 bool line_ready(const struct line *l);
 /* Take up to max bytes of the oldest line (the rest of a line longer than

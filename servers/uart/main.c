@@ -309,6 +309,16 @@ static int64_t handle_UART_SET_FOREGROUND(void *ctx, const struct mica_msg *req,
     return MICA_OK;
 }
 
+static int64_t handle_UART_SET_MODE(void *ctx, const struct mica_msg *req, struct mica_msg *reply)
+{
+    (void)ctx, (void)reply;
+    uint64_t mode = req->w[0];
+    if (mode & ~(uint64_t)(UART_MODE_RAW | UART_MODE_ECHO | UART_MODE_ISIG))
+        return MICA_ERR_INVALID_ARGS;
+    line_set_mode(&line, mode & UART_MODE_RAW, mode & UART_MODE_ECHO, mode & UART_MODE_ISIG);
+    return MICA_OK;
+}
+
 static int64_t handle_UART_INFO(void *ctx, const struct mica_msg *req, struct mica_msg *reply)
 {
     (void)ctx, (void)req;

@@ -162,6 +162,33 @@ static void test_output_crlf(void **state)
     assert_int_equal(used, 0);
 }
 
+static void test_raw_mode(void **state)
+{
+    (void)state;
+    char buf[16];
+    line_set_mode(&l, true, false, true);
+    TYPE("ab\x7f\r");
+    assert_string_equal(echoed, ""); /* no echo, no editing */
+    assert_true(line_ready(&l));
+    assert_int_equal(line_read(&l, buf, 2), 2);
+    assert_memory_equal(buf, "ab", 2);
+    assert_int_equal(line_read(&l, buf, sizeof(buf)), 2);
+    assert_memory_equal(buf, "\x7f\r", 2);
+    assert_false(line_ready(&l));
+    TYPE("\x03"); /* ISIG: ^C interrupts, and is not data */
+    assert_true(events & LINE_INTERRUPT);
+    assert_false(line_ready(&l));
+    line_set_mode(&l, true, true, false);
+    events = 0;
+    TYPE("x\x03");
+    assert_false(events & LINE_INTERRUPT); /* without ISIG it is a byte */
+    assert_string_equal(echoed, "x\x03");
+    assert_int_equal(line_read(&l, buf, sizeof(buf)), 2);
+    line_set_mode(&l, false, true, true); /* cooked again */
+    TYPE("ok\r");
+    expect_line("ok\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -173,6 +200,7 @@ int main(void)
         cmocka_unit_test_setup(test_partial_reads, setup),
         cmocka_unit_test_setup(test_long_line_and_full_queue, setup),
         cmocka_unit_test_setup(test_output_crlf, setup),
+        cmocka_unit_test_setup(test_raw_mode, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,6 +12,7 @@
  * client is in the foreground. UART_SET_FOREGROUND makes the caller the
  * foreground client and gives the driver a notification on which ^C
  * signals `bits` (the shell uses it to stop the program it runs).
+ * UART_SET_MODE switches between the cooked and the raw discipline.
  */
 #ifndef MICA_PROTO_UART_H
 #define MICA_PROTO_UART_H
@@ -26,7 +27,8 @@
     X(UART_WRITE, 1, 1, 1)          /* (len; data) -> bytes written */                             \
     X(UART_READ, 2, 1, 2)           /* (max) -> len, flags; data */                                \
     X(UART_SET_FOREGROUND, 3, 1, 0) /* (bits; 1 handle: a notification) */                         \
-    X(UART_INFO, 4, 0, 4)           /* () -> bytes received, bytes sent, interrupts, lines lost */
+    X(UART_INFO, 4, 0, 4)           /* () -> bytes received, bytes sent, interrupts, lines lost */ \
+    X(UART_SET_MODE, 5, 1, 0)       /* (UART_MODE_* flags): cooked (0) or raw */
 
 enum {
 #define UART_LABEL(name, label, req, rep) name = label,
@@ -35,6 +37,16 @@ enum {
 };
 
 #define UART_READ_INTERRUPTED 1u /* UART_READ flags */
+
+/* UART_SET_MODE: 0 is the cooked line discipline (editing, echo, ^C);
+ * UART_MODE_RAW hands every byte to the reader at once (a Linux program's
+ * termios without ICANON), echoing it with UART_MODE_ECHO, and ^C stays an
+ * interrupt with UART_MODE_ISIG. The mode belongs to the UART, not to a
+ * client: the native shell sets cooked mode at each prompt. */
+#define UART_MODE_RAW 1u
+#define UART_MODE_ECHO 2u
+#define UART_MODE_ISIG 4u
+int uart_set_mode(mica_handle_t uart, unsigned mode);
 
 /* Client stubs (libcap/src/uart_client.c). uart_write sends all len bytes
  * (in UART_IO_MAX pieces); uart_read returns bytes read or a negative

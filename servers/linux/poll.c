@@ -1,0 +1,149 @@
+/*
+ * ppoll for Linux programs. Readiness is known here: the console has
+ * bytes when the reader thread brought some (console.c), a pipe by its
+ * ring and its ends (pipe.c), files are always ready. A ppoll with nothing
+ * ready and time to wait saves its reply; lx_poll_recheck (called when a
+ * console line arrives, a pipe moves, or the timer ticks) answers every
+ * waiter that is ready or out of time.
+ */
+#include "linux.h"
+#include <string.h>
+
+#define POLLIN 0x1
+#define POLLOUT 0x4
+#define POLLERR 0x8
+#define POLLHUP 0x10
+#define POLLNVAL 0x20
+#define MAX_POLLERS 8
+#define MAX_FDS 64
+
+struct pollfd_k {
+    int32_t fd;
+    int16_t events, revents;
+};
+
+struct poller {
+    int pid;
+    mica_handle_t reply;
+    uintptr_t fds;
+    unsigned n;
+    uint64_t deadline;
+};
+static struct poller pollers[MAX_POLLERS];
+static unsigned n_pollers;
+
+static short ready(struct lproc *p, int fd, short events, bool *console)
+{
+    struct lfile *f = fd < 0 ? NULL : lx_fd(p, (uint64_t)fd);
+    if (fd < 0)
+        return 0;
+    if (!f)
+        return POLLNVAL;
+    short r = 0;
+    switch (f->kind) {
+    case FD_CONSOLE:
+        *console = true;
+        r = (lx_console_readable() ? POLLIN : 0) | POLLOUT;
+        break;
+    case FD_PIPE_READ:
+    case FD_PIPE_WRITE: r = lx_pipe_poll(f); break;
+    default: r = POLLIN | POLLOUT; break;
+    }
+    return r & (events | POLLERR | POLLHUP | POLLNVAL);
+}
+
+/* Check p's pollfd array; write revents back. Returns how many are ready
+ * (or -errno); *console: the console is among them. */
+static int64_t check(struct lproc *p, uintptr_t va, unsigned n, bool *console)
+{
+    struct pollfd_k fds[MAX_FDS];
+    int64_t count = 0;
+    if (lx_read(p, va, fds, n * sizeof(fds[0])))
+        return -LX_EFAULT;
+    for (unsigned i = 0; i < n; i++) {
+        fds[i].revents = ready(p, fds[i].fd, fds[i].events, console);
+        count += fds[i].revents != 0;
+    }
+    if (lx_write(p, va, fds, n * sizeof(fds[0])))
+        return -LX_EFAULT;
+    return count;
+}
+
+int64_t lx_ppoll(struct lproc *p, const uint64_t *a)
+{
+    uint64_t deadline = MICA_DEADLINE_INFINITE;
+    bool console = false;
+    if (a[1] > MAX_FDS)
+        return -LX_EINVAL;
+    if (a[2]) {
+        int64_t ts[2];
+        if (lx_read(p, a[2], ts, sizeof(ts)))
+            return -LX_EFAULT;
+        if (ts[0] < 0 || ts[1] < 0 || ts[1] >= 1000000000L)
+            return -LX_EINVAL;
+        deadline = ts[0] > 1000000
+                       ? MICA_DEADLINE_INFINITE
+                       : mica_clock_ns() + (uint64_t)ts[0] * 1000000000UL + (uint64_t)ts[1];
+    }
+    int64_t count = check(p, a[0], (unsigned)a[1], &console);
+    if (count != 0 || deadline <= mica_clock_ns())
+        return count;
+    if (n_pollers == MAX_POLLERS)
+        return -LX_EAGAIN;
+    struct poller *w = &pollers[n_pollers];
+    if (mica_reply_save(&w->reply) != MICA_OK)
+        return -LX_EINTR;
+    *w = (struct poller){p->pid, w->reply, a[0], (unsigned)a[1], deadline};
+    n_pollers++;
+    if (console)
+        lx_console_want();
+    lx_timer_rearm();
+    return LX_DEFERRED;
+}
+
+static void answer(unsigned i, int64_t result)
+{
+    struct mica_msg m = {.info = mica_msg_info(MICA_SYSCALL_RETURN, 1, 0, 0),
+                         .w = {(uint64_t)result}};
+    mica_reply_to(pollers[i].reply, &m);
+    mica_handle_close(pollers[i].reply);
+    pollers[i] = pollers[--n_pollers];
+}
+
+void lx_poll_recheck(void)
+{
+    uint64_t now = mica_clock_ns();
+    for (unsigned i = 0; i < n_pollers;) {
+        struct lproc *p = lx_by_pid(pollers[i].pid);
+        bool console = false;
+        int64_t count = p ? check(p, pollers[i].fds, pollers[i].n, &console) : -LX_EIO;
+        if (count != 0 || pollers[i].deadline <= now) {
+            answer(i, count);
+            continue;
+        }
+        if (console)
+            lx_console_want();
+        i++;
+    }
+}
+
+void lx_poll_forget(struct lproc *p)
+{
+    for (unsigned i = 0; i < n_pollers;) {
+        if (pollers[i].pid == p->pid) {
+            mica_handle_close(pollers[i].reply);
+            pollers[i] = pollers[--n_pollers];
+        } else {
+            i++;
+        }
+    }
+}
+
+uint64_t lx_poll_next_deadline(void)
+{
+    uint64_t earliest = MICA_DEADLINE_INFINITE;
+    for (unsigned i = 0; i < n_pollers; i++)
+        if (pollers[i].deadline < earliest)
+            earliest = pollers[i].deadline;
+    return earliest;
+}
