@@ -103,8 +103,16 @@ int manifest_parse(const char *text, size_t len, struct manifest *out, unsigned 
             size_t n = word(&q, eol, out->run, sizeof(out->run));
             if (n == 0 || n >= sizeof(out->run))
                 FAIL("run needs a program path of 1..63 bytes");
-            if (word(&q, eol, buf, sizeof(buf)))
-                FAIL("extra words after run PROGRAM");
+            while ((n = word(&q, eol, buf, sizeof(buf))) != 0) { /* its arguments */
+                size_t used = strlen(out->run_args);
+                if (out->n_run_args == MANIFEST_MAX_RUN_ARGS || n >= sizeof(buf) ||
+                    used + n + 1 >= sizeof(out->run_args))
+                    FAIL("run: too many or too long arguments");
+                memcpy(out->run_args + used, buf, n);
+                out->run_args[used + n] = '\n';
+                out->run_args[used + n + 1] = '\0';
+                out->n_run_args++;
+            }
             continue;
         }
         if (strcmp(kw, "driver") == 0) {

@@ -10,18 +10,55 @@
  */
 #include <mica/cap.h>
 #include <mica/manifest.h>
+#include <mica/proto/linux.h>
 #include <string.h>
 
-static int run_program(const char *name, const void *elf, size_t size,
+/* A Linux program (linux/...) through the Linux personality, its
+ * arguments newline-separated in args. */
+static int start_linux(const char *path, const char *args, mica_handle_t procmgr,
+                       mica_handle_t *child)
+{
+    char *argv[MANIFEST_MAX_RUN_ARGS + 2], copy[sizeof(((struct manifest *)0)->run_args)];
+    char program[80];
+    mica_handle_t server;
+    int argc = 0;
+    snprintf(program, sizeof(program), "/%s", path);
+    snprintf(copy, sizeof(copy), "%s", args);
+    argv[argc++] = program;
+    for (char *s = copy, *nl; *s && argc <= MANIFEST_MAX_RUN_ARGS; s = nl + 1) {
+        nl = strchr(s, '\n');
+        if (!nl)
+            break;
+        *nl = '\0';
+        argv[argc++] = s;
+    }
+    int err =
+        procmgr ? pm_lookup_wait(procmgr, "linux", 10000000000UL, &server) : MICA_ERR_NOT_FOUND;
+    if (!err)
+        err = lx_spawn_argv(server, argc, argv, child);
+    return err;
+}
+
+static int run_program(const char *name, const char *args, const void *elf, size_t size,
                        const struct mica_bootinfo *bi, mica_handle_t procmgr)
 {
     mica_handle_t child, pm = 0;
-    if (procmgr)
-        mica_handle_dup(procmgr, MICA_RIGHT_WRITE | MICA_RIGHT_DUPLICATE | MICA_RIGHT_TRANSFER,
-                        &pm);
-    /* Test programs are trusted with the root resource (devices, IRQs). */
-    int err = mica_spawn_with(elf, size, name, bi->cmdline, bi->bootfs_vmo, bi->root_resource, pm,
+    int err;
+    if (strncmp(name, "linux/", 6) == 0) {
+        err = start_linux(name, args, procmgr, &child);
+    } else {
+        char cmdline[sizeof(bi->cmdline)];
+        snprintf(cmdline, sizeof(cmdline), "%s", args[0] ? args : bi->cmdline);
+        for (char *c = cmdline; args[0] && *c; c++)
+            if (*c == '\n')
+                *c = c[1] ? ' ' : '\0';
+        if (procmgr)
+            mica_handle_dup(procmgr, MICA_RIGHT_WRITE | MICA_RIGHT_DUPLICATE | MICA_RIGHT_TRANSFER,
+                            &pm);
+        /* Test programs are trusted with the root resource (devices, IRQs). */
+        err = mica_spawn_with(elf, size, name, cmdline, bi->bootfs_vmo, bi->root_resource, pm,
                               &child);
+    }
     if (err) {
         mica_printf("init: cannot start %s: %s\n", name, mica_status_name(err));
         return 1;
@@ -39,20 +76,33 @@ static int run_program(const char *name, const void *elf, size_t size,
     return code == 0 ? 0 : 1;
 }
 
-/* The program named by "mica.run=NAME" on the command line, else the
- * manifest's `run` line (bin/NAME), else none. */
-static void program_name(const char *cmdline, const char *run, char *name, size_t len)
+/* The program named by "mica.run=NAME" on the command line (bin/NAME, or
+ * a bootfs path such as linux/bin/busybox,sh with commas between its
+ * arguments), else the manifest's `run` line, else none. The path goes to
+ * path, the arguments (each ended by '\n') to args. */
+static void program_path(const char *cmdline, const struct manifest *m, char *path, size_t len,
+                         char *args, size_t args_len)
 {
-    const char *p = cmdline;
-    const char *slash = strrchr(run, '/');
-    snprintf(name, len, "%s", slash ? slash + 1 : run);
-    for (; *p; p++) {
+    snprintf(path, len, "%s", m->run);
+    snprintf(args, args_len, "%s", m->run_args);
+    for (const char *p = cmdline; *p; p++) {
         if (strncmp(p, "mica.run=", 9) == 0) {
+            char word[96];
             size_t n = 0;
             p += 9;
-            while (p[n] && p[n] != ' ' && n + 1 < len)
+            while (p[n] && p[n] != ' ' && n + 1 < sizeof(word))
                 n++;
-            snprintf(name, len, "%.*s", (int)n, p);
+            snprintf(word, sizeof(word), "%.*s", (int)n, p);
+            char *comma = strchr(word, ',');
+            args[0] = '\0';
+            if (comma) {
+                *comma = '\0';
+                snprintf(args, args_len, "%s\n", comma + 1);
+                for (char *c = args; *c; c++)
+                    if (*c == ',')
+                        *c = '\n';
+            }
+            snprintf(path, len, "%s%s", strchr(word, '/') ? "" : "bin/", word);
             return;
         }
     }
@@ -108,14 +158,17 @@ int main(const struct mica_bootinfo *bi)
         return 1;
     }
     mica_handle_t procmgr = start_procmgr(bi, (const void *)bootfs);
-    char name[32], path[40];
+    char path[80], args[sizeof(manifest.run_args)];
     const void *elf;
     size_t elf_size;
-    program_name(bi->cmdline, manifest.run, name, sizeof(name));
-    snprintf(path, sizeof(path), "bin/%s", name);
-    if (name[0] &&
+    program_path(bi->cmdline, &manifest, path, sizeof(path), args, sizeof(args));
+    if (path[0] &&
         mica_cpio_find((const void *)bootfs, bi->bootfs_size, path, &elf, &elf_size) == MICA_OK) {
-        int result = run_program(name, elf, elf_size, bi, procmgr);
+        const char *slash = strrchr(path, '/');
+        int result = run_program(strncmp(path, "linux/", 6) == 0 ? path
+                                 : slash                         ? slash + 1
+                                                                 : path,
+                                 args, elf, elf_size, bi, procmgr);
         err = mica_system_exit(bi->root_resource, result);
         mica_printf("init: system exit failed: %s\n", mica_status_name(err));
         return 1;

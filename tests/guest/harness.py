@@ -73,6 +73,9 @@ MODES = {
     # A panic without semihosting (as on a real Pi): the HLT that would end
     # QEMU is an undefined instruction, which must halt, not recurse.
     "halt": ([], "stopped", ["selftest_panic_fault+", "*** kernel halted"]),
+    # A normal image running one program given by mica.run= (--append):
+    # it must finish with status 0.
+    "run": ([], 0, []),
     # The in-guest benchmarks (tests/user/bench.c) as a functional check:
     # they must finish and report every figure; their speed is not judged.
     "bench": ([], 0, ["BENCH clock ns_per_tick ", "init: bench finished with 0 failure(s)"]),

@@ -116,6 +116,23 @@ def session(con, report, args):
     command("linux hello-linux a b --exit 3",
             r"(?s)hello from Linux program hello-linux \(pid \d+\), 4 argument\(s\): a b --exit 3"
             r".*\[hello-linux exited with 3\]", "a static Linux program runs and exits with its status")
+    # Debian's busybox sh, interactive: raw mode, its own line editing,
+    # a pipeline, ^C of a running command, exit back to the native shell.
+    con.type("linux busybox sh\r")
+    report.check(con.expect(r"BusyBox v[\d.]+ .*built-in shell", 30) is not None,
+                 "busybox sh starts on the console")
+    report.check(con.expect(r"/ # ", 30) is not None, "busybox prompt")
+    con.type("echo $((6*7)) | cat\r")
+    report.check(con.expect(r"\r\n42\r\n", 30) is not None, "busybox: a pipeline")
+    report.check(con.expect(r"/ # ", 30) is not None, "busybox prompt again")
+    con.type("sleep 30\r")
+    time.sleep(1.5)
+    start = time.monotonic()
+    con.type("\x03")
+    report.check(con.expect(r"/ # ", 15) is not None and time.monotonic() - start < 10,
+                 "busybox: ^C interrupts a running command")
+    con.type("exit\r")
+    report.check(con.expect(re.escape(PROMPT), 30) is not None, "exit returns to the native shell")
     # ^C stops the program the shell waits for.
     con.type("run hello --wait\r")
     report.check(con.expect(r"hello: waiting for \^C", 30) is not None, "a waiting program runs")

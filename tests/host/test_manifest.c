@@ -359,15 +359,24 @@ static void test_bad_group(void **state)
     expect_bad("service a bin/a\n\n\n\nservice b bin/b strategy=one_for_all group=\n", 5, "group");
 }
 
-static void test_run_extra_words(void **state)
+/* run PROGRAM ARG...: the arguments, each ended by a newline. */
+static void test_run_arguments(void **state)
 {
     (void)state;
-    expect_bad("run bin/a bin/b\n", 1, "extra words");
-    expect_bad("service a bin/a\nrun bin/a\t-v\n", 2, "extra words");
-    expect_bad("run bin/a # comment\n", 1, "extra words");
-    /* Trailing blanks are not words. */
-    expect_ok("run bin/a \t \n");
+    expect_ok("service a bin/a\nrun linux/bin/busybox\tsh -i \n");
+    assert_string_equal(m.run, "linux/bin/busybox");
+    assert_string_equal(m.run_args, "sh\n-i\n");
+    assert_int_equal(m.n_run_args, 2);
+    expect_ok("run bin/a \t \n"); /* trailing blanks are not words */
     assert_string_equal(m.run, "bin/a");
+    assert_int_equal(m.n_run_args, 0);
+    assert_string_equal(m.run_args, "");
+    expect_bad("run bin/a 1 2 3 4 5 6 7 8 9\n", 1, "too many or too long arguments");
+    char line[300] = "run bin/a ";
+    for (int i = 0; i < 3; i++)
+        strcat(line, "0123456789012345678901234567890123456789012345678 ");
+    strcat(line, "\n");
+    expect_bad(line, 1, "too many or too long arguments");
 }
 
 /* Edges a reviewer found: CRLF files, NUL bytes, two run lines, long
@@ -496,7 +505,7 @@ int main(void)
         cmocka_unit_test(test_duplicate),
         cmocka_unit_test(test_bad_intensity),
         cmocka_unit_test(test_bad_group),
-        cmocka_unit_test(test_run_extra_words),
+        cmocka_unit_test(test_run_arguments),
         cmocka_unit_test(test_edges),
         cmocka_unit_test(test_random_bytes),
         cmocka_unit_test(test_drivers_and_grants),

@@ -7,7 +7,7 @@
  *                        [group=GROUP] [strategy=one_for_one|one_for_all|rest_for_one]
  *                        [intensity=RESTARTS/SECONDS] [grant=devices]
  *   driver COMPATIBLE PROGRAM
- *   run PROGRAM
+ *   run PROGRAM [ARG...]
  *   # comment
  */
 #ifndef MICA_MANIFEST_H
@@ -19,6 +19,7 @@
 
 #define MANIFEST_MAX_SERVICES 16
 #define MANIFEST_MAX_DRIVERS 8
+#define MANIFEST_MAX_RUN_ARGS 8
 
 enum restart_policy { RESTART_PERMANENT, RESTART_TRANSIENT, RESTART_TEMPORARY };
 enum strategy { ONE_FOR_ONE, ONE_FOR_ALL, REST_FOR_ONE };
@@ -46,6 +47,10 @@ struct manifest {
     struct manifest_driver drivers[MANIFEST_MAX_DRIVERS];
     unsigned n_drivers;
     char run[64]; /* the first interactive/test program, or empty */
+    /* Its arguments, each ended by '\n' (run PROGRAM ARG...). A program
+     * under linux/ is a Linux program, run by the Linux personality. */
+    char run_args[128];
+    unsigned n_run_args;
 };
 
 /* Parse text (not NUL-terminated, `len` bytes). Returns 0, or a negative
