@@ -247,3 +247,16 @@ void lx_console_want(void)
         mica_notify_signal(want, WANT_READ);
     }
 }
+
+/* A signal interrupts p's waiting read: its saved reply, or 0. */
+mica_handle_t lx_console_take(struct lproc *p)
+{
+    for (unsigned i = 0; i < n_waiting; i++) {
+        if (waiting[i].pid == p->pid) {
+            mica_handle_t r = waiting[i].reply;
+            memmove(&waiting[i], &waiting[i + 1], (--n_waiting - i) * sizeof(waiting[0]));
+            return r;
+        }
+    }
+    return 0;
+}

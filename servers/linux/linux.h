@@ -33,6 +33,7 @@
 #define LX_STACK_SIZE (1UL << 20)
 #define LX_MMAP_TOP 0x0000007F00000000UL /* mmap grows down from here */
 #define LX_BRK_MAX (64UL << 20)          /* room reserved for the heap */
+#define LX_SIGRETURN_VA LX_STACK_TOP     /* a page: mov x8, #139; svc #0 */
 
 /* A piece of the program's memory and the VMO behind it. */
 struct region {
@@ -77,10 +78,14 @@ struct lproc {
     uint64_t tid_address;
     uint64_t sigmask;
     struct sigaction_k actions[65];
-    char exe[FS_PATH_MAX + 1];  /* the bootfs path of its program (/proc/self/exe) */
-    bool zombie;                /* ended, waiting for its parent's wait4 */
-    int exit_code, term_signal; /* how it ended (a zombie's) */
-    mica_handle_t wait_reply;   /* a waiting wait4's saved reply, or 0 */
+    char exe[FS_PATH_MAX + 1];   /* the bootfs path of its program (/proc/self/exe) */
+    bool zombie;                 /* ended, waiting for its parent's wait4 */
+    int exit_code, term_signal;  /* how it ended (a zombie's) */
+    mica_handle_t wait_reply;    /* a waiting wait4's saved reply, or 0 */
+    uint64_t sig_pending;        /* signals with handlers, not yet delivered */
+    bool suspended;              /* in rt_sigsuspend: */
+    uint64_t suspend_saved_mask; /* the mask to restore after the handler */
+    mica_handle_t suspend_reply;
     int64_t wait_pid;
     uintptr_t wait_status;
 };
@@ -107,6 +112,18 @@ int64_t lx_wait4(struct lproc *p, const uint64_t *a);
 int64_t lx_kill(struct lproc *p, int64_t pid, int sig);
 int64_t lx_execve(struct lproc *p, const uint64_t *a);
 int lx_find_program(const char *path, const void **elf, size_t *size, char *bootfs_path);
+
+/* signal.c: handlers, their frames, sigreturn, sigsuspend */
+void lx_signal_send(struct lproc *t, int sig);
+bool lx_signal_ready(struct lproc *p);
+bool lx_signal_deliver(struct lproc *p, int64_t result, mica_handle_t reply);
+int64_t lx_sigreturn(struct lproc *p);
+int64_t lx_sigsuspend(struct lproc *p, uintptr_t mask_va, uint64_t size);
+/* Saved replies of waiting calls, for a signal to interrupt (0: none). */
+mica_handle_t lx_console_take(struct lproc *p);
+mica_handle_t lx_timer_take(struct lproc *p);
+mica_handle_t lx_pipe_take(struct lproc *p);
+mica_handle_t lx_poll_take(struct lproc *p);
 
 /* loader.c */
 int lx_load(struct lproc *p, const void *elf, size_t size, int argc, char **argv, char *const *envp,
@@ -148,7 +165,7 @@ int64_t lx_console_set_termios(struct lproc *p, uintptr_t va); /* TCSETS: raw or
 void lx_console_restore(struct lproc *p);                      /* cooked again when p ends */
 bool lx_console_readable(void);
 void lx_console_want(void);
-extern int lx_tty_pgrp;                  /* ^C's process group (TIOCSPGRP) */
+extern int lx_tty_pgrp;                /* ^C's process group (TIOCSPGRP) */
 void lx_console_take_foreground(void); /* ^C comes to us, not the native shell */
 
 /* poll.c: ppoll; waiters are re-checked whenever something moves */

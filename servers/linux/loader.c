@@ -141,6 +141,30 @@ static int build_stack(struct lproc *p, int argc, char **argv, char *const *envp
     return lx_write(p, LX_STACK_TOP - b.used, b.buf + sizeof(b.buf) - b.used, b.used);
 }
 
+/* The signal return trampoline every program gets (what Linux's vDSO
+ * provides): one read-only executable page, shared. */
+static int map_sigreturn(struct lproc *p)
+{
+    static mica_handle_t page;
+    static const uint32_t code[] = {0xD2801168 /* mov x8, #139 */, 0xD4000001 /* svc #0 */};
+    mica_handle_t vmo;
+    uint32_t rights;
+    if (!page && (mica_vmo_create(MICA_PAGE_SIZE, &page) != MICA_OK ||
+                  mica_vmo_write(page, 0, code, sizeof(code)) != MICA_OK))
+        return -LX_ENOMEM;
+    if (p->n_regions == LX_MAX_REGIONS || mica_handle_info(page, NULL, &rights, NULL) ||
+        mica_handle_dup(page, rights, &vmo))
+        return -LX_ENOMEM;
+    if (mica_aspace_map(p->aspace, vmo, 0, MICA_PAGE_SIZE, LX_SIGRETURN_VA,
+                        MICA_MAP_READ | MICA_MAP_EXEC | MICA_MAP_FIXED, NULL) != MICA_OK) {
+        mica_handle_close(vmo);
+        return -LX_ENOMEM;
+    }
+    p->regions[p->n_regions++] =
+        (struct region){LX_SIGRETURN_VA, MICA_PAGE_SIZE, vmo, 0, MICA_MAP_READ | MICA_MAP_EXEC};
+    return 0;
+}
+
 int lx_load(struct lproc *p, const void *elf, size_t size, int argc, char **argv, char *const *envp,
             uintptr_t *entry, uintptr_t *sp)
 {
@@ -170,6 +194,8 @@ int lx_load(struct lproc *p, const void *elf, size_t size, int argc, char **argv
         return err;
     if ((err = lx_map_new(p, LX_STACK_TOP - LX_STACK_SIZE, LX_STACK_SIZE,
                           MICA_MAP_READ | MICA_MAP_WRITE, true, &stack)) != 0)
+        return err;
+    if ((err = map_sigreturn(p)) != 0)
         return err;
     p->mmap_next = LX_MMAP_TOP;
     *entry = img.entry;

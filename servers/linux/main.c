@@ -33,15 +33,14 @@ int lx_bootfs_find(const char *path, const void **elf, size_t *size)
 }
 
 /* ^C typed while we hold the console: SIGINT for the terminal's
- * foreground group (TIOCSPGRP). Programs with a handler for it (a shell)
- * are left alone until handlers can run (docs/linux.md). */
+ * foreground group (TIOCSPGRP), or every program if none was set: their
+ * handler runs, or the default action ends them (signal.c). */
 void lx_console_interrupt(void)
 {
     for (unsigned i = 0; i < LX_MAX_PROCS; i++) {
         struct lproc *p = &procs[i];
-        if (p->used && !p->zombie && (!lx_tty_pgrp || p->pgid == lx_tty_pgrp) &&
-            p->actions[SIGINT].handler == 0 /* SIG_DFL */)
-            lx_end(p, SIGINT, MICA_KILL_WITH_CODE);
+        if (p->used && !p->zombie && (!lx_tty_pgrp || p->pgid == lx_tty_pgrp))
+            lx_signal_send(p, SIGINT);
     }
 }
 
@@ -114,6 +113,8 @@ static int64_t syscall(struct lproc *p, const struct mica_msg *m)
     case NR_tgkill: return lx_kill(p, (int64_t)(int32_t)a[1], (int)a[2]);
     case NR_pipe2: return lx_pipe2(p, a[0], (unsigned)a[1]);
     case NR_ppoll: return lx_ppoll(p, a);
+    case NR_rt_sigreturn: return lx_sigreturn(p);
+    case NR_rt_sigsuspend: return lx_sigsuspend(p, a[0], a[1]);
     default: break;
     }
     r = lx_sys_files(p, nr, a);
@@ -157,6 +158,8 @@ static bool handle(struct mica_msg *m)
         int64_t r = syscall(p, m);
         if (r == LX_DEFERRED)
             return false;
+        if (p->used && lx_signal_ready(p) && lx_signal_deliver(p, r, 0))
+            return false; /* answered by entering a signal handler */
         m->info = mica_msg_info(MICA_SYSCALL_RETURN, 1, 0, 0);
         m->w[0] = (uint64_t)r;
         return true;

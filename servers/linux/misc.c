@@ -277,3 +277,17 @@ int64_t lx_sys_misc(struct lproc *p, unsigned nr, const uint64_t *a)
     default: return -LX_ENOSYS;
     }
 }
+
+/* A signal interrupts p's sleep: its saved reply, or 0. */
+mica_handle_t lx_timer_take(struct lproc *p)
+{
+    for (unsigned i = 0; i < n_sleepers; i++) {
+        if (sleepers[i].pid == p->pid) {
+            mica_handle_t r = sleepers[i].reply;
+            sleepers[i] = sleepers[--n_sleepers];
+            lx_timer_rearm();
+            return r;
+        }
+    }
+    return 0;
+}

@@ -223,3 +223,22 @@ void lx_pipe_forget(struct lproc *p)
         }
     }
 }
+
+/* A signal interrupts p's waiting pipe read or write: its reply, or 0. (A
+ * write that moved some bytes already returns the count instead: the
+ * caller answers with -EINTR only for nothing moved; close enough.) */
+mica_handle_t lx_pipe_take(struct lproc *p)
+{
+    for (unsigned i = 0; i < MAX_PIPES; i++) {
+        struct pipe *pp = pipes[i];
+        struct waiting *w = !pp                        ? NULL
+                            : pp->reader.pid == p->pid ? &pp->reader
+                            : pp->writer.pid == p->pid ? &pp->writer
+                                                       : NULL;
+        if (w) {
+            w->pid = 0;
+            return w->reply;
+        }
+    }
+    return 0;
+}

@@ -147,3 +147,16 @@ uint64_t lx_poll_next_deadline(void)
             earliest = pollers[i].deadline;
     return earliest;
 }
+
+/* A signal interrupts p's ppoll: its saved reply, or 0. */
+mica_handle_t lx_poll_take(struct lproc *p)
+{
+    for (unsigned i = 0; i < n_pollers; i++) {
+        if (pollers[i].pid == p->pid) {
+            mica_handle_t r = pollers[i].reply;
+            pollers[i] = pollers[--n_pollers];
+            return r;
+        }
+    }
+    return 0;
+}

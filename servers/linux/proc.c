@@ -94,7 +94,9 @@ static void release_resources(struct lproc *p)
     p->fs = p->thread = p->aspace = p->process = 0;
     if (p->wait_reply)
         mica_handle_close(p->wait_reply);
-    p->wait_reply = 0;
+    if (p->suspend_reply)
+        mica_handle_close(p->suspend_reply);
+    p->wait_reply = p->suspend_reply = 0;
 }
 
 static struct lproc *parent_of(struct lproc *p)
@@ -166,6 +168,9 @@ void lx_end(struct lproc *p, int code, unsigned how)
     p->zombie = true;
     p->exit_code = how == MICA_KILL_AS_EXIT ? code : 0;
     p->term_signal = how == MICA_KILL_AS_EXIT ? 0 : code;
+    /* SIGCHLD first (ignored unless handled): a handled one interrupts the
+     * parent's wait4 with EINTR, as on Linux; else wait4 reaps now. */
+    lx_signal_send(parent, SIGCHLD);
     wake_waiter(parent);
 }
 
@@ -318,12 +323,8 @@ int64_t lx_kill(struct lproc *p, int64_t pid, int sig)
         if (!hit)
             continue;
         found = true;
-        if (sig == 0 || sig == SIGCHLD || sig == 23 || sig == 28 || /* ignored by default */
-            (t->actions[sig].handler == SIG_IGN && sig != 9 && sig != 19))
-            continue;
-        if (t->actions[sig].handler != SIG_DFL && sig != 9 && sig != 19)
-            return -LX_ENOSYS; /* running handlers: not yet (docs/linux.md) */
-        lx_end(t, sig, MICA_KILL_WITH_CODE);
+        if (sig)
+            lx_signal_send(t, sig); /* default action, ignore, or its handler */
     }
     return found ? 0 : -LX_ESRCH;
 }
@@ -392,6 +393,7 @@ int64_t lx_execve(struct lproc *p, const uint64_t *a)
         }
     }
     p->cloexec = 0;
+    p->sig_pending = 0;
     for (int sig = 1; sig <= 64; sig++)
         if (p->actions[sig].handler != SIG_IGN)
             memset(&p->actions[sig], 0, sizeof(p->actions[sig]));

@@ -133,6 +133,8 @@ static int test_linux_programs(void)
     CHECK(status == 0);
     CHECK_OK(run_linux("lx-files", &status)); /* again: it left nothing behind */
     CHECK(status == 0);
+    CHECK_OK(run_linux("lx-process", &status));
+    CHECK(status == 0);
     /* What cannot run is refused cleanly. */
     mica_handle_t server, x;
     CHECK_OK(pm_lookup(kt_bootinfo()->startup_handle, "linux", &server));
@@ -164,6 +166,7 @@ static int test_busybox(void)
         {"false", 1},
         {"sleep 10 & kill $!; wait $!; test $? -gt 128", 0},
         {"kill -9 $$", -9},
+        {"trap 'exit 7' USR1; kill -USR1 $$; sleep 5; exit 1", 7},
     };
     mica_handle_t server, proc;
     CHECK_OK(pm_lookup(kt_bootinfo()->startup_handle, "linux", &server));

@@ -1,0 +1,198 @@
+/*
+ * Signals with handlers. A signal whose action is a handler is made
+ * pending; it is delivered when its process next comes back from a system
+ * call (every syscall reply passes through lx_signal_deliver), or at once
+ * if the process waits in one (a sleep, a console or pipe read, wait4,
+ * ppoll, sigsuspend): that call ends with -EINTR. Delivery writes Linux's
+ * arm64 signal frame (siginfo, then a ucontext with the interrupted
+ * registers and signal mask) below the stack pointer and starts the
+ * handler with x0 = signal, x1 = &siginfo, x2 = &ucontext and x30 = the
+ * sa_restorer, which calls rt_sigreturn to put everything back.
+ *
+ * Not done: FP/SIMD registers are not saved in the frame, sigaltstack is
+ * not used, interrupted calls are not restarted (SA_RESTART), and a
+ * process that never makes a system call never sees its handler run.
+ */
+#include "linux.h"
+#include <string.h>
+
+#define SIGKILL 9
+#define SIGSTOP 19
+#define SIGCHLD 17
+#define SA_RESTORER 0x04000000UL
+#define SA_NODEFER 0x40000000UL
+#define SA_RESETHAND 0x80000000UL
+#define SIG_IGN 1
+
+/* struct rt_sigframe of arm64: siginfo (128), then ucontext. */
+#define FRAME_SIZE 4688
+#define UC 128 /* the ucontext */
+#define UC_SIGMASK (UC + 40)
+#define MC (UC + 176) /* its sigcontext: fault_address, regs, sp, pc, pstate */
+#define MC_REGS (MC + 8)
+#define MC_SP (MC + 256)
+#define MC_PC (MC + 264)
+#define MC_PSTATE (MC + 272)
+
+static uint64_t bit(int sig)
+{
+    return 1UL << (sig - 1);
+}
+
+/* Default action "ignore": SIGCHLD, SIGURG, SIGWINCH. */
+static bool ignored_by_default(int sig)
+{
+    return sig == SIGCHLD || sig == 23 || sig == 28;
+}
+
+/* The lowest pending signal p may take now, 0 if none. */
+static int deliverable(struct lproc *p)
+{
+    uint64_t ready = p->sig_pending & ~p->sigmask;
+    return ready ? __builtin_ctzl(ready) + 1 : 0;
+}
+
+bool lx_signal_ready(struct lproc *p)
+{
+    return deliverable(p) != 0;
+}
+
+/* Answer p's syscall (through `reply`, or the current caller if 0) by
+ * entering the handler of its lowest deliverable signal; the syscall's
+ * result goes into the saved registers. False if none is deliverable. */
+bool lx_signal_deliver(struct lproc *p, int64_t result, mica_handle_t reply)
+{
+    static uint8_t frame[FRAME_SIZE];
+    struct mica_thread_state st;
+    int sig = deliverable(p);
+    if (!sig || mica_thread_read_state(p->thread, &st) != MICA_OK)
+        return false;
+    struct sigaction_k *act = &p->actions[sig];
+    uint64_t old_mask = p->suspended ? p->suspend_saved_mask : p->sigmask;
+    p->sig_pending &= ~bit(sig);
+    p->suspended = false;
+    st.x[0] = (uint64_t)result; /* what the interrupted call returns after sigreturn */
+    memset(frame, 0, sizeof(frame));
+    int32_t info[4] = {sig, 0, 0 /* SI_USER */, 0};
+    memcpy(frame, info, sizeof(info));
+    memcpy(frame + UC_SIGMASK, &old_mask, 8);
+    memcpy(frame + MC_REGS, st.x, sizeof(st.x));
+    memcpy(frame + MC_SP, &st.sp, 8);
+    memcpy(frame + MC_PC, &st.pc, 8);
+    memcpy(frame + MC_PSTATE, &st.pstate, 8);
+    uintptr_t sp = (st.sp - FRAME_SIZE) & ~15UL;
+    if (lx_write(p, sp, frame, sizeof(frame)) != 0) {
+        lx_end(p, 11 /* SIGSEGV: no room for the frame */, MICA_KILL_WITH_CODE);
+        return true;
+    }
+    st.x[0] = (uint64_t)sig;
+    st.x[1] = sp;
+    st.x[2] = sp + UC;
+    /* musl passes its own restorer; glibc relies on the kernel's (Linux's
+     * vDSO trampoline): ours is mapped at LX_SIGRETURN_VA (loader.c). */
+    st.x[30] = act->flags & SA_RESTORER ? act->restorer : LX_SIGRETURN_VA;
+    st.sp = sp;
+    st.pc = act->handler;
+    p->sigmask = old_mask | act->mask | (act->flags & SA_NODEFER ? 0 : bit(sig));
+    p->sigmask &= ~(bit(SIGKILL) | bit(SIGSTOP));
+    if (act->flags & SA_RESETHAND)
+        memset(act, 0, sizeof(*act));
+    struct mica_msg m = {.info = mica_msg_info(MICA_FAULT_RESUME, 2, 0, 0), .w = {st.pc, st.x[0]}};
+    if (mica_thread_write_state(p->thread, &st) != MICA_OK)
+        return false;
+    if (reply) {
+        mica_reply_to(reply, &m);
+        mica_handle_close(reply);
+    } else {
+        mica_reply(&m);
+    }
+    return true;
+}
+
+/* The saved reply of p's waiting syscall, taken from whoever holds it. */
+static mica_handle_t take_deferred(struct lproc *p)
+{
+    mica_handle_t r = p->wait_reply ? p->wait_reply : p->suspend_reply;
+    if (r) {
+        p->wait_reply = p->wait_reply == r ? 0 : p->wait_reply;
+        p->suspend_reply = p->suspend_reply == r ? 0 : p->suspend_reply;
+        return r;
+    }
+    if ((r = lx_console_take(p)) != 0 || (r = lx_timer_take(p)) != 0 ||
+        (r = lx_pipe_take(p)) != 0 || (r = lx_poll_take(p)) != 0)
+        return r;
+    return 0;
+}
+
+void lx_signal_send(struct lproc *t, int sig)
+{
+    if (!t || t->zombie || sig < 1 || sig > 64)
+        return;
+    uint64_t handler = t->actions[sig].handler;
+    if (sig == SIGKILL || sig == SIGSTOP || (handler == 0 && !ignored_by_default(sig))) {
+        lx_end(t, sig, MICA_KILL_WITH_CODE); /* the default action: terminate */
+        return;
+    }
+    if (handler == SIG_IGN || handler == 0)
+        return;
+    t->sig_pending |= bit(sig);
+    if (!deliverable(t))
+        return; /* blocked: delivered when unblocked, at a syscall's return */
+    mica_handle_t reply = take_deferred(t);
+    if (reply && !lx_signal_deliver(t, -LX_EINTR, reply)) {
+        struct mica_msg m = {.info = mica_msg_info(MICA_SYSCALL_RETURN, 1, 0, 0),
+                             .w = {(uint64_t)-LX_EINTR}};
+        mica_reply_to(reply, &m);
+        mica_handle_close(reply);
+    }
+}
+
+int64_t lx_sigreturn(struct lproc *p)
+{
+    static uint8_t frame[FRAME_SIZE];
+    struct mica_thread_state st;
+    if (mica_thread_read_state(p->thread, &st) != MICA_OK ||
+        lx_read(p, st.sp, frame, sizeof(frame)) != 0) {
+        lx_end(p, 11, MICA_KILL_WITH_CODE);
+        return LX_DEFERRED;
+    }
+    uint64_t mask;
+    memcpy(st.x, frame + MC_REGS, sizeof(st.x));
+    memcpy(&st.sp, frame + MC_SP, 8);
+    memcpy(&st.pc, frame + MC_PC, 8);
+    memcpy(&st.pstate, frame + MC_PSTATE, 8);
+    memcpy(&mask, frame + UC_SIGMASK, 8);
+    st.pstate &= 0xF0000000UL; /* only the condition flags come back */
+    p->sigmask = mask & ~(bit(SIGKILL) | bit(SIGSTOP));
+    if (st.pc >= MICA_USER_END || st.sp >= MICA_USER_END ||
+        mica_thread_write_state(p->thread, &st) != MICA_OK) {
+        lx_end(p, 11, MICA_KILL_WITH_CODE);
+        return LX_DEFERRED;
+    }
+    /* Another signal may have become deliverable with the old mask. */
+    if (lx_signal_deliver(p, (int64_t)st.x[0], 0))
+        return LX_DEFERRED;
+    struct mica_msg m = {.info = mica_msg_info(MICA_FAULT_RESUME, 2, 0, 0), .w = {st.pc, st.x[0]}};
+    mica_reply(&m);
+    return LX_DEFERRED;
+}
+
+int64_t lx_sigsuspend(struct lproc *p, uintptr_t mask_va, uint64_t size)
+{
+    uint64_t mask;
+    if (size != 8)
+        return -LX_EINVAL;
+    if (lx_read(p, mask_va, &mask, 8))
+        return -LX_EFAULT;
+    p->suspend_saved_mask = p->sigmask;
+    p->suspended = true;
+    p->sigmask = mask & ~(bit(SIGKILL) | bit(SIGSTOP));
+    if (deliverable(p))
+        return -LX_EINTR; /* delivered on the way out (main.c) */
+    if (mica_reply_save(&p->suspend_reply) != MICA_OK) {
+        p->sigmask = p->suspend_saved_mask;
+        p->suspended = false;
+        return -LX_EINTR;
+    }
+    return LX_DEFERRED;
+}

@@ -1,0 +1,147 @@
+/* lx-process: fork, execve, wait4, pipes and signals through the Linux
+ * personality, with the statuses and errno values Linux gives. */
+#include "check.h"
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t got_usr1, got_usr2, got_chld, usr1_code;
+
+static void on_usr1(int sig, siginfo_t *info, void *uc)
+{
+    (void)uc;
+    got_usr1 = sig;
+    usr1_code = info->si_signo;
+}
+
+static void on_usr2(int sig)
+{
+    got_usr2 = sig;
+}
+
+static void on_chld(int sig)
+{
+    got_chld = sig;
+}
+
+static void fork_exec_wait(void)
+{
+    int status;
+    pid_t child = fork();
+    CHECK(child >= 0);
+    if (child == 0)
+        _exit(42);
+    CHECK(waitpid(child, &status, 0) == child);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 42);
+    CHECK_ERRNO(waitpid(-1, &status, WNOHANG), ECHILD);
+    /* execve with arguments; the child's exit status comes back. */
+    child = fork();
+    if (child == 0) {
+        char *argv[] = {"hello-linux", "from", "exec", "--exit", "9", NULL};
+        execv("/linux/bin/hello-linux", argv);
+        _exit(100); /* exec failed */
+    }
+    CHECK(waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 9);
+    CHECK_ERRNO(execv("/no/such/program", (char *[]){"x", NULL}), ENOENT);
+    /* a pipe from child to parent, and end-of-file when the child is done */
+    int fds[2];
+    char buf[32];
+    CHECK(pipe(fds) == 0);
+    child = fork();
+    if (child == 0) {
+        close(fds[0]);
+        write(fds[1], "through the pipe", 16);
+        _exit(0);
+    }
+    close(fds[1]);
+    CHECK(read(fds[0], buf, sizeof(buf)) == 16 && memcmp(buf, "through the pipe", 16) == 0);
+    CHECK(read(fds[0], buf, sizeof(buf)) == 0);
+    close(fds[0]);
+    CHECK(waitpid(child, &status, 0) == child && status == 0);
+    /* SIGPIPE: ignored, write fails with EPIPE; by default it kills */
+    CHECK(pipe(fds) == 0);
+    close(fds[0]);
+    signal(SIGPIPE, SIG_IGN);
+    CHECK_ERRNO(write(fds[1], "x", 1), EPIPE);
+    signal(SIGPIPE, SIG_DFL);
+    child = fork();
+    if (child == 0) {
+        write(fds[1], "x", 1);
+        _exit(0);
+    }
+    close(fds[1]);
+    CHECK(waitpid(child, &status, 0) == child && WIFSIGNALED(status) &&
+          WTERMSIG(status) == SIGPIPE);
+}
+
+static void handlers(void)
+{
+    struct sigaction sa = {0};
+    sigset_t block, old, none;
+    sa.sa_sigaction = on_usr1;
+    sa.sa_flags = SA_SIGINFO;
+    CHECK(sigaction(SIGUSR1, &sa, NULL) == 0);
+    CHECK(raise(SIGUSR1) == 0);
+    CHECK(got_usr1 == SIGUSR1 && usr1_code == SIGUSR1);
+    /* blocked: pending until unblocked */
+    got_usr1 = 0;
+    sigemptyset(&block);
+    sigaddset(&block, SIGUSR1);
+    CHECK(sigprocmask(SIG_BLOCK, &block, &old) == 0);
+    CHECK(kill(getpid(), SIGUSR1) == 0);
+    CHECK(got_usr1 == 0);
+    CHECK(sigprocmask(SIG_SETMASK, &old, NULL) == 0);
+    CHECK(got_usr1 == SIGUSR1);
+    /* sigsuspend until a child signals us */
+    signal(SIGUSR2, on_usr2);
+    sigemptyset(&block);
+    sigaddset(&block, SIGUSR2);
+    sigprocmask(SIG_BLOCK, &block, NULL);
+    pid_t parent = getpid(), child = fork();
+    if (child == 0) {
+        kill(parent, SIGUSR2);
+        _exit(0);
+    }
+    sigemptyset(&none);
+    CHECK(sigsuspend(&none) == -1 && errno == EINTR && got_usr2 == SIGUSR2);
+    waitpid(child, NULL, 0);
+    /* a handler interrupts a blocking call: EINTR */
+    got_usr2 = 0;
+    sigprocmask(SIG_UNBLOCK, &block, NULL);
+    child = fork();
+    if (child == 0) {
+        usleep(100000);
+        kill(parent, SIGUSR2);
+        _exit(0);
+    }
+    errno = 0;
+    CHECK(usleep(5000000) == -1 && errno == EINTR && got_usr2 == SIGUSR2);
+    waitpid(child, NULL, 0);
+    /* SIGCHLD when a child ends, with a handler */
+    signal(SIGCHLD, on_chld);
+    child = fork();
+    if (child == 0)
+        _exit(3);
+    int status;
+    while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+        ;
+    CHECK(got_chld == SIGCHLD && WEXITSTATUS(status) == 3);
+    /* kill with the default action ends the child */
+    child = fork();
+    if (child == 0) {
+        pause();
+        _exit(0);
+    }
+    CHECK(kill(child, SIGTERM) == 0);
+    CHECK(waitpid(child, &status, 0) == child && WIFSIGNALED(status) &&
+          WTERMSIG(status) == SIGTERM);
+    CHECK_ERRNO(kill(99999, SIGTERM), ESRCH);
+}
+
+int main(void)
+{
+    fork_exec_wait();
+    handlers();
+    return finish("lx-process");
+}
