@@ -13,7 +13,6 @@
 #include <string.h>
 
 #define AT_FDCWD (-100)
-#define AT_REMOVEDIR 0x200
 #define O_ACCMODE 3
 #define O_WRONLY 1
 #define O_RDWR 2
@@ -23,26 +22,6 @@
 #define O_APPEND 02000
 #define O_DIRECTORY 040000
 #define O_CLOEXEC 02000000
-#define F_DUPFD 0
-#define F_GETFD 1
-#define F_SETFD 2
-#define F_GETFL 3
-#define F_SETFL 4
-#define F_DUPFD_CLOEXEC 1030
-#define FD_CLOEXEC 1
-#define TCGETS 0x5401
-#define TCSETS 0x5402
-#define TCSETSW 0x5403
-#define TCSETSF 0x5404
-#define TIOCGPGRP 0x540F
-#define TIOCSPGRP 0x5410
-#define TIOCGWINSZ 0x5413
-#define FIONREAD 0x541B
-#define S_IFCHR 0020000
-#define S_IFDIR 0040000
-#define S_IFREG 0100000
-#define DT_DIR 4
-#define DT_REG 8
 #define IO_CHUNK 960
 
 int lx_errno(int status)
