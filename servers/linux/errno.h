@@ -105,6 +105,7 @@ enum lx_syscall {
     NR_execve = 221,
     NR_wait4 = 260,
     NR_ppoll = 73,
+    NR_pselect6 = 72,
     NR_rt_sigsuspend = 133,
     NR_rt_sigreturn = 139,
 };

@@ -317,6 +317,30 @@ static int64_t sys_rw(struct lproc *p, unsigned nr, const uint64_t *a)
     return total;
 }
 
+/* mmap of a file: len bytes from offset into the program at va (the file
+ * position is left where it was). */
+int lx_file_copy_in(struct lproc *p, struct lfile *f, uint64_t offset, uintptr_t va, size_t len)
+{
+    static char chunk[IO_CHUNK];
+    uint64_t saved;
+    if (fs_seek(f->fs, f->fs_fd, 0, FS_SEEK_CUR, &saved) != MICA_OK ||
+        fs_seek(f->fs, f->fs_fd, (int64_t)offset, FS_SEEK_SET, &(uint64_t){0}) != MICA_OK)
+        return -LX_EINVAL;
+    int err = 0;
+    for (size_t done = 0; !err && done < len;) {
+        size_t got, want = len - done < IO_CHUNK ? len - done : IO_CHUNK;
+        if (fs_read(f->fs, f->fs_fd, chunk, want, &got) != MICA_OK)
+            err = -LX_EIO;
+        else if (got && lx_write(p, va + done, chunk, got))
+            err = -LX_EFAULT;
+        if (got < want)
+            break; /* past the end: the rest stays zero */
+        done += got;
+    }
+    fs_seek(f->fs, f->fs_fd, (int64_t)saved, FS_SEEK_SET, &(uint64_t){0});
+    return err;
+}
+
 static int64_t sys_lseek(struct lproc *p, uint64_t fd, int64_t offset, unsigned whence)
 {
     struct lfile *f = lx_fd(p, fd);

@@ -139,6 +139,7 @@ struct lfile *lx_new_file(enum fd_kind kind);
 void lx_put_file(struct lproc *p, struct lfile *f);
 struct lfile *lx_fd(struct lproc *p, uint64_t fd);
 int lx_install(struct lproc *p, struct lfile *f, int from, bool cloexec);
+int lx_file_copy_in(struct lproc *p, struct lfile *f, uint64_t offset, uintptr_t va, size_t len);
 /* An absolute, normalised path from a program's (dirfd, path). */
 int lx_resolve(struct lproc *p, int dirfd, uintptr_t upath, char *out);
 
@@ -170,6 +171,7 @@ void lx_console_take_foreground(void); /* ^C comes to us, not the native shell *
 
 /* poll.c: ppoll; waiters are re-checked whenever something moves */
 int64_t lx_ppoll(struct lproc *p, const uint64_t *a);
+int64_t lx_pselect6(struct lproc *p, const uint64_t *a);
 void lx_poll_recheck(void);
 void lx_poll_forget(struct lproc *p);
 uint64_t lx_poll_next_deadline(void);

@@ -113,6 +113,7 @@ static int64_t syscall(struct lproc *p, const struct mica_msg *m)
     case NR_tgkill: return lx_kill(p, (int64_t)(int32_t)a[1], (int)a[2]);
     case NR_pipe2: return lx_pipe2(p, a[0], (unsigned)a[1]);
     case NR_ppoll: return lx_ppoll(p, a);
+    case NR_pselect6: return lx_pselect6(p, a);
     case NR_rt_sigreturn: return lx_sigreturn(p);
     case NR_rt_sigsuspend: return lx_sigsuspend(p, a[0], a[1]);
     default: break;

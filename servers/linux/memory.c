@@ -12,6 +12,7 @@
 #define PAGE MICA_PAGE_SIZE
 #define PAGE_UP(x) (((x) + PAGE - 1) & ~(PAGE - 1))
 #define PROT_MASK 7u /* PROT_READ|WRITE|EXEC are MICA_MAP_READ|WRITE|EXEC */
+#define PROT_WRITE 2u
 #define MAP_SHARED 0x01
 #define MAP_PRIVATE 0x02
 #define MAP_FIXED 0x10
@@ -188,15 +189,55 @@ static int64_t sys_mmap(struct lproc *p, const uint64_t *a)
     if (len == 0 || len > (1UL << 36) || (addr & (PAGE - 1)) || (prot & ~PROT_MASK) ||
         !(flags & (MAP_SHARED | MAP_PRIVATE)))
         return -LX_EINVAL;
-    if (!(flags & MAP_ANONYMOUS) && fd >= 0)
-        return -LX_ENODEV; /* file mappings: not yet (docs/linux.md) */
+    struct lfile *file = NULL;
+    if (!(flags & MAP_ANONYMOUS)) { /* a file: a private copy of its bytes */
+        file = lx_fd(p, (uint64_t)fd);
+        if (!file)
+            return -LX_EBADF;
+        if (file->kind != FD_FILE || ((flags & MAP_SHARED) && (prot & PROT_WRITE)))
+            return -LX_ENODEV; /* shared writable file mappings: not here */
+        if (a[5] & (PAGE - 1))
+            return -LX_EINVAL;
+    }
     if (flags & MAP_FIXED) {
         if (addr < MICA_USER_BASE || addr + PAGE_UP(len) > MICA_USER_END)
             return -LX_EINVAL;
         unmap_range(p, addr, PAGE_UP(len));
     }
     int err = lx_map_new(p, addr, len, prot, flags & MAP_FIXED, &va);
+    if (!err && file && (err = lx_file_copy_in(p, file, a[5], va, len)) != 0)
+        unmap_range(p, va, PAGE_UP(len));
     return err ? err : (int64_t)va;
+}
+
+/* mremap: shrink in place, or move to a bigger fresh region (MAYMOVE). */
+static int64_t sys_mremap(struct lproc *p, uintptr_t old, size_t old_size, size_t new_size,
+                          unsigned flags)
+{
+    static char chunk[65536];
+    struct region *r = find_region(p, old);
+    uintptr_t va;
+    old_size = PAGE_UP(old_size);
+    new_size = PAGE_UP(new_size);
+    if ((old & (PAGE - 1)) || new_size == 0 || (flags & ~MREMAP_MAYMOVE) || !r)
+        return r ? -LX_EINVAL : -LX_EFAULT;
+    if (new_size <= old_size) {
+        unmap_range(p, old + new_size, old_size - new_size);
+        return (int64_t)old;
+    }
+    if (!(flags & MREMAP_MAYMOVE))
+        return -LX_ENOMEM;
+    unsigned prot = r->prot;
+    int err = lx_map_new(p, 0, new_size, prot, false, &va);
+    for (size_t done = 0; !err && done < old_size; done += sizeof(chunk)) {
+        size_t n = old_size - done < sizeof(chunk) ? old_size - done : sizeof(chunk);
+        if (lx_read(p, old + done, chunk, n) || lx_write(p, va + done, chunk, n))
+            err = -LX_EFAULT;
+    }
+    if (err)
+        return err;
+    unmap_range(p, old, old_size);
+    return (int64_t)va;
 }
 
 static int64_t sys_munmap(struct lproc *p, uintptr_t addr, size_t len)
@@ -235,8 +276,8 @@ int64_t lx_sys_memory(struct lproc *p, unsigned nr, const uint64_t *a)
     case NR_mmap: return sys_mmap(p, a);
     case NR_munmap: return sys_munmap(p, a[0], a[1]);
     case NR_mprotect: return sys_mprotect(p, a[0], a[1], (unsigned)a[2]);
-    case NR_madvise: return 0;         /* advice only */
-    case NR_mremap: return -LX_ENOMEM; /* musl's realloc falls back to copying */
+    case NR_madvise: return 0; /* advice only */
+    case NR_mremap: return sys_mremap(p, a[0], a[1], a[2], (unsigned)a[3]);
     default: return -LX_ENOSYS;
     }
 }

@@ -25,8 +25,9 @@ struct pollfd_k {
 struct poller {
     int pid;
     mica_handle_t reply;
-    uintptr_t fds;
-    unsigned n;
+    uintptr_t fds;     /* ppoll: the pollfd array; pselect6: 0 */
+    unsigned n;        /* its length, or pselect6's nfds */
+    uintptr_t sets[3]; /* pselect6: read, write, except sets (0: none) */
     uint64_t deadline;
 };
 static struct poller pollers[MAX_POLLERS];
@@ -52,6 +53,41 @@ static short ready(struct lproc *p, int fd, short events, bool *console)
     return r & (events | POLLERR | POLLHUP | POLLNVAL);
 }
 
+#define SET_WORDS 16 /* an fd_set: 1024 bits */
+
+/* pselect6's check: keep only the ready descriptors in the sets, written
+ * back only when the call ends (something is ready, or `ending`: out of
+ * time), so a waiting select still has its sets when checked again. */
+static int64_t check_sets(struct lproc *p, const uintptr_t *sets, unsigned nfds, bool *console,
+                          bool ending)
+{
+    uint64_t bits[3][SET_WORDS] = {{0}};
+    unsigned words = (nfds + 63) / 64;
+    int64_t count = 0;
+    for (int s = 0; s < 3; s++)
+        if (sets[s] && lx_read(p, sets[s], bits[s], words * 8))
+            return -LX_EFAULT;
+    for (unsigned fd = 0; fd < nfds; fd++) {
+        uint64_t mask = 1UL << (fd % 64);
+        bool want_r = bits[0][fd / 64] & mask, want_w = bits[1][fd / 64] & mask;
+        bits[2][fd / 64] &= ~mask; /* nothing is ever exceptional here */
+        if (!want_r && !want_w)
+            continue;
+        short r = ready(p, (int)fd, POLLIN | POLLOUT, console);
+        if (r & POLLNVAL)
+            return -LX_EBADF;
+        if (want_r && !(r & (POLLIN | POLLHUP | POLLERR)))
+            bits[0][fd / 64] &= ~mask;
+        if (want_w && !(r & (POLLOUT | POLLERR)))
+            bits[1][fd / 64] &= ~mask;
+        count += ((bits[0][fd / 64] & mask) != 0) + ((bits[1][fd / 64] & mask) != 0);
+    }
+    for (int s = 0; (count || ending) && s < 3; s++)
+        if (sets[s] && lx_write(p, sets[s], bits[s], words * 8))
+            return -LX_EFAULT;
+    return count;
+}
+
 /* Check p's pollfd array; write revents back. Returns how many are ready
  * (or -errno); *console: the console is among them. */
 static int64_t check(struct lproc *p, uintptr_t va, unsigned n, bool *console)
@@ -69,15 +105,23 @@ static int64_t check(struct lproc *p, uintptr_t va, unsigned n, bool *console)
     return count;
 }
 
-int64_t lx_ppoll(struct lproc *p, const uint64_t *a)
+static int64_t check_any(struct lproc *p, const struct poller *w, bool *console)
+{
+    bool ending = w->deadline <= mica_clock_ns();
+    return w->fds ? check(p, w->fds, w->n, console) : check_sets(p, w->sets, w->n, console, ending);
+}
+
+/* ppoll (select false) and pselect6 share the waiting. */
+static int64_t wait_ready(struct lproc *p, const uint64_t *a, bool select)
 {
     uint64_t deadline = MICA_DEADLINE_INFINITE;
+    uintptr_t timeout = select ? a[4] : a[2];
     bool console = false;
-    if (a[1] > MAX_FDS)
+    if (select ? a[0] > 64 * SET_WORDS : a[1] > MAX_FDS)
         return -LX_EINVAL;
-    if (a[2]) {
+    if (timeout) {
         int64_t ts[2];
-        if (lx_read(p, a[2], ts, sizeof(ts)))
+        if (lx_read(p, timeout, ts, sizeof(ts)))
             return -LX_EFAULT;
         if (ts[0] < 0 || ts[1] < 0 || ts[1] >= 1000000000L)
             return -LX_EINVAL;
@@ -85,20 +129,33 @@ int64_t lx_ppoll(struct lproc *p, const uint64_t *a)
                        ? MICA_DEADLINE_INFINITE
                        : mica_clock_ns() + (uint64_t)ts[0] * 1000000000UL + (uint64_t)ts[1];
     }
-    int64_t count = check(p, a[0], (unsigned)a[1], &console);
+    struct poller req = {.pid = p->pid,
+                         .fds = select ? 0 : a[0],
+                         .n = (unsigned)(select ? a[0] : a[1]),
+                         .sets = {select ? a[1] : 0, select ? a[2] : 0, select ? a[3] : 0},
+                         .deadline = deadline};
+    int64_t count = check_any(p, &req, &console);
     if (count != 0 || deadline <= mica_clock_ns())
         return count;
     if (n_pollers == MAX_POLLERS)
         return -LX_EAGAIN;
-    struct poller *w = &pollers[n_pollers];
-    if (mica_reply_save(&w->reply) != MICA_OK)
+    if (mica_reply_save(&req.reply) != MICA_OK)
         return -LX_EINTR;
-    *w = (struct poller){p->pid, w->reply, a[0], (unsigned)a[1], deadline};
-    n_pollers++;
+    pollers[n_pollers++] = req;
     if (console)
         lx_console_want();
     lx_timer_rearm();
     return LX_DEFERRED;
+}
+
+int64_t lx_ppoll(struct lproc *p, const uint64_t *a)
+{
+    return wait_ready(p, a, false);
+}
+
+int64_t lx_pselect6(struct lproc *p, const uint64_t *a)
+{
+    return wait_ready(p, a, true);
 }
 
 static void answer(unsigned i, int64_t result)
@@ -116,7 +173,7 @@ void lx_poll_recheck(void)
     for (unsigned i = 0; i < n_pollers;) {
         struct lproc *p = lx_by_pid(pollers[i].pid);
         bool console = false;
-        int64_t count = p ? check(p, pollers[i].fds, pollers[i].n, &console) : -LX_EIO;
+        int64_t count = p ? check_any(p, &pollers[i], &console) : -LX_EIO;
         if (count != 0 || pollers[i].deadline <= now) {
             answer(i, count);
             continue;

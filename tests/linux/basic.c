@@ -70,6 +70,14 @@ static void memory(void)
                 EINVAL);
     CHECK_ERRNO(munmap((void *)4097, 4096), EINVAL);
     CHECK_ERRNO(mprotect(m, 4096, PROT_READ), ENOMEM); /* unmapped now */
+    /* mremap: grow (moving), keeping the contents; shrink in place */
+    char *r = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(r != MAP_FAILED);
+    strcpy(r + 8000, "kept");
+    char *g = mremap(r, 8192, 5 * 4096, MREMAP_MAYMOVE);
+    CHECK(g != MAP_FAILED && strcmp(g + 8000, "kept") == 0 && g[5 * 4096 - 1] == 0);
+    CHECK(mremap(g, 5 * 4096, 4096, 0) == g && g[0] == 0);
+    CHECK_ERRNO(mremap(g, 4096, 8 * 4096, 0), ENOMEM); /* may not move */
 }
 
 static void time_and_sleep(void)

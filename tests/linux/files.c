@@ -3,6 +3,7 @@
 #include "check.h"
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -26,6 +27,14 @@ static void read_write(void)
     CHECK(writev(fd, iov, 2) == 4);
     struct stat st;
     CHECK(fstat(fd, &st) == 0 && st.st_size == 17 && S_ISREG(st.st_mode));
+    /* a file mapped read-only: its bytes, and the file position untouched */
+    off_t pos = lseek(fd, 0, SEEK_CUR);
+    char *map = mmap(NULL, 17, PROT_READ, MAP_PRIVATE, fd, 0);
+    CHECK(map != MAP_FAILED && memcmp(map, "HELLO, files\nabcd", 17) == 0 && map[17] == 0);
+    CHECK(lseek(fd, 0, SEEK_CUR) == pos);
+    CHECK(munmap(map, 17) == 0);
+    CHECK_ERRNO(mmap(NULL, 17, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), ENODEV);
+    CHECK_ERRNO(mmap(NULL, 17, PROT_READ, MAP_PRIVATE, 99, 0), EBADF);
     CHECK(ftruncate(fd, 5) == 0 && fstat(fd, &st) == 0 && st.st_size == 5);
     /* dup shares the file position */
     int fd2 = dup(fd);

@@ -2,8 +2,11 @@
  * personality, with the statuses and errno values Linux gives. */
 #include "check.h"
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/select.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t got_usr1, got_usr2, got_chld, usr1_code;
@@ -75,6 +78,48 @@ static void fork_exec_wait(void)
           WTERMSIG(status) == SIGPIPE);
 }
 
+/* ppoll and pselect6 on pipes: immediate, timed out, and woken by a child. */
+static void polling(void)
+{
+    int fds[2];
+    char c;
+    struct pollfd pfd;
+    CHECK(pipe(fds) == 0);
+    pfd = (struct pollfd){fds[0], POLLIN, 0};
+    CHECK(poll(&pfd, 1, 0) == 0 && pfd.revents == 0);
+    CHECK(write(fds[1], "p", 1) == 1);
+    CHECK(poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN));
+    CHECK(read(fds[0], &c, 1) == 1 && c == 'p');
+    struct timespec a, b;
+    struct timeval tv = {0, 50000};
+    fd_set rd;
+    FD_ZERO(&rd);
+    FD_SET(fds[0], &rd);
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    CHECK(select(fds[0] + 1, &rd, NULL, NULL, &tv) == 0 && !FD_ISSET(fds[0], &rd));
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    CHECK((b.tv_sec - a.tv_sec) * 1000000000L + (b.tv_nsec - a.tv_nsec) >= 50000000L);
+    pid_t child = fork();
+    if (child == 0) {
+        usleep(100000);
+        write(fds[1], "q", 1);
+        _exit(0);
+    }
+    FD_ZERO(&rd);
+    FD_SET(fds[0], &rd);
+    CHECK(select(fds[0] + 1, &rd, NULL, NULL, NULL) == 1 && FD_ISSET(fds[0], &rd));
+    CHECK(read(fds[0], &c, 1) == 1 && c == 'q');
+    pfd = (struct pollfd){fds[1], POLLOUT, 0};
+    CHECK(poll(&pfd, 1, -1) == 1 && (pfd.revents & POLLOUT));
+    waitpid(child, NULL, 0);
+    close(fds[0]);
+    pfd = (struct pollfd){fds[1], POLLOUT, 0};
+    CHECK(poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLERR)); /* no readers left */
+    close(fds[1]);
+    pfd = (struct pollfd){99, POLLIN, 0};
+    CHECK(poll(&pfd, 1, 0) == 1 && pfd.revents == POLLNVAL);
+}
+
 static void handlers(void)
 {
     struct sigaction sa = {0};
@@ -142,6 +187,7 @@ static void handlers(void)
 int main(void)
 {
     fork_exec_wait();
+    polling();
     handlers();
     return finish("lx-process");
 }
