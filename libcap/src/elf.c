@@ -13,6 +13,8 @@
 #define PF_R 4
 #define EM_AARCH64 183
 #define ET_EXEC 2
+#define ET_DYN 3
+#define PT_INTERP 3
 
 struct elf64_ehdr {
     uint8_t ident[16];
@@ -35,8 +37,10 @@ struct elf64_phdr {
         return MICA_ERR_INVALID_ARGS;                                                              \
     } while (0)
 
-int elf_parse(const void *file, size_t size, uint64_t user_base, uint64_t user_end,
-              struct elf_image *out, const char **why)
+/* The parser; ET_DYN files are accepted only with allow_dyn, and then
+ * placed `bias` bytes up (their addresses start near 0). */
+static int parse(const void *file, size_t size, uint64_t user_base, uint64_t user_end,
+                 bool allow_dyn, uint64_t bias, struct elf_image *out, const char **why)
 {
     struct elf64_ehdr eh;
     memset(out, 0, sizeof(*out));
@@ -51,8 +55,11 @@ int elf_parse(const void *file, size_t size, uint64_t user_base, uint64_t user_e
         FAIL("not a 64-bit little-endian ELF file");
     if (eh.machine != EM_AARCH64)
         FAIL("wrong machine: not AArch64");
-    if (eh.type != ET_EXEC)
-        FAIL("not a static executable (ET_EXEC)");
+    if (eh.type != ET_EXEC && !(allow_dyn && eh.type == ET_DYN))
+        FAIL(allow_dyn ? "not a static executable (ET_EXEC or ET_DYN)"
+                       : "not a static executable (ET_EXEC)");
+    bias = eh.type == ET_EXEC ? 0 : bias & ~(PAGE - 1);
+    eh.entry += bias;
     if (eh.phentsize != sizeof(struct elf64_phdr))
         FAIL("unexpected program header size");
     if (eh.phnum == 0)
@@ -62,8 +69,13 @@ int elf_parse(const void *file, size_t size, uint64_t user_base, uint64_t user_e
     for (unsigned i = 0; i < eh.phnum; i++) {
         struct elf64_phdr ph;
         memcpy(&ph, (const uint8_t *)file + eh.phoff + i * sizeof(ph), sizeof(ph));
+        if (ph.type == PT_INTERP)
+            FAIL("dynamically linked (PT_INTERP): only static programs");
         if (ph.type != PT_LOAD || ph.memsz == 0)
             continue;
+        if (ph.vaddr + bias < ph.vaddr)
+            FAIL("segment outside the user address range");
+        ph.vaddr += bias;
         if (out->n_segments == ELF_MAX_SEGMENTS)
             FAIL("too many loadable segments");
         if (ph.filesz > ph.memsz)
@@ -102,6 +114,19 @@ int elf_parse(const void *file, size_t size, uint64_t user_base, uint64_t user_e
     if (!entry_ok)
         FAIL("entry point is not in an executable segment");
     out->entry = eh.entry;
+    out->bias = bias;
     *why = NULL;
     return MICA_OK;
+}
+
+int elf_parse(const void *file, size_t size, uint64_t user_base, uint64_t user_end,
+              struct elf_image *out, const char **why)
+{
+    return parse(file, size, user_base, user_end, false, 0, out, why);
+}
+
+int elf_parse_pie(const void *file, size_t size, uint64_t user_base, uint64_t user_end,
+                  uint64_t bias, struct elf_image *out, const char **why)
+{
+    return parse(file, size, user_base, user_end, true, bias, out, why);
 }

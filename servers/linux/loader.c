@@ -174,7 +174,8 @@ int lx_load(struct lproc *p, const void *elf, size_t size, int argc, char **argv
     uintptr_t end, stack;
     if (argc < 1 || argc > MAX_ARGS)
         return -LX_E2BIG;
-    if (elf_parse(elf, size, MICA_USER_BASE, LX_MMAP_TOP - LX_BRK_MAX, &img, &why) != MICA_OK) {
+    if (elf_parse_pie(elf, size, MICA_USER_BASE, LX_MMAP_TOP - LX_BRK_MAX, LX_PIE_BASE, &img,
+                      &why) != MICA_OK) {
         mica_printf("linux: %s: not a static AArch64 program: %s\n", argv[0], why);
         return -LX_ENOEXEC;
     }

@@ -127,6 +127,8 @@ static int test_linux_programs(void)
     CHECK(status == 7);
     CHECK_OK(run_linux("/linux/bin/hello-linux", &status));
     CHECK(status == 0);
+    CHECK_OK(run_linux("hello-pie static-pie --exit 5", &status)); /* ET_DYN, relocates itself */
+    CHECK(status == 5);
     CHECK_OK(run_linux("lx-basic", &status));
     CHECK(status == 0);
     CHECK_OK(run_linux("lx-files", &status));

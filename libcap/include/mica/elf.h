@@ -26,6 +26,7 @@ struct elf_segment {
 
 struct elf_image {
     uint64_t entry;
+    uint64_t bias; /* added to a position-independent file's addresses (0 for ET_EXEC) */
     unsigned n_segments;
     struct elf_segment segments[ELF_MAX_SEGMENTS];
 };
@@ -34,5 +35,10 @@ struct elf_image {
  * MICA_ERR_* with a reason in *why. */
 int elf_parse(const void *file, size_t size, uint64_t user_base, uint64_t user_end,
               struct elf_image *out, const char **why);
+/* The same, also accepting a static position-independent executable
+ * (ET_DYN, static-PIE), placed `bias` (page aligned) bytes up: the Linux
+ * personality's loader. Addresses in *out include the bias. */
+int elf_parse_pie(const void *file, size_t size, uint64_t user_base, uint64_t user_end,
+                  uint64_t bias, struct elf_image *out, const char **why);
 
 #endif
