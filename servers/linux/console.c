@@ -234,6 +234,11 @@ void lx_console_restore(struct lproc *p)
         uart_set_mode(lx_console, 0);
 }
 
+size_t lx_console_available(void)
+{
+    return pending_len - pending_off;
+}
+
 bool lx_console_readable(void)
 {
     return pending_off < pending_len || pending_eof;

@@ -152,6 +152,7 @@ int64_t lx_pipe_write(struct lproc *p, struct lfile *f, uintptr_t buf, size_t le
 void lx_pipe_close(struct lfile *f);
 void lx_pipe_forget(struct lproc *p);
 short lx_pipe_poll(struct lfile *f);
+size_t lx_pipe_available(struct lfile *f); /* FIONREAD */
 
 /* paths.c: stat, directories, names, the cwd, fcntl and ioctl */
 int64_t lx_sys_paths(struct lproc *p, unsigned nr, const uint64_t *a);
@@ -166,6 +167,7 @@ extern uint8_t lx_termios[36];                                 /* TCGETS */
 int64_t lx_console_set_termios(struct lproc *p, uintptr_t va); /* TCSETS: raw or cooked */
 void lx_console_restore(struct lproc *p);                      /* cooked again when p ends */
 bool lx_console_readable(void);
+size_t lx_console_available(void); /* FIONREAD */
 void lx_console_want(void);
 extern int lx_tty_pgrp;                /* ^C's process group (TIOCSPGRP) */
 void lx_console_take_foreground(void); /* ^C comes to us, not the native shell */

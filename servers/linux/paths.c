@@ -280,6 +280,10 @@ static int64_t sys_ioctl(struct lproc *p, const uint64_t *a)
     struct lfile *f = lx_fd(p, a[0]);
     if (!f)
         return -LX_EBADF;
+    if (a[1] == FIONREAD && f->kind == FD_PIPE_READ) {
+        int32_t n = (int32_t)lx_pipe_available(f);
+        return lx_write(p, a[2], &n, 4);
+    }
     if (f->kind != FD_CONSOLE)
         return -LX_ENOTTY;
     switch (a[1]) {
@@ -310,8 +314,8 @@ static int64_t sys_ioctl(struct lproc *p, const uint64_t *a)
         lx_console_take_foreground();
         return 0;
     }
-    case FIONREAD: {
-        int32_t n = 0;
+    case FIONREAD: { /* what the reader thread already brought */
+        int32_t n = (int32_t)lx_console_available();
         return lx_write(p, a[2], &n, 4);
     }
     default: return -LX_ENOTTY;

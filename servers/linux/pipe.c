@@ -103,6 +103,11 @@ static void pump(struct pipe *pp)
     lx_poll_recheck(); /* a poller may wait for this pipe */
 }
 
+size_t lx_pipe_available(struct lfile *f)
+{
+    return f->pipe->len;
+}
+
 /* ppoll's view of one end (poll.c). */
 short lx_pipe_poll(struct lfile *f)
 {

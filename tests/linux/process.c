@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/select.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -89,6 +90,8 @@ static void polling(void)
     CHECK(poll(&pfd, 1, 0) == 0 && pfd.revents == 0);
     CHECK(write(fds[1], "p", 1) == 1);
     CHECK(poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN));
+    int avail = -1;
+    CHECK(ioctl(fds[0], FIONREAD, &avail) == 0 && avail == 1);
     CHECK(read(fds[0], &c, 1) == 1 && c == 'p');
     struct timespec a, b;
     struct timeval tv = {0, 50000};
