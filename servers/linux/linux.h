@@ -22,7 +22,8 @@
 #define LX_MAX_PROCS 32
 #define LX_MAX_FDS 32
 #define LX_MAX_REGIONS 48
-#define LX_BADGE 0x4C58000000000000UL          /* | pid: the badge of a program's syscalls */
+#define LX_MAX_THREADS 8
+#define LX_BADGE 0x4C58000000000000UL          /* | thread << 8 | slot: a program's syscalls */
 #define LX_DEFERRED INT64_MIN                  /* a handler saved the reply; nothing to send now */
 #define LX_INTERNAL_BADGE 0x4C59000000000000UL /* our own threads' reports */
 #define LX_INTERNAL_CONSOLE 100                /* reader thread: a line (console.c) */
@@ -67,7 +68,14 @@ struct lproc {
     bool used;
     int pid, ppid, pgid, sid;
     char name[32];
-    mica_handle_t process, aspace, thread;
+    mica_handle_t process, aspace;
+    mica_handle_t thread; /* the thread whose syscall is being handled (threads[cur]) */
+    struct {
+        mica_handle_t handle; /* 0: a free entry */
+        int tid;
+        uintptr_t clear_tid; /* CLONE_CHILD_CLEARTID: zeroed and woken at its exit */
+    } threads[LX_MAX_THREADS];
+    unsigned cur;
     mica_handle_t fs; /* this program's own fs handle (own badge, own open files) */
     struct region regions[LX_MAX_REGIONS];
     unsigned n_regions;
@@ -125,6 +133,9 @@ mica_handle_t lx_console_take(struct lproc *p);
 mica_handle_t lx_timer_take(struct lproc *p);
 mica_handle_t lx_pipe_take(struct lproc *p);
 mica_handle_t lx_poll_take(struct lproc *p);
+mica_handle_t lx_futex_take(struct lproc *p);
+int64_t lx_futex_wake(struct lproc *p, uintptr_t addr, int64_t n);
+bool lx_thread_exit(struct lproc *p); /* SYS_exit: false if it was the last thread */
 
 /* loader.c */
 int lx_load(struct lproc *p, const void *elf, size_t size, int argc, char **argv, char *const *envp,

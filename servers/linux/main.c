@@ -3,7 +3,7 @@
  * service; clients (the shell, tests) ask it to start programs (LX_SPAWN).
  * Every program's syscalls, faults and our own helper threads' reports
  * arrive on the one service endpoint and are told apart by badge:
- *   LX_BADGE | slot        a program's syscall or fault,
+ *   LX_BADGE | thread << 8 | slot   a program's syscall or fault,
  *   LX_INTERNAL_BADGE      the console reader or the timer thread,
  *   anything else          a client request.
  * Handlers return the syscall's result, or LX_DEFERRED when they saved the
@@ -104,6 +104,10 @@ static int64_t syscall(struct lproc *p, const struct mica_msg *m)
     int64_t r;
     switch (nr) {
     case NR_exit:
+        if (lx_thread_exit(p))
+            return LX_DEFERRED; /* one thread of several */
+        lx_end(p, (int)(a[0] & 0xFF), MICA_KILL_AS_EXIT);
+        return LX_DEFERRED;
     case NR_exit_group: lx_end(p, (int)(a[0] & 0xFF), MICA_KILL_AS_EXIT); return LX_DEFERRED;
     case NR_clone: return lx_fork(p, a);
     case NR_execve: return lx_execve(p, a);
@@ -147,11 +151,14 @@ static bool handle(struct mica_msg *m)
 {
     uint32_t label = MICA_MSG_LABEL(m->info);
     if ((m->badge & ~0xFFFFUL) == LX_BADGE) {
-        struct lproc *p = &procs[(m->badge & 0xFFFF) % LX_MAX_PROCS];
-        if (!p->used || p->zombie) {
+        struct lproc *p = &procs[(m->badge & 0xFF) % LX_MAX_PROCS];
+        unsigned t = (unsigned)(m->badge >> 8) & 0xFF;
+        if (!p->used || p->zombie || t >= LX_MAX_THREADS || !p->threads[t].handle) {
             m->info = mica_msg_info(MICA_FAULT_KILL, 0, 0, 0);
             return true;
         }
+        p->cur = t; /* the calling thread, for the handlers */
+        p->thread = p->threads[t].handle;
         if (label != MICA_SYSCALL_LABEL) {
             fault(p, m);
             return false;

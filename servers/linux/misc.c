@@ -32,6 +32,30 @@ struct sleeper {
 };
 static struct sleeper sleepers[MAX_SLEEPERS];
 static unsigned n_sleepers;
+/* futex between the threads of a program: FUTEX_WAIT saves its reply
+ * (with a deadline for a timeout) until a FUTEX_WAKE on the same address
+ * of the same process; the timer thread ends timed-out waits. */
+#define MAX_FUTEX_WAITERS 16
+#define FUTEX_WAIT_BITSET 9
+#define FUTEX_WAKE_BITSET 10
+struct futex_waiter {
+    int pid;
+    uintptr_t addr;
+    mica_handle_t reply;
+    uint64_t deadline;
+};
+static struct futex_waiter futexes[MAX_FUTEX_WAITERS];
+static unsigned n_futexes;
+
+static void futex_answer(unsigned i, int64_t result)
+{
+    struct mica_msg m = {.info = mica_msg_info(MICA_SYSCALL_RETURN, 1, 0, 0),
+                         .w = {(uint64_t)result}};
+    mica_reply_to(futexes[i].reply, &m);
+    mica_handle_close(futexes[i].reply);
+    futexes[i] = futexes[--n_futexes];
+}
+
 static volatile uint64_t next_deadline = MICA_DEADLINE_INFINITE;
 static mica_handle_t timer_wake, timer_report;
 static uint64_t random_state;
@@ -66,6 +90,9 @@ void lx_timer_rearm(void)
     for (unsigned i = 0; i < n_sleepers; i++)
         if (sleepers[i].deadline < earliest)
             earliest = sleepers[i].deadline;
+    for (unsigned i = 0; i < n_futexes; i++)
+        if (futexes[i].deadline < earliest)
+            earliest = futexes[i].deadline;
     next_deadline = earliest;
     mica_notify_signal(timer_wake, 1);
 }
@@ -83,12 +110,26 @@ void lx_timer_tick(void)
             i++;
         }
     }
+    for (unsigned i = 0; i < n_futexes;) {
+        if (futexes[i].deadline <= now)
+            futex_answer(i, -LX_ETIMEDOUT);
+        else
+            i++;
+    }
     lx_poll_recheck(); /* ppolls out of time */
     lx_timer_rearm();
 }
 
 void lx_timer_forget(struct lproc *p)
 {
+    for (unsigned i = 0; i < n_futexes;) {
+        if (futexes[i].pid == p->pid) {
+            mica_handle_close(futexes[i].reply);
+            futexes[i] = futexes[--n_futexes];
+        } else {
+            i++;
+        }
+    }
     for (unsigned i = 0; i < n_sleepers;) {
         if (sleepers[i].pid == p->pid) {
             mica_handle_close(sleepers[i].reply);
@@ -225,11 +266,74 @@ static int64_t sys_rlimit(struct lproc *p, unsigned nr, const uint64_t *a)
     return old ? lx_write(p, old, lim, sizeof(lim)) : 0;
 }
 
+int64_t lx_futex_wake(struct lproc *p, uintptr_t addr, int64_t n)
+{
+    int64_t woken = 0;
+    for (unsigned i = 0; i < n_futexes && woken < n;) {
+        if (futexes[i].pid == p->pid && futexes[i].addr == addr) {
+            futex_answer(i, 0);
+            woken++;
+        } else {
+            i++;
+        }
+    }
+    return woken;
+}
+
+static int64_t sys_futex(struct lproc *p, const uint64_t *a)
+{
+    unsigned op = (unsigned)a[1] & 127;
+    uint32_t now;
+    if (op == FUTEX_WAKE || op == FUTEX_WAKE_BITSET)
+        return lx_futex_wake(p, a[0], (int64_t)(uint32_t)a[2]);
+    if (op != FUTEX_WAIT && op != FUTEX_WAIT_BITSET)
+        return -LX_ENOSYS;
+    if (a[0] & 3)
+        return -LX_EINVAL;
+    if (lx_read(p, a[0], &now, 4))
+        return -LX_EFAULT;
+    if (now != (uint32_t)a[2])
+        return -LX_EAGAIN;
+    uint64_t deadline = MICA_DEADLINE_INFINITE;
+    if (a[3]) {
+        int64_t ts[2];
+        if (lx_read(p, a[3], ts, sizeof(ts)))
+            return -LX_EFAULT;
+        if (ts[0] < 0 || ts[1] < 0 || ts[1] >= NS)
+            return -LX_EINVAL;
+        uint64_t ns = ts[0] > 1000000 ? ~0UL / 2 : (uint64_t)ts[0] * NS + (uint64_t)ts[1];
+        deadline = op == FUTEX_WAIT_BITSET ? ns : mica_clock_ns() + ns; /* BITSET: absolute */
+    }
+    if (n_futexes == MAX_FUTEX_WAITERS)
+        return -LX_EAGAIN;
+    struct futex_waiter *w = &futexes[n_futexes];
+    if (mica_reply_save(&w->reply) != MICA_OK)
+        return -LX_EINTR;
+    w->pid = p->pid;
+    w->addr = a[0];
+    w->deadline = deadline;
+    n_futexes++;
+    lx_timer_rearm();
+    return LX_DEFERRED;
+}
+
+mica_handle_t lx_futex_take(struct lproc *p)
+{
+    for (unsigned i = 0; i < n_futexes; i++) {
+        if (futexes[i].pid == p->pid) {
+            mica_handle_t r = futexes[i].reply;
+            futexes[i] = futexes[--n_futexes];
+            return r;
+        }
+    }
+    return 0;
+}
+
 int64_t lx_sys_misc(struct lproc *p, unsigned nr, const uint64_t *a)
 {
     switch (nr) {
-    case NR_getpid:
-    case NR_gettid: return p->pid;
+    case NR_getpid: return p->pid;
+    case NR_gettid: return p->threads[p->cur].tid;
     case NR_getppid: return p->ppid;
     case NR_getuid:
     case NR_geteuid:
@@ -264,16 +368,7 @@ int64_t lx_sys_misc(struct lproc *p, unsigned nr, const uint64_t *a)
     }
     case NR_getrlimit:
     case NR_prlimit64: return sys_rlimit(p, nr, a);
-    case NR_futex: {
-        uint32_t now;
-        if ((a[1] & 127) == FUTEX_WAKE)
-            return 0; /* one thread: nobody waits */
-        if ((a[1] & 127) != FUTEX_WAIT)
-            return -LX_ENOSYS;
-        if (lx_read(p, a[0], &now, 4))
-            return -LX_EFAULT;
-        return now != (uint32_t)a[2] ? -LX_EAGAIN : -LX_ETIMEDOUT;
-    }
+    case NR_futex: return sys_futex(p, a);
     default: return -LX_ENOSYS;
     }
 }

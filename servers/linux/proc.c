@@ -23,6 +23,8 @@
 #define CLONE_VFORK 0x4000
 #define CLONE_THREAD 0x10000
 #define CLONE_SETTLS 0x80000
+#define CLONE_PARENT_SETTID 0x100000
+#define CLONE_CHILD_CLEARTID 0x200000
 #define WNOHANG 1
 #define SIG_IGN 1
 #define SIG_DFL 0
@@ -58,21 +60,80 @@ struct lproc *lx_new_proc(const char *name)
     return NULL;
 }
 
-/* Give p a thread with `st`'s registers, its syscalls badged for p. */
-int lx_start_thread(struct lproc *p, const struct mica_thread_state *st)
+/* Give p thread number `index` with `st`'s registers; its syscalls come
+ * badged with p's slot and the index. */
+static int add_thread(struct lproc *p, unsigned index, int tid, const struct mica_thread_state *st)
 {
-    mica_handle_t fault_ep;
-    int err = mica_thread_create(p->process, 128, &p->thread);
-    if (!err && (err = mica_handle_mint(mica_bootinfo->startup_handle, MICA_RIGHT_WRITE,
-                                        LX_BADGE | (uint64_t)(p - procs), &fault_ep)) == MICA_OK) {
-        err = mica_thread_set_fault_endpoint(p->thread, fault_ep);
+    mica_handle_t fault_ep, t;
+    int err = mica_thread_create(p->process, 128, &t);
+    if (err)
+        return err;
+    if ((err = mica_handle_mint(mica_bootinfo->startup_handle, MICA_RIGHT_WRITE,
+                                LX_BADGE | (uint64_t)index << 8 | (uint64_t)(p - procs),
+                                &fault_ep)) == MICA_OK) {
+        err = mica_thread_set_fault_endpoint(t, fault_ep);
         mica_handle_close(fault_ep);
     }
     if (!err)
-        err = mica_thread_write_state(p->thread, st);
+        err = mica_thread_write_state(t, st);
     if (!err)
-        err = mica_thread_start(p->thread, st->pc, st->sp, st->x[0], st->x[1]);
+        err = mica_thread_start(t, st->pc, st->sp, st->x[0], st->x[1]);
+    if (err) {
+        mica_handle_close(t);
+        return err;
+    }
+    p->threads[index].handle = t;
+    p->threads[index].tid = tid;
+    p->threads[index].clear_tid = 0;
+    return 0;
+}
+
+int lx_start_thread(struct lproc *p, const struct mica_thread_state *st)
+{
+    int err = add_thread(p, 0, p->pid, st);
+    p->cur = 0;
+    p->thread = p->threads[0].handle;
     return err;
+}
+
+/* clone for a thread: same memory, files and signal actions. */
+static int64_t new_thread(struct lproc *p, const uint64_t *a, struct mica_thread_state *st)
+{
+    unsigned index = 1;
+    while (index < LX_MAX_THREADS && p->threads[index].handle)
+        index++;
+    if (index == LX_MAX_THREADS)
+        return -LX_EAGAIN;
+    int tid = next_pid++;
+    st->x[0] = 0;
+    st->sp = a[1];
+    if (a[0] & CLONE_SETTLS)
+        st->tpidr = a[3];
+    if ((a[0] & CLONE_PARENT_SETTID) && lx_write(p, a[2], &tid, 4))
+        return -LX_EFAULT;
+    if (add_thread(p, index, tid, st) != MICA_OK)
+        return -LX_EAGAIN;
+    if (a[0] & CLONE_CHILD_CLEARTID)
+        p->threads[index].clear_tid = a[4];
+    return tid;
+}
+
+/* SYS_exit of one thread: the process goes on if others remain. */
+bool lx_thread_exit(struct lproc *p)
+{
+    unsigned others = 0;
+    for (unsigned i = 0; i < LX_MAX_THREADS; i++)
+        others += i != p->cur && p->threads[i].handle;
+    if (!others)
+        return false;
+    uintptr_t ctid = p->threads[p->cur].clear_tid;
+    if (ctid && lx_write(p, ctid, &(int32_t){0}, 4) == 0)
+        lx_futex_wake(p, ctid, 1); /* pthread_join waits on it */
+    mica_thread_kill(p->threads[p->cur].handle);
+    mica_handle_close(p->threads[p->cur].handle);
+    p->threads[p->cur].handle = 0;
+    p->thread = 0;
+    return true;
 }
 
 /* Everything of p but its slot (a zombie keeps pid, ppid and status). */
@@ -87,11 +148,13 @@ static void release_resources(struct lproc *p)
     lx_unmap_all(p);
     if (p->fs)
         mica_handle_close(p->fs);
-    if (p->thread)
-        mica_handle_close(p->thread);
+    for (unsigned i = 0; i < LX_MAX_THREADS; i++)
+        if (p->threads[i].handle)
+            mica_handle_close(p->threads[i].handle);
     mica_handle_close(p->aspace);
     mica_handle_close(p->process);
     p->fs = p->thread = p->aspace = p->process = 0;
+    memset(p->threads, 0, sizeof(p->threads));
     if (p->wait_reply)
         mica_handle_close(p->wait_reply);
     if (p->suspend_reply)
@@ -239,10 +302,15 @@ int64_t lx_fork(struct lproc *p, const uint64_t *a)
 {
     uint64_t flags = a[0];
     struct mica_thread_state st;
-    if ((flags & (CLONE_THREAD | CLONE_SIGHAND)) || ((flags & CLONE_VM) && !(flags & CLONE_VFORK)))
-        return -LX_ENOSYS; /* threads: not yet (docs/linux.md) */
     if (mica_thread_read_state(p->thread, &st) != MICA_OK)
         return -LX_EIO;
+    if (flags & CLONE_THREAD) {
+        if ((flags & (CLONE_VM | CLONE_SIGHAND)) != (CLONE_VM | CLONE_SIGHAND) || !a[1])
+            return -LX_EINVAL;
+        return new_thread(p, a, &st);
+    }
+    if ((flags & CLONE_VM) && !(flags & CLONE_VFORK))
+        return -LX_EINVAL; /* shared memory without a thread: not here */
     lx_reap();
     struct lproc *c = lx_new_proc(p->name);
     if (!c)
@@ -384,7 +452,14 @@ int64_t lx_execve(struct lproc *p, const uint64_t *a)
         argv[1] = NULL;
         argc = 1;
     }
-    /* The point of no return: the old program is gone. */
+    /* The point of no return: the old program is gone, and its other threads. */
+    for (unsigned i = 0; i < LX_MAX_THREADS; i++) {
+        if (i != p->cur && p->threads[i].handle) {
+            mica_thread_kill(p->threads[i].handle);
+            mica_handle_close(p->threads[i].handle);
+            p->threads[i].handle = 0;
+        }
+    }
     lx_unmap_all(p);
     for (int fd = 0; fd < LX_MAX_FDS; fd++) {
         if (p->fds[fd] && (p->cloexec & (1u << fd))) {

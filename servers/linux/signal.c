@@ -119,7 +119,7 @@ static mica_handle_t take_deferred(struct lproc *p)
         return r;
     }
     if ((r = lx_console_take(p)) != 0 || (r = lx_timer_take(p)) != 0 ||
-        (r = lx_pipe_take(p)) != 0 || (r = lx_poll_take(p)) != 0)
+        (r = lx_pipe_take(p)) != 0 || (r = lx_poll_take(p)) != 0 || (r = lx_futex_take(p)) != 0)
         return r;
     return 0;
 }

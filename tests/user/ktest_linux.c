@@ -137,6 +137,8 @@ static int test_linux_programs(void)
     CHECK(status == 0);
     CHECK_OK(run_linux("lx-process", &status));
     CHECK(status == 0);
+    CHECK_OK(run_linux("lx-threads", &status));
+    CHECK(status == 0);
     /* What cannot run is refused cleanly. */
     mica_handle_t server, x;
     CHECK_OK(pm_lookup(kt_bootinfo()->startup_handle, "linux", &server));
