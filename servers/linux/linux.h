@@ -33,7 +33,7 @@
 #define LX_STACK_TOP 0x0000007FFFFF0000UL
 #define LX_STACK_SIZE (1UL << 20)
 #define LX_MMAP_TOP 0x0000007F00000000UL /* mmap grows down from here */
-#define LX_BRK_MAX (64UL << 20)          /* room reserved for the heap */
+#define LX_BRK_MAX (8UL << 20)           /* room reserved for the heap (then mmap) */
 #define LX_SIGRETURN_VA LX_STACK_TOP     /* a page: mov x8, #139; svc #0 */
 #define LX_PIE_BASE 0x10000000UL         /* where a static-PIE program is placed */
 
