@@ -112,7 +112,7 @@ static int run_linux(const char *cmdline, int64_t *status)
         err = lx_spawn(server, cmdline, &proc);
     if (err)
         return err;
-    err = kt_wait(proc, 30000, &code, &reason);
+    err = kt_wait(proc, 60000, &code, &reason);
     mica_handle_close(proc);
     *status = reason == MICA_EXIT_NORMAL ? code : reason == MICA_EXIT_KILLED ? -code : -1000;
     return err;
@@ -138,6 +138,8 @@ static int test_linux_programs(void)
     CHECK_OK(run_linux("lx-process", &status));
     CHECK(status == 0);
     CHECK_OK(run_linux("lx-threads", &status));
+    CHECK(status == 0);
+    CHECK_OK(run_linux("lx-fuzz", &status)); /* the personality survives random calls */
     CHECK(status == 0);
     /* What cannot run is refused cleanly. */
     mica_handle_t server, x;
