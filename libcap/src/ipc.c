@@ -171,37 +171,82 @@ struct mica_ipc_buffer *mica_ipc_buffer_here(void)
 
 /* Start fn(arg) in a new thread of this process with its own 16 KiB stack
  * and its own IPC buffer (the page above the stack); the thread exits
- * when fn returns. */
+ * when fn returns, and a later mica_thread_spawn unmaps both. */
+#define THREAD_STACK 16384UL
+#define THREAD_BLOCK (THREAD_STACK + MICA_PAGE_SIZE) /* the stack, then the IPC buffer */
+#define THREAD_DONE 0xD0D0D0D0UL                     /* in reserved[1]: the block is free */
+#define MAX_THREAD_BLOCKS 64
+
+/* Blocks of threads started here (0: a free entry), unmapped once their
+ * thread has marked itself done. Claimed and reaped with atomics, so any
+ * thread may spawn. */
+static uintptr_t thread_blocks[MAX_THREAD_BLOCKS];
+
+static void reap_thread_blocks(void)
+{
+    for (unsigned i = 0; i < MAX_THREAD_BLOCKS; i++) {
+        uintptr_t b = __atomic_load_n(&thread_blocks[i], __ATOMIC_ACQUIRE);
+        struct mica_ipc_buffer *buf = (struct mica_ipc_buffer *)(b + THREAD_STACK);
+        if (!b || __atomic_load_n(&buf->reserved[1], __ATOMIC_ACQUIRE) != THREAD_DONE)
+            continue;
+        if (__atomic_compare_exchange_n(&thread_blocks[i], &b, 0, false, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_RELAXED))
+            mica_aspace_unmap(mica_bootinfo->self_aspace, b, THREAD_BLOCK);
+    }
+}
+
+static void remember_thread_block(uintptr_t b)
+{
+    for (unsigned i = 0; i < MAX_THREAD_BLOCKS; i++) {
+        uintptr_t none = 0;
+        if (__atomic_compare_exchange_n(&thread_blocks[i], &none, b, false, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_RELAXED))
+            return;
+    }
+    /* Table full: this block stays mapped for good (a bounded leak). */
+}
+
 static void thread_trampoline(struct mica_ipc_buffer *buffer, void *arg)
 {
     void (*fn)(void *) = (void (*)(void *))buffer->reserved[0];
     __asm__ volatile("msr tpidr_el0, %0" ::"r"(buffer));
     fn(arg);
-    mica_thread_exit();
+    /* Mark the block free and exit without touching the stack again: from
+     * the store on, another thread may unmap it. */
+    register uint64_t x0 __asm__("x0") = (uintptr_t)&buffer->reserved[1];
+    register uint64_t x1 __asm__("x1") = THREAD_DONE;
+    register uint64_t x8 __asm__("x8") = MICA_SYS_THREAD_EXIT;
+    __asm__ volatile("stlr x1, [x0]\n\tsvc #0" ::"r"(x0), "r"(x1), "r"(x8) : "memory");
+    __builtin_unreachable();
 }
 
 int mica_thread_spawn(void (*fn)(void *), void *arg, unsigned priority, mica_handle_t *thread)
 {
-    const size_t stack_size = 16384;
     mica_handle_t vmo;
     uintptr_t stack;
-    int err = mica_vmo_create(stack_size + MICA_PAGE_SIZE, &vmo);
+    reap_thread_blocks(); /* threads that ended gave their stacks back */
+    int err = mica_vmo_create(THREAD_BLOCK, &vmo);
     if (err)
         return err;
-    err = mica_aspace_map(mica_bootinfo->self_aspace, vmo, 0, stack_size + MICA_PAGE_SIZE, 0,
+    err = mica_aspace_map(mica_bootinfo->self_aspace, vmo, 0, THREAD_BLOCK, 0,
                           MICA_MAP_READ | MICA_MAP_WRITE, &stack);
     mica_handle_close(vmo);
     if (err)
         return err;
-    struct mica_ipc_buffer *buffer = (struct mica_ipc_buffer *)(stack + stack_size);
+    struct mica_ipc_buffer *buffer = (struct mica_ipc_buffer *)(stack + THREAD_STACK);
     buffer->reserved[0] = (uintptr_t)fn;
     err = mica_thread_create(mica_bootinfo->self_process, priority, thread);
     if (!err)
         err = mica_thread_set_ipc_buffer(*thread, buffer);
     if (!err)
-        err = mica_thread_start(*thread, (uintptr_t)thread_trampoline, stack + stack_size,
+        err = mica_thread_start(*thread, (uintptr_t)thread_trampoline, stack + THREAD_STACK,
                                 (uintptr_t)buffer, (uintptr_t)arg);
-    return err;
+    if (err) {
+        mica_aspace_unmap(mica_bootinfo->self_aspace, stack, THREAD_BLOCK);
+        return err;
+    }
+    remember_thread_block(stack);
+    return MICA_OK;
 }
 
 /* Keep the reply owed to the last caller as a handle, to answer later. */

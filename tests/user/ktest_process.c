@@ -226,7 +226,47 @@ static int test_thread_pointer(void)
     return 0;
 }
 
+static void signal_and_end(void *arg)
+{
+    mica_notify_signal(*(mica_handle_t *)arg, 1);
+}
+
+/* One short-lived libcap thread, waited for until it has ended. */
+static int one_thread(mica_handle_t n)
+{
+    mica_handle_t t;
+    uint64_t bits;
+    int err = mica_thread_spawn(signal_and_end, &n, 128, &t);
+    if (!err)
+        err = mica_notify_wait(n, mica_clock_ns() + 2000000000UL, &bits);
+    if (!err)
+        err = mica_handle_close(t);
+    mica_sleep_until(mica_clock_ns() + 1000000); /* its last instructions */
+    return err;
+}
+
+/* Threads started by mica_thread_spawn give back their stack and IPC
+ * buffer: a hundred of them leave memory and VMO counts as they were. */
+static int test_thread_stacks_freed(void)
+{
+    struct mica_kernel_stats before, after;
+    mica_handle_t n;
+    CHECK_OK(mica_notification_create(&n));
+    CHECK_OK(one_thread(n));
+    CHECK_OK(one_thread(n));
+    CHECK_OK(kt_stats(&before));
+    for (int i = 0; i < 100; i++)
+        CHECK_OK(one_thread(n));
+    CHECK_OK(kt_stats(&after));
+    CHECK(after.objects[MICA_OBJ_VMO] == before.objects[MICA_OBJ_VMO]);
+    CHECK(after.objects[MICA_OBJ_THREAD] == before.objects[MICA_OBJ_THREAD]);
+    CHECK(after.free_pages + 4 >= before.free_pages); /* not 100 x 5 pages */
+    CHECK_OK(mica_handle_close(n));
+    return 0;
+}
+
 const struct ktest ktests_process[] = {
+    {"user_thread_stacks_freed", test_thread_stacks_freed},
     {"user_thread_pointer", test_thread_pointer},
     {"user_asid_rollover", test_asid_rollover},
     {"user_memory_limit", test_memory_limit},
