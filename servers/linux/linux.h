@@ -120,7 +120,8 @@ int64_t lx_fork(struct lproc *p, const uint64_t *a);
 int64_t lx_wait4(struct lproc *p, const uint64_t *a);
 int64_t lx_kill(struct lproc *p, int64_t pid, int sig);
 int64_t lx_execve(struct lproc *p, const uint64_t *a);
-int lx_find_program(const char *path, const void **elf, size_t *size, char *bootfs_path);
+int lx_find_program(mica_handle_t fs, const char *path, const void **elf, size_t *size,
+                    void **owned);
 
 /* signal.c: handlers, their frames, sigreturn, sigsuspend */
 void lx_signal_send(struct lproc *t, int sig);

@@ -49,7 +49,8 @@ void lx_console_interrupt(void)
  * spaces. */
 static int spawn(char *cmdline, mica_handle_t *out)
 {
-    char *argv[33], path[FS_PATH_MAX + 1], exe[FS_PATH_MAX + 1];
+    char *argv[33], path[FS_PATH_MAX + 1];
+    void *owned;
     char sep = strchr(cmdline, '\n') ? '\n' : ' ';
     int argc = 0;
     for (char *s = cmdline; *s && argc < 32;) {
@@ -66,14 +67,14 @@ static int spawn(char *cmdline, mica_handle_t *out)
     snprintf(path, sizeof(path), "%s%s", strchr(argv[0], '/') ? "" : "/linux/bin/", argv[0]);
     const void *elf;
     size_t size;
-    if (lx_find_program(path, &elf, &size, exe) != 0)
+    if (lx_find_program(0, path, &elf, &size, &owned) != 0) /* the bootfs's */
         return MICA_ERR_NOT_FOUND;
     lx_reap();
     const char *base = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
     struct lproc *p = lx_new_proc(base);
     if (!p)
         return MICA_ERR_LIMIT;
-    memcpy(p->exe, exe, sizeof(p->exe));
+    memcpy(p->exe, path, sizeof(p->exe));
     pm_lookup(procmgr, "fs", &p->fs); /* without it, file calls fail */
     lx_files_init(p);
     struct mica_thread_state st;

@@ -14,6 +14,7 @@
  * when a child ends.
  */
 #include "linux.h"
+#include <mica/malloc.h>
 #include <string.h>
 
 #define CLONE_VM 0x100
@@ -397,12 +398,68 @@ int64_t lx_kill(struct lproc *p, int64_t pid, int sig)
     return found ? 0 : -LX_ESRCH;
 }
 
-/* A program file for execve/LX_SPAWN: the bootfs path of an absolute,
- * normalised `path` (its leading '/' dropped). */
-int lx_find_program(const char *path, const void **elf, size_t *size, char *bootfs_path)
+#define PROGRAM_MAX (8UL << 20) /* a program read from the fs */
+
+/* A program file for execve/LX_SPAWN at an absolute, normalised path: in
+ * the bootfs (used in place), else a file of the fs server (written at run
+ * time: read into *owned, which the caller frees). */
+int lx_find_program(mica_handle_t fs, const char *path, const void **elf, size_t *size,
+                    void **owned)
 {
-    snprintf(bootfs_path, FS_PATH_MAX + 1, "%s", path[0] == '/' ? path + 1 : path);
-    return lx_bootfs_find(bootfs_path, elf, size) == MICA_OK ? 0 : -LX_ENOENT;
+    struct fs_stat st;
+    uint64_t fd;
+    *owned = NULL;
+    if (lx_bootfs_find(path[0] == '/' ? path + 1 : path, elf, size) == MICA_OK)
+        return 0;
+    if (!fs || fs_stat(fs, path, &st) != MICA_OK)
+        return -LX_ENOENT;
+    if (st.type != FS_TYPE_FILE)
+        return -LX_EACCES;
+    if (st.size == 0 || st.size > PROGRAM_MAX)
+        return -LX_ENOEXEC;
+    char *buf = malloc(st.size);
+    if (!buf)
+        return -LX_ENOMEM;
+    size_t done = 0, got = 0;
+    int err = fs_open(fs, path, 0, &fd);
+    while (!err && done < st.size) {
+        size_t want = st.size - done < FS_IO_MAX ? st.size - done : FS_IO_MAX;
+        if ((err = fs_read(fs, fd, buf + done, want, &got)) == MICA_OK && got == 0)
+            break;
+        done += got;
+    }
+    if (!err)
+        fs_close(fs, fd);
+    if (err || done != st.size) {
+        free(buf);
+        return -LX_EIO;
+    }
+    *elf = buf;
+    *size = done;
+    *owned = buf;
+    return 0;
+}
+
+/* "#!INTERPRETER [ARG]" at the start of a script: its interpreter and
+ * argument into interp/iarg; false if it is not a script. */
+static bool shebang(const char *file, size_t size, char *interp, char *iarg)
+{
+    if (size < 3 || file[0] != '#' || file[1] != '!')
+        return false;
+    size_t i = 2, n = 0;
+    while (i < size && (file[i] == ' ' || file[i] == '\t'))
+        i++;
+    while (i < size && file[i] != ' ' && file[i] != '\t' && file[i] != '\n' && n < FS_PATH_MAX)
+        interp[n++] = file[i++];
+    interp[n] = '\0';
+    while (i < size && (file[i] == ' ' || file[i] == '\t'))
+        i++;
+    for (n = 0; i < size && file[i] != '\n' && n < 63;)
+        iarg[n++] = file[i++];
+    while (n && (iarg[n - 1] == ' ' || iarg[n - 1] == '\t' || iarg[n - 1] == '\r'))
+        n--;
+    iarg[n] = '\0';
+    return interp[0] == '/';
 }
 
 /* Read a NULL-terminated vector of strings from the program into
@@ -433,24 +490,41 @@ static int read_vector(struct lproc *p, uintptr_t va, char **out, int max, char 
 int64_t lx_execve(struct lproc *p, const uint64_t *a)
 {
     static char strings[8192];
-    char path[FS_PATH_MAX + 1], bootfs_path[FS_PATH_MAX + 1], *argv[33], *envp[33];
+    static char path[FS_PATH_MAX + 1], interp[FS_PATH_MAX + 1], iarg[64];
+    char *argv[36], *envp[33];
     const void *elf;
     size_t size;
+    void *owned;
     int err = lx_resolve(p, -100 /* AT_FDCWD */, a[0], path);
     if (err)
         return err;
     if (strcmp(path, "/proc/self/exe") == 0)
-        snprintf(path, sizeof(path), "/%s", p->exe);
-    if ((err = lx_find_program(path, &elf, &size, bootfs_path)) != 0)
+        memcpy(path, p->exe, sizeof(path));
+    if ((err = lx_find_program(p->fs, path, &elf, &size, &owned)) != 0)
         return err;
     int argc = read_vector(p, a[1], argv, 32, strings, 4096);
     int envc = argc < 0 ? 0 : read_vector(p, a[2], envp, 32, strings + 4096, 4096);
-    if (argc < 0 || envc < 0)
+    if (argc < 0 || envc < 0) {
+        free(owned);
         return argc < 0 ? argc : envc;
+    }
     if (argc == 0) { /* Linux runs it with an empty argv; musl wants argv[0] */
         argv[0] = path;
         argv[1] = NULL;
         argc = 1;
+    }
+    bool script = shebang(elf, size, interp, iarg);
+    if (script) { /* run its interpreter with the script's path */
+        free(owned);
+        if ((err = lx_find_program(p->fs, interp, &elf, &size, &owned)) != 0)
+            return err;
+        int extra = iarg[0] ? 2 : 1;
+        memmove(argv + extra + 1, argv + 1, (size_t)argc * sizeof(argv[0])); /* with NULL */
+        argv[0] = interp;
+        if (iarg[0])
+            argv[1] = iarg;
+        argv[extra] = path;
+        argc += extra;
     }
     /* The point of no return: the old program is gone, and its other threads. */
     for (unsigned i = 0; i < LX_MAX_THREADS; i++) {
@@ -474,11 +548,13 @@ int64_t lx_execve(struct lproc *p, const uint64_t *a)
             memset(&p->actions[sig], 0, sizeof(p->actions[sig]));
     const char *base = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
     snprintf(p->name, sizeof(p->name), "%s", base);
-    memcpy(p->exe, bootfs_path, sizeof(p->exe));
+    memcpy(p->exe, script ? interp : path, sizeof(p->exe));
     uintptr_t entry, sp;
     struct mica_thread_state st;
     memset(&st, 0, sizeof(st));
-    if (lx_load(p, elf, size, argc, argv, envc ? envp : NULL, &entry, &sp) != 0) {
+    int lerr = lx_load(p, elf, size, argc, argv, envc ? envp : NULL, &entry, &sp);
+    free(owned);
+    if (lerr != 0) {
         lx_end(p, 11 /* SIGSEGV, as Linux does */, MICA_KILL_WITH_CODE);
         return LX_DEFERRED;
     }

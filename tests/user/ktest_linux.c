@@ -173,6 +173,11 @@ static int test_busybox(void)
         {"sleep 10 & kill $!; wait $!; test $? -gt 128", 0},
         {"kill -9 $$", -9},
         {"trap 'exit 7' USR1; kill -USR1 $$; sleep 5; exit 1", 7},
+        /* programs and scripts written at run time, started by path */
+        {"printf '#!/linux/bin/busybox sh\\nn=0; for i in 1 2 3; do n=$((n+i)); done; exit $n\\n'"
+         " > /s.sh && /s.sh; s=$?; rm /s.sh; exit $s",
+         6},
+        {"cp /linux/bin/hello-linux /h && /h --exit 4; s=$?; rm /h; exit $s", 4},
     };
     mica_handle_t server, proc;
     CHECK_OK(pm_lookup(kt_bootinfo()->startup_handle, "linux", &server));
