@@ -10,8 +10,10 @@
  * sa_restorer, which calls rt_sigreturn to put everything back.
  *
  * Not done: FP/SIMD registers are not saved in the frame, sigaltstack is
- * not used, interrupted calls are not restarted (SA_RESTART), and a
- * process that never makes a system call never sees its handler run.
+ * not used, interrupted calls are not restarted (SA_RESTART), a process
+ * that never makes a system call never sees its handler run, and in a
+ * process with several threads a signal waits for the next syscall return
+ * of any of them (it does not interrupt a waiting call).
  */
 #include "linux.h"
 #include <string.h>
@@ -138,6 +140,11 @@ void lx_signal_send(struct lproc *t, int sig)
     t->sig_pending |= bit(sig);
     if (!deliverable(t))
         return; /* blocked: delivered when unblocked, at a syscall's return */
+    unsigned threads = 0;
+    for (unsigned i = 0; i < LX_MAX_THREADS; i++)
+        threads += t->threads[i].handle != 0;
+    if (threads > 1)
+        return; /* which thread waits is not recorded: the next syscall's return */
     mica_handle_t reply = take_deferred(t);
     if (reply && !lx_signal_deliver(t, -LX_EINTR, reply)) {
         struct mica_msg m = {.info = mica_msg_info(MICA_SYSCALL_RETURN, 1, 0, 0),
