@@ -3,14 +3,16 @@
  * pending; it is delivered when its process next comes back from a system
  * call (every syscall reply passes through lx_signal_deliver), or at once
  * if the process waits in one (a sleep, a console or pipe read, wait4,
- * ppoll, sigsuspend): that call ends with -EINTR. Delivery writes Linux's
+ * ppoll, sigsuspend): that call ends with -EINTR, or with SA_RESTART is
+ * made again after the handler (reads, writes, wait4, futex, as Linux
+ * does). Delivery writes Linux's
  * arm64 signal frame (siginfo, then a ucontext with the interrupted
  * registers and signal mask) below the stack pointer and starts the
  * handler with x0 = signal, x1 = &siginfo, x2 = &ucontext and x30 = the
  * sa_restorer, which calls rt_sigreturn to put everything back.
  *
  * Not done: FP/SIMD registers are not saved in the frame, sigaltstack is
- * not used, interrupted calls are not restarted (SA_RESTART), a process
+ * not used, a process
  * that never makes a system call never sees its handler run, and in a
  * process with several threads a signal waits for the next syscall return
  * of any of them (it does not interrupt a waiting call).
@@ -22,6 +24,7 @@
 #define SIGSTOP 19
 #define SIGCHLD 17
 #define SA_RESTORER 0x04000000UL
+#define SA_RESTART 0x10000000UL
 #define SA_NODEFER 0x40000000UL
 #define SA_RESETHAND 0x80000000UL
 #define SIG_IGN 1
@@ -54,6 +57,14 @@ static int deliverable(struct lproc *p)
     return ready ? __builtin_ctzl(ready) + 1 : 0;
 }
 
+/* Calls Linux restarts after a SA_RESTART handler; sleeps, polls and
+ * sigsuspend end with EINTR whatever the flag says. */
+static bool restartable(uint64_t nr)
+{
+    return nr == NR_read || nr == NR_readv || nr == NR_write || nr == NR_writev || nr == NR_wait4 ||
+           nr == NR_futex;
+}
+
 bool lx_signal_ready(struct lproc *p)
 {
     return deliverable(p) != 0;
@@ -73,7 +84,10 @@ bool lx_signal_deliver(struct lproc *p, int64_t result, mica_handle_t reply)
     uint64_t old_mask = p->suspended ? p->suspend_saved_mask : p->sigmask;
     p->sig_pending &= ~bit(sig);
     p->suspended = false;
-    st.x[0] = (uint64_t)result; /* what the interrupted call returns after sigreturn */
+    if (result == -LX_EINTR && (act->flags & SA_RESTART) && restartable(st.x[8]))
+        st.pc -= 4; /* after the handler, the svc again, with its arguments (x0 unchanged) */
+    else
+        st.x[0] = (uint64_t)result; /* what the interrupted call returns after sigreturn */
     memset(frame, 0, sizeof(frame));
     int32_t info[4] = {sig, 0, 0 /* SI_USER */, 0};
     memcpy(frame, info, sizeof(info));

@@ -166,6 +166,26 @@ static void handlers(void)
     errno = 0;
     CHECK(usleep(5000000) == -1 && errno == EINTR && got_usr2 == SIGUSR2);
     waitpid(child, NULL, 0);
+    /* with SA_RESTART, an interrupted read is made again and gets the data */
+    struct sigaction restart = {0};
+    int pfd[2];
+    char byte = 0;
+    restart.sa_handler = on_usr2;
+    restart.sa_flags = SA_RESTART;
+    CHECK(sigaction(SIGUSR2, &restart, NULL) == 0 && pipe(pfd) == 0);
+    got_usr2 = 0;
+    child = fork();
+    if (child == 0) {
+        usleep(100000);
+        kill(parent, SIGUSR2);
+        usleep(100000);
+        write(pfd[1], "r", 1);
+        _exit(0);
+    }
+    CHECK(read(pfd[0], &byte, 1) == 1 && byte == 'r' && got_usr2 == SIGUSR2);
+    waitpid(child, NULL, 0);
+    close(pfd[0]);
+    close(pfd[1]);
     /* SIGCHLD when a child ends, with a handler */
     signal(SIGCHLD, on_chld);
     child = fork();
