@@ -45,6 +45,7 @@ struct service {
     mica_handle_t handles[MICA_MSG_MAX_HANDLES];
     unsigned n_handles;
     char cmdline[PM_CMDLINE_MAX + 1];
+    bool driver; /* added by PM_ADD_DRIVER */
 };
 
 struct watch {
@@ -280,7 +281,8 @@ static int64_t handle_PM_LOOKUP(void *ctx, const struct mica_msg *req, struct mi
     if (!buf)
         return MICA_ERR_NO_MEMORY;
     /* Each client gets its own badge, so servers can tell clients apart. */
-    int err = mica_handle_mint(services[i].ep, MICA_RIGHT_WRITE | MICA_RIGHT_DUPLICATE | MICA_RIGHT_TRANSFER,
+    int err = mica_handle_mint(services[i].ep,
+                               MICA_RIGHT_WRITE | MICA_RIGHT_DUPLICATE | MICA_RIGHT_TRANSFER,
                                next_client_badge++, &buf->handles[0]);
     if (err)
         return err;
@@ -426,8 +428,8 @@ static int64_t handle_PM_ADD_DRIVER(void *ctx, const struct mica_msg *req, struc
     else if (!name[0] || !program[0] || n_handles > MICA_MSG_MAX_HANDLES)
         err = MICA_ERR_INVALID_ARGS;
     int index = err ? -1 : find(req);
-    if (!err && index >= 0 && services[index].m->restart != RESTART_PERMANENT)
-        err = MICA_ERR_BAD_STATE;
+    if (!err && index >= 0 && !services[index].driver)
+        err = MICA_ERR_BAD_STATE; /* a manifest service is not re-equipped */
     if (!err && index < 0 && manifest.n_services == MANIFEST_MAX_SERVICES)
         err = MICA_ERR_LIMIT;
     if (err) {
@@ -446,6 +448,7 @@ static int64_t handle_PM_ADD_DRIVER(void *ctx, const struct mica_msg *req, struc
         m->period_s = 10;
         if ((err = setup((unsigned)index)) != MICA_OK)
             return err;
+        services[index].driver = true;
         manifest.n_services++;
     }
     struct service *s = &services[index];
