@@ -90,10 +90,7 @@ void lx_console_init(void)
 
 static void answer(struct waiter *w, int64_t result)
 {
-    struct mica_msg m = {.info = mica_msg_info(MICA_SYSCALL_RETURN, 1, 0, 0),
-                         .w = {(uint64_t)result}};
-    mica_reply_to(w->reply, &m);
-    mica_handle_close(w->reply);
+    lx_answer(w->reply, result);
 }
 
 /* Give what is pending to the waiting programs, oldest first. */

@@ -102,6 +102,9 @@ struct lproc {
 extern struct lproc procs[LX_MAX_PROCS];
 extern mica_handle_t lx_console; /* the uart driver's "console", or 0 */
 
+/* Finish a syscall whose reply was saved: result into x0 (main.c). */
+void lx_answer(mica_handle_t reply, int64_t result);
+
 /* memory.c: the program's memory seen from here, and its map. */
 int lx_read(struct lproc *p, uintptr_t va, void *buf, size_t len); /* 0 or -EFAULT */
 int lx_write(struct lproc *p, uintptr_t va, const void *buf, size_t len);

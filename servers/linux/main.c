@@ -27,6 +27,14 @@ static const void *bootfs;
 static size_t bootfs_size;
 static uint64_t unknown_logged[8]; /* a bit per syscall number below 512 */
 
+void lx_answer(mica_handle_t reply, int64_t result)
+{
+    struct mica_msg m = {.info = mica_msg_info(MICA_SYSCALL_RETURN, 1, 0, 0),
+                         .w = {(uint64_t)result}};
+    mica_reply_to(reply, &m); /* fails harmlessly if the program is gone */
+    mica_handle_close(reply);
+}
+
 int lx_bootfs_find(const char *path, const void **elf, size_t *size)
 {
     return mica_cpio_find(bootfs, bootfs_size, path, elf, size);

@@ -49,10 +49,7 @@ static unsigned n_futexes;
 
 static void futex_answer(unsigned i, int64_t result)
 {
-    struct mica_msg m = {.info = mica_msg_info(MICA_SYSCALL_RETURN, 1, 0, 0),
-                         .w = {(uint64_t)result}};
-    mica_reply_to(futexes[i].reply, &m);
-    mica_handle_close(futexes[i].reply);
+    lx_answer(futexes[i].reply, result);
     futexes[i] = futexes[--n_futexes];
 }
 
@@ -102,9 +99,7 @@ void lx_timer_tick(void)
     uint64_t now = mica_clock_ns();
     for (unsigned i = 0; i < n_sleepers;) {
         if (sleepers[i].deadline <= now) {
-            struct mica_msg m = {.info = mica_msg_info(MICA_SYSCALL_RETURN, 1, 0, 0), .w = {0}};
-            mica_reply_to(sleepers[i].reply, &m);
-            mica_handle_close(sleepers[i].reply);
+            lx_answer(sleepers[i].reply, 0);
             sleepers[i] = sleepers[--n_sleepers];
         } else {
             i++;

@@ -35,10 +35,7 @@ static struct pipe *pipes[MAX_PIPES];
 
 static void finish(struct waiting *w, int64_t result)
 {
-    struct mica_msg m = {.info = mica_msg_info(MICA_SYSCALL_RETURN, 1, 0, 0),
-                         .w = {(uint64_t)result}};
-    mica_reply_to(w->reply, &m);
-    mica_handle_close(w->reply);
+    lx_answer(w->reply, result);
     w->pid = 0;
 }
 

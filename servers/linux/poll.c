@@ -160,10 +160,7 @@ int64_t lx_pselect6(struct lproc *p, const uint64_t *a)
 
 static void answer(unsigned i, int64_t result)
 {
-    struct mica_msg m = {.info = mica_msg_info(MICA_SYSCALL_RETURN, 1, 0, 0),
-                         .w = {(uint64_t)result}};
-    mica_reply_to(pollers[i].reply, &m);
-    mica_handle_close(pollers[i].reply);
+    lx_answer(pollers[i].reply, result);
     pollers[i] = pollers[--n_pollers];
 }
 

@@ -199,10 +199,7 @@ static void wake_waiter(struct lproc *p)
     for (unsigned i = 0; i < LX_MAX_PROCS; i++) {
         struct lproc *c = &procs[i];
         if (c->zombie && matches(p, c, p->wait_pid)) {
-            struct mica_msg m = {.info = mica_msg_info(MICA_SYSCALL_RETURN, 1, 0, 0)};
-            m.w[0] = (uint64_t)reap(p, c, p->wait_status);
-            mica_reply_to(p->wait_reply, &m);
-            mica_handle_close(p->wait_reply);
+            lx_answer(p->wait_reply, reap(p, c, p->wait_status));
             p->wait_reply = 0;
             return;
         }

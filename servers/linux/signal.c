@@ -160,12 +160,8 @@ void lx_signal_send(struct lproc *t, int sig)
     if (threads > 1)
         return; /* which thread waits is not recorded: the next syscall's return */
     mica_handle_t reply = take_deferred(t);
-    if (reply && !lx_signal_deliver(t, -LX_EINTR, reply)) {
-        struct mica_msg m = {.info = mica_msg_info(MICA_SYSCALL_RETURN, 1, 0, 0),
-                             .w = {(uint64_t)-LX_EINTR}};
-        mica_reply_to(reply, &m);
-        mica_handle_close(reply);
-    }
+    if (reply && !lx_signal_deliver(t, -LX_EINTR, reply))
+        lx_answer(reply, -LX_EINTR);
 }
 
 int64_t lx_sigreturn(struct lproc *p)
