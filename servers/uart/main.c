@@ -168,11 +168,21 @@ static void remove_reader(unsigned i)
     memmove(&readers[i], &readers[i + 1], (--n_readers - i) * sizeof(readers[0]));
 }
 
+/* Input goes to the foreground client's read if it has one waiting (the
+ * shell at its prompt, even if a program it killed left a read behind),
+ * else to the oldest read. */
 static void serve_readers(void)
 {
     while (n_readers && line_ready(&line)) {
-        answer_read(&readers[0], 0);
-        remove_reader(0);
+        unsigned pick = 0;
+        for (unsigned i = 0; i < n_readers; i++) {
+            if (foreground_ntfn && readers[i].badge == foreground_badge) {
+                pick = i;
+                break;
+            }
+        }
+        answer_read(&readers[pick], 0);
+        remove_reader(pick);
     }
 }
 

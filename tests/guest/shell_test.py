@@ -140,6 +140,13 @@ def session(con, report, args):
     con.type("\x03")
     report.check(con.expect(r"\[hello killed\]", 30) is not None, "^C kills the running program")
     report.check(con.expect(re.escape(PROMPT), 30) is not None, "prompt after ^C")
+    # A Linux program killed while it reads the console leaves a read behind
+    # in the driver; the shell's next line must still reach the shell.
+    con.type("linux busybox cat\r")
+    time.sleep(2)
+    con.type("\x03")
+    report.check(con.expect(r"\[busybox killed\]", 30) is not None, "^C kills a program reading the console")
+    command("echo after-cat", r"\r\nafter-cat\r\n", "the shell gets its input back")
     # ^C at the prompt drops the line.
     con.type("echo never\x03")
     report.check(con.expect(r"\^C\r\n" + re.escape(PROMPT), 30) is not None,
