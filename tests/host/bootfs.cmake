@@ -1,9 +1,10 @@
-# The bootfs: kernel/bootfs.c (cmocka, test_bootfs.c) and the tools that
+# The bootfs: libcap/src/bootfs.c (cmocka: test_bootfs.c for the archive
+# reader, test_bootfs_image.c for other writers' output) and the tools that
 # build it, scripts/tools/mkbootfs.py and mkimage.py (test_mkbootfs.py).
 # Included from tests/host/CMakeLists.txt after mica_host_test() (and
 # MICA_KERNEL_DIR) are defined.
 #
-# Besides its in-memory archives, test_bootfs reads one image that the
+# test_bootfs_image reads one image that the
 # real tools built here, from a fake 64-byte kernel (an arm64 Image header
 # with image_size 8292 and nothing else), so the Python writer and the C
 # reader are checked against each other. Its arguments are the image and
@@ -13,7 +14,10 @@
 set(bootfs_here ${CMAKE_CURRENT_LIST_DIR})
 get_filename_component(bootfs_tools ${bootfs_here}/../../scripts/tools ABSOLUTE)
 
-mica_host_test(bootfs ${bootfs_here}/test_bootfs.c NO_ADD_TEST ../libcap/src/bootfs.c)
+mica_host_test(bootfs ${bootfs_here}/test_bootfs.c ../tests/host/bootfs_test_util.c
+  ../libcap/src/bootfs.c)
+mica_host_test(bootfs_image ${bootfs_here}/test_bootfs_image.c NO_ADD_TEST
+  ../tests/host/bootfs_test_util.c ../libcap/src/bootfs.c)
 
 set(bootfs_dir ${CMAKE_CURRENT_BINARY_DIR}/bootfs-fixture)
 file(MAKE_DIRECTORY ${bootfs_dir})
@@ -50,5 +54,5 @@ add_custom_command(OUTPUT ${bootfs_dir}/image
   VERBATIM)
 add_custom_target(bootfs_fixture ALL DEPENDS ${bootfs_dir}/image)
 
-add_test(NAME host.bootfs COMMAND test_bootfs ${bootfs_dir}/image ${bootfs_files})
+add_test(NAME host.bootfs_image COMMAND test_bootfs_image ${bootfs_dir}/image ${bootfs_files})
 add_test(NAME host.mkbootfs COMMAND python3 ${bootfs_here}/test_mkbootfs.py)
