@@ -33,7 +33,7 @@ static struct process *console_owner;     /* the driver's process, NULL: the ker
 static struct notification *console_ntfn; /* holds a reference while owned */
 static uint64_t console_bits;
 static uint64_t console_sent; /* log_len the owner (or the kernel) has sent */
-static bool console_kick_pending;
+bool console_kick_pending; /* read inline by console_kick (printk.h) */
 
 static void console_put(struct console *con, char c)
 {
@@ -141,12 +141,11 @@ size_t console_read(struct process *owner, char *buf, size_t len)
     return n;
 }
 
-void console_kick(void)
+void console_kick_slow(void)
 {
-    if (!__atomic_load_n(&console_kick_pending, __ATOMIC_RELAXED) || !console_ntfn)
-        return;
     console_kick_pending = false;
-    notification_signal(console_ntfn, console_bits);
+    if (console_ntfn)
+        notification_signal(console_ntfn, console_bits);
 }
 
 void console_activate(struct console *con)

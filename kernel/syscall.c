@@ -19,7 +19,7 @@ static const syscall_fn syscall_table[MICA_SYS_COUNT] = {SYSCALLS(TABLE_ENTRY)};
 void syscall_dispatch(struct trap_frame *f)
 {
     struct thread *self = current_thread();
-    if (self->proc->linux_abi) {
+    if (self->linux_abi) {
         if (!self->fault_ep || (ipc_syscall(self, f) != OK && !self->killed))
             f->x[0] = (uint64_t)-LINUX_ENOSYS; /* no personality server (any more) */
         return;

@@ -54,6 +54,7 @@ int thread_create(struct process *proc, struct process *payer, unsigned priority
     t->priority = (uint8_t)priority;
     t->state = THREAD_NEW;
     t->proc = proc;
+    t->linux_abi = proc->linux_abi; /* fixed before any thread exists */
     object_ref(&proc->obj);
     t->proc_next = proc->threads;
     proc->threads = t;

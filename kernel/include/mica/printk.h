@@ -45,7 +45,14 @@ struct notification;
 int console_take(struct process *owner, struct notification *n, uint64_t bits);
 size_t console_read(struct process *owner, char *buf, size_t len);
 void console_release(struct process *owner);
-void console_kick(void);
+extern bool console_kick_pending;
+void console_kick_slow(void);
+/* Inline: it runs on every return to EL0, and is almost always a no-op. */
+static inline void console_kick(void)
+{
+    if (__builtin_expect(__atomic_load_n(&console_kick_pending, __ATOMIC_RELAXED), 0))
+        console_kick_slow();
+}
 
 /* The board's default console, already mapped by boot/early_mmu.c. */
 struct console *board_early_console(void);

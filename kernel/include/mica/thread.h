@@ -55,6 +55,7 @@ struct thread {
     enum thread_state state;
     bool suspended;
     bool killed; /* exit at the next return towards EL0 */
+    bool linux_abi; /* its process's MICA_PROCESS_LINUX: one load on the syscall path */
     bool is_idle;
     struct thread *rq_next, *rq_prev;
 
