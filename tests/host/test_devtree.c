@@ -19,21 +19,13 @@
 #include <libfdt.h>
 
 #include "devtree.h"
+#include "dtb_util.h"
 
 static const char *paths[3];
 
 static void *load(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    void *buf = malloc((size_t)n);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
+    void *buf = dtb_load(path, NULL);
     assert_int_equal(fdt_check_header(buf), 0);
     return buf;
 }

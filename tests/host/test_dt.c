@@ -18,28 +18,14 @@
 #include <libfdt.h>
 #include <mica/platform.h>
 
-static const char *paths[4];
+#include "dtb_util.h"
 
-static void *load(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    void *buf = malloc((size_t)n);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *size = (size_t)n;
-    return buf;
-}
+static const char *paths[4];
 
 static void parse_ok(const char *path, struct platform_info *out)
 {
     size_t size;
-    void *blob = load(path, &size);
+    void *blob = dtb_load(path, &size);
     char err[160] = "";
     int rc = dt_parse(blob, size, out, err, sizeof(err));
     if (rc != 0)
@@ -118,7 +104,7 @@ static void test_zero2w(void **state)
 static void expect_reject(void (*damage)(uint8_t *blob, size_t *size), const char *why)
 {
     size_t size;
-    uint8_t *blob = load(paths[0], &size);
+    uint8_t *blob = dtb_load(paths[0], &size);
     damage(blob, &size);
     struct platform_info p;
     char err[160] = "";
