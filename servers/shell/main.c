@@ -9,19 +9,7 @@
 #include "shell.h"
 #include <mica/proto/procmgr.h>
 #include <mica/proto/uart.h>
-#include <stdarg.h>
 #include <string.h>
-
-void sh_printf(struct shell *sh, const char *fmt, ...)
-{
-    char text[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(text, sizeof(text), fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        uart_write(sh->console, text, (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1);
-}
 
 /* Split line into words at spaces and tabs; "..." and '...' keep spaces in
  * a word. */

@@ -7,6 +7,7 @@
 #define SHELL_H
 
 #include <mica/cap.h>
+#include <mica/proto/uart.h>
 
 #define SHELL_MAX_ARGS 16
 #define INTERRUPT_BIT 1u /* ^C, from the uart driver */
@@ -21,7 +22,7 @@ struct shell {
 };
 
 /* Print on the console. */
-void sh_printf(struct shell *sh, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define sh_printf(sh, ...) uart_printf((sh)->console, __VA_ARGS__)
 /* Run argv[0]; returns false for an unknown command. */
 bool shell_command(struct shell *sh, int argc, char **argv);
 
