@@ -19,10 +19,9 @@
 #define ASID_COUNT (kernel_is_test_build ? 64u : 65536u)
 
 static struct kmem_cache aspace_cache, mapping_cache;
-static uint64_t asid_generation = 1;
+uint64_t asid_generation = 1;
 uint64_t asid_rollovers;       /* for tests and statistics */
 static uint32_t next_asid = 1; /* ASID 0 is never used by an address space */
-static struct aspace *active[MAX_CPUS];
 static uint64_t empty_table[512] __attribute__((aligned(4096)));
 
 void aspace_init(void)
@@ -61,7 +60,7 @@ void aspace_deactivate(void)
 {
     uint64_t ttbr = virt_to_phys(empty_table);
     __asm__ volatile("msr ttbr0_el1, %0\n isb" ::"r"(ttbr) : "memory");
-    active[this_cpu()->id] = NULL;
+    this_cpu()->active_aspace = NULL;
 }
 
 static void assign_asid(struct aspace *as)
@@ -77,13 +76,10 @@ static void assign_asid(struct aspace *as)
     as->asid_generation = asid_generation;
 }
 
-void aspace_activate(struct aspace *as)
+void aspace_activate_new_asid(struct aspace *as)
 {
-    if (as->asid_generation != asid_generation)
-        assign_asid(as);
-    active[this_cpu()->id] = as;
-    uint64_t ttbr = as->root | ((uint64_t)as->asid << 48);
-    __asm__ volatile("msr ttbr0_el1, %0\n isb" ::"r"(ttbr) : "memory");
+    assign_asid(as);
+    aspace_activate(as);
 }
 
 static struct mapping *find_mapping(struct aspace *as, vaddr_t va)
@@ -329,7 +325,7 @@ void aspace_destroy(struct object *obj)
         object_unref(&m->vmo->obj);
         kmem_cache_free(&mapping_cache, m);
     }
-    if (active[this_cpu()->id] == as)
+    if (this_cpu()->active_aspace == as)
         aspace_deactivate(); /* never leave the CPU walking freed tables */
     if (as->asid_generation == asid_generation)
         upt_flush_asid(as);

@@ -124,7 +124,7 @@ static int transfer(struct thread *from, const uint64_t msg[7], struct thread *t
 
 /* The caller t stops waiting for its reply (timeout, kill, exit): no server
  * link or reply object may keep pointing at it. */
-static void forget_server(struct thread *t)
+void ipc_forget_server(struct thread *t)
 {
     if (t->reply_from) {
         struct thread *server = t->reply_from;
@@ -192,7 +192,7 @@ int ipc_send(struct endpoint *ep, uint64_t badge, bool call, uint64_t deadline)
     }
     self->ipc_op = IPC_NONE;
     if (err) /* timed out or killed while awaiting the reply */
-        forget_server(self);
+        ipc_forget_server(self);
     return err;
 }
 
@@ -346,7 +346,7 @@ int ipc_reply_recv(struct endpoint *ep, uint64_t deadline)
 void ipc_thread_exit(struct thread *t)
 {
     abandon_reply(t);
-    forget_server(t);
+    ipc_forget_server(t);
     if (t->ipc_buffer_vmo) {
         object_unref(&t->ipc_buffer_vmo->obj);
         t->ipc_buffer_vmo = NULL;
@@ -418,7 +418,7 @@ static int send_fault(struct thread *t)
     }
     t->ipc_op = IPC_NONE;
     if (err)
-        forget_server(t);
+        ipc_forget_server(t);
     object_unref(&ep->obj);
     return err;
 }

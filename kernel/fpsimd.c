@@ -13,59 +13,35 @@
 #include <mica/thread.h>
 #include <string.h>
 
-#define CPACR_FPEN_SHIFT 20
-#define FPEN_TRAP_EL0 1UL
-#define FPEN_NO_TRAP 3UL
-
 void fpsimd_save(uint64_t *area);
 void fpsimd_load(const uint64_t *area);
-
-static struct thread *owner[MAX_CPUS];
-static uint64_t fpen[MAX_CPUS];
-
-static void set_fpen(uint64_t value)
-{
-    unsigned id = this_cpu()->id;
-    if (fpen[id] == value)
-        return;
-    fpen[id] = value;
-    uint64_t cpacr;
-    __asm__ volatile("mrs %0, cpacr_el1" : "=r"(cpacr));
-    cpacr = (cpacr & ~(3UL << CPACR_FPEN_SHIFT)) | (value << CPACR_FPEN_SHIFT);
-    __asm__ volatile("msr cpacr_el1, %0\n isb" ::"r"(cpacr));
-}
 
 /* Boot: EL0 traps until a thread owns the registers. */
 void fpsimd_init_cpu(void)
 {
-    fpen[this_cpu()->id] = 0;
-    set_fpen(FPEN_TRAP_EL0);
+    this_cpu()->fpen = 0;
+    fpsimd_set_fpen(FPEN_TRAP_EL0);
 }
 
 void fpsimd_trap(struct thread *t)
 {
-    unsigned id = this_cpu()->id;
-    if (owner[id] != t) {
-        if (owner[id])
-            fpsimd_save(owner[id]->fp_regs);
+    struct cpu *c = this_cpu();
+    if (c->fp_owner != t) {
+        if (c->fp_owner)
+            fpsimd_save(c->fp_owner->fp_regs);
         if (!t->fp_used) {
             memset(t->fp_regs, 0, sizeof(t->fp_regs));
             t->fp_used = true;
         }
         fpsimd_load(t->fp_regs);
-        owner[id] = t;
+        c->fp_owner = t;
     }
-    set_fpen(FPEN_NO_TRAP);
-}
-
-void fpsimd_switch(struct thread *next)
-{
-    set_fpen(owner[this_cpu()->id] == next ? FPEN_NO_TRAP : FPEN_TRAP_EL0);
+    fpsimd_set_fpen(FPEN_NO_TRAP);
 }
 
 void fpsimd_release(struct thread *t)
 {
     for (unsigned c = 0; c < MAX_CPUS; c++)
-        if (owner[c] == t)
-            owner[c] = NULL;
+        if (cpus[c].fp_owner == t)
+            cpus[c].fp_owner = NULL;
 }

@@ -124,20 +124,7 @@ int handle_install(struct process *p, struct object *obj, uint32_t rights, uint6
 int handle_get(struct process *p, uint32_t value, uint32_t type, uint32_t rights,
                struct handle **out)
 {
-    uint32_t slot = value & 0xFFFF;
-    uint16_t gen = (uint16_t)(value >> 16);
-    struct handle_table *t = &p->handles;
-    if (!t->slots || slot >= HANDLE_TABLE_SLOTS || gen == 0)
-        return ERR_BAD_HANDLE;
-    struct handle_slot *s = &t->slots[slot];
-    if (!s->handle || s->generation != gen)
-        return ERR_BAD_HANDLE;
-    if (type && s->handle->obj->type != type)
-        return ERR_WRONG_TYPE;
-    if ((s->handle->rights & rights) != rights)
-        return ERR_ACCESS_DENIED;
-    *out = s->handle;
-    return OK;
+    return handle_table_get(&p->handles, value, type, rights, out);
 }
 
 /* Free one handle: its derived handles move up to its parent, so that

@@ -13,13 +13,8 @@
 #include <mica/thread.h>
 #include <mica/vm.h>
 
-static struct runqueue runqueues[MAX_CPUS];
+struct runqueue runqueues[MAX_CPUS];
 static struct thread idle_threads[MAX_CPUS];
-
-struct thread *current_thread(void)
-{
-    return this_cpu()->current;
-}
 
 static void rq_push(struct runqueue *rq, struct thread *t)
 {
@@ -53,7 +48,7 @@ static void rq_remove(struct runqueue *rq, struct thread *t)
 }
 
 /* Highest priority with a ready thread, or -1. */
-static int rq_top(struct runqueue *rq)
+int rq_top(struct runqueue *rq)
 {
     for (int w = NUM_PRIORITIES / 64 - 1; w >= 0; w--)
         if (rq->bitmap[w])
@@ -69,7 +64,7 @@ static void slice_expired(struct timer *t, void *arg)
 }
 
 /* Arm the time slice only if another thread of the running priority waits. */
-static void update_slice(struct cpu *c, struct runqueue *rq)
+void update_slice(struct cpu *c, struct runqueue *rq)
 {
     struct thread *cur = c->current;
     if (!cur->is_idle && rq->head[cur->priority]) {
@@ -220,27 +215,12 @@ void sched_set_priority(struct thread *t, unsigned priority)
 
 /* ---- wait queues ---- */
 
-static void wq_remove(struct thread *t)
-{
-    struct wait_queue *wq = t->wq;
-    if (t->wq_prev)
-        t->wq_prev->wq_next = t->wq_next;
-    else
-        wq->head = t->wq_next;
-    if (t->wq_next)
-        t->wq_next->wq_prev = t->wq_prev;
-    else
-        wq->tail = t->wq_prev;
-    t->wq = NULL;
-    t->wq_next = t->wq_prev = NULL;
-}
-
 void thread_wake(struct thread *t, int status)
 {
     if (t->state != THREAD_BLOCKED)
         return;
     if (t->wq)
-        wq_remove(t);
+        wait_queue_remove(t);
     if (t->timeout.pending)
         timer_cancel(&t->timeout);
     t->wake_status = status;
@@ -252,12 +232,6 @@ static void wait_timed_out(struct timer *timer, void *arg)
 {
     (void)timer;
     thread_wake(arg, ERR_TIMED_OUT);
-}
-
-void wait_queue_remove(struct thread *t)
-{
-    if (t->wq)
-        wq_remove(t);
 }
 
 /* Hand the CPU straight to `next` (blocked, off every queue), skipping the
@@ -305,16 +279,8 @@ int thread_block(struct wait_queue *wq, uint64_t deadline, struct thread *handof
             sched_wake_handoff(handoff); /* it still gets to run */
         return early;
     }
-    if (wq) {
-        t->wq = wq;
-        t->wq_next = NULL;
-        t->wq_prev = wq->tail;
-        if (wq->tail)
-            wq->tail->wq_next = t;
-        else
-            wq->head = t;
-        wq->tail = t;
-    }
+    if (wq)
+        wait_queue_append(wq, t);
     if (deadline != MICA_DEADLINE_INFINITE)
         timer_arm(&t->timeout, deadline, wait_timed_out, t);
     t->state = THREAD_BLOCKED;

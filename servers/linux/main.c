@@ -27,6 +27,14 @@ static const void *bootfs;
 static size_t bootfs_size;
 static uint64_t unknown_logged[8]; /* a bit per syscall number below 512 */
 
+/* The handler groups the other system calls go through, and for each
+ * number below 512 which group answered it first (1 + its index; 0: not
+ * seen yet), so that a frequent call goes straight to its group instead of
+ * through the chain. */
+typedef int64_t (*syscall_group)(struct lproc *p, unsigned nr, const uint64_t *a);
+static const syscall_group groups[] = {lx_sys_files, lx_sys_memory, lx_sys_misc};
+static uint8_t group_of[512];
+
 void lx_answer(mica_handle_t reply, int64_t result)
 {
     struct mica_msg m = {.info = mica_msg_info(MICA_SYSCALL_RETURN, 1, 0, 0),
@@ -112,6 +120,9 @@ static int64_t syscall(struct lproc *p, const struct mica_msg *m)
     }
     int64_t r;
     switch (nr) {
+    case NR_getpid: return p->pid;
+    case NR_gettid: return p->threads[p->cur].tid;
+    case NR_getppid: return p->ppid;
     case NR_exit:
         if (lx_thread_exit(p))
             return LX_DEFERRED; /* one thread of several */
@@ -131,11 +142,12 @@ static int64_t syscall(struct lproc *p, const struct mica_msg *m)
     case NR_rt_sigsuspend: return lx_sigsuspend(p, a[0], a[1]);
     default: break;
     }
-    r = lx_sys_files(p, nr, a);
-    if (r == -LX_ENOSYS)
-        r = lx_sys_memory(p, nr, a);
-    if (r == -LX_ENOSYS)
-        r = lx_sys_misc(p, nr, a);
+    if (nr < 512 && group_of[nr])
+        return groups[group_of[nr] - 1](p, nr, a);
+    r = -LX_ENOSYS;
+    for (unsigned g = 0; g < sizeof(groups) / sizeof(groups[0]) && r == -LX_ENOSYS; g++)
+        if ((r = groups[g](p, nr, a)) != -LX_ENOSYS && nr < 512)
+            group_of[nr] = (uint8_t)(g + 1);
     if (r == -LX_ENOSYS && nr < 512 && !(unknown_logged[nr / 64] & (1UL << (nr % 64)))) {
         unknown_logged[nr / 64] |= 1UL << (nr % 64);
         mica_printf("linux: %s (pid %d): syscall %u is not implemented (ENOSYS)\n", p->name, p->pid,

@@ -327,9 +327,6 @@ mica_handle_t lx_futex_take(struct lproc *p)
 int64_t lx_sys_misc(struct lproc *p, unsigned nr, const uint64_t *a)
 {
     switch (nr) {
-    case NR_getpid: return p->pid;
-    case NR_gettid: return p->threads[p->cur].tid;
-    case NR_getppid: return p->ppid;
     case NR_getuid:
     case NR_geteuid:
     case NR_getgid:

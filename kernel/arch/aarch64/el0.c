@@ -79,17 +79,23 @@ void user_return(struct trap_frame *f)
     spin_unlock(&kernel_lock);
 }
 
-void el0_trap(unsigned kind, struct trap_frame *f)
+struct trap_frame *el0_trap(unsigned kind, struct trap_frame *f)
 {
     spin_lock(&kernel_lock);
+    if (kind == 8 && ((f->esr >> 26) & 0x3F) == EC_SVC64) {
+        struct trap_frame *next = ipc_fast(f);
+        if (next)
+            return next; /* vectors.S moves there, then ipc_fast_entered */
+    }
     if (kind == 8)
         el0_sync(f);
     else if (kind == 9)
         irq_handle();
     else
         fault_kill(f); /* FIQ, SError, AArch32 */
-    console_kick(); /* tell the UART driver about new log text */
+    console_kick();    /* tell the UART driver about new log text */
     user_return(f);
+    return f;
 }
 
 /* A fault inside copy_from_user/copy_to_user (EL1): resolve a lazily mapped

@@ -9,6 +9,13 @@
  * thread_enter_user: where a new thread's first context_switch "returns".
  * Its stack pointer is its trap frame: finish the switch in C, then leave
  * through the common exception return path (vectors.S trap_restore).
+ *
+ * context_load(to): the second half alone, for the IPC fast path, whose
+ * current thread keeps no kernel context (it resumes at thread_fast_resume).
+ *
+ * thread_fast_resume: the same for a thread the IPC fast path blocked
+ * (ipc_fast.c): its kernel stack held nothing but its trap frame, so it
+ * resumes there; ipc_fast_resumed finishes the system call it was in.
  */
     .text
     .global context_switch
@@ -23,15 +30,18 @@ context_switch:
     str     x9, [x0, #96]
     mrs     x10, tpidr_el0
     str     x10, [x0, #104]
-    ldp     x19, x20, [x1, #0]
-    ldp     x21, x22, [x1, #16]
-    ldp     x23, x24, [x1, #32]
-    ldp     x25, x26, [x1, #48]
-    ldp     x27, x28, [x1, #64]
-    ldp     x29, x30, [x1, #80]
-    ldr     x9, [x1, #96]
+    mov     x0, x1
+    .global context_load
+context_load:
+    ldp     x19, x20, [x0, #0]
+    ldp     x21, x22, [x0, #16]
+    ldp     x23, x24, [x0, #32]
+    ldp     x25, x26, [x0, #48]
+    ldp     x27, x28, [x0, #64]
+    ldp     x29, x30, [x0, #80]
+    ldr     x9, [x0, #96]
     mov     sp, x9
-    ldr     x10, [x1, #104]
+    ldr     x10, [x0, #104]
     msr     tpidr_el0, x10
     ret
 
@@ -40,4 +50,10 @@ thread_enter_user:
     bl      sched_finish_switch
     mov     x0, sp
     bl      user_return
+    b       trap_restore
+
+    .global thread_fast_resume
+thread_fast_resume:
+    mov     x0, sp
+    bl      ipc_fast_resumed
     b       trap_restore

@@ -154,15 +154,15 @@ static bool try_recover(struct trap_frame *f)
     return true;
 }
 
-void el0_trap(unsigned kind, struct trap_frame *frame);
+struct trap_frame *el0_trap(unsigned kind, struct trap_frame *frame);
 bool usercopy_fixup(struct trap_frame *frame);
 
-void trap_dispatch(unsigned kind, struct trap_frame *frame)
+/* Returns the frame to return through (vectors.S): `frame`, or another
+ * thread's after an IPC fast-path switch (only from EL0). */
+struct trap_frame *trap_dispatch(unsigned kind, struct trap_frame *frame)
 {
-    if (kind >= 8) { /* from EL0 (AArch32 included: it is killed) */
-        el0_trap(kind, frame);
-        return;
-    }
+    if (kind >= 8) /* from EL0 (vectors.S calls el0_trap itself) */
+        return el0_trap(kind, frame);
     switch (kind) {
     case 5:
         /* IRQ from EL1h: only the idle loop (or a self-test) runs with
@@ -170,10 +170,10 @@ void trap_dispatch(unsigned kind, struct trap_frame *frame)
         spin_lock(&kernel_lock);
         irq_handle();
         spin_unlock(&kernel_lock);
-        return;
+        return frame;
     case 4: /* sync from EL1h */
         if (usercopy_fixup(frame) || try_recover(frame))
-            return;
+            return frame;
         break;
     default: break;
     }

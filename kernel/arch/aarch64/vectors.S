@@ -4,6 +4,10 @@
  * saves a struct trap_frame (include/mica/cpu.h) on the kernel stack and
  * calls trap_dispatch(kind, frame) in arch/aarch64/trap.c, which may edit
  * the frame (ELR, SPSR, registers) before we restore it and return.
+ * trap_dispatch returns the frame to return through: ours, or, when the
+ * IPC fast path (ipc_fast.c) switched threads, the next thread's, at the
+ * top of its otherwise empty kernel stack; we move there and let
+ * ipc_fast_entered finish the way out.
  */
 #define FRAME_SIZE 288
 #define OFF_SP 248
@@ -74,8 +78,17 @@ trap_common:
     ldr     x2, [sp, #OFF_ELR]
     stp     x29, x2, [sp, #-16]!
     mov     x29, sp
-    bl      trap_dispatch
-    add     sp, sp, #16
+    cmp     x0, #8                  /* from EL0: straight to el0_trap */
+    b.lo    4f
+    bl      el0_trap
+    b       5f
+4:  bl      trap_dispatch
+5:  add     sp, sp, #16
+    mov     x1, sp
+    cmp     x0, x1
+    b.eq    trap_restore
+    mov     sp, x0
+    bl      ipc_fast_entered
 
 /* Return from an exception (or a new thread's first entry to EL0): sp
  * points at a struct trap_frame. */

@@ -38,6 +38,22 @@ struct aspace {
 };
 
 extern uint64_t asid_rollovers;
+extern uint64_t asid_generation; /* ASIDs of an older generation are stale */
+void aspace_activate_new_asid(struct aspace *as);
+
+/* Load as into TTBR0 (the scheduler, on a switch of process), assigning
+ * an ASID if its own is stale. Inline: the
+ * IPC fast path switches address spaces on every call. */
+static inline void aspace_activate(struct aspace *as)
+{
+    if (as->asid_generation != asid_generation) {
+        aspace_activate_new_asid(as);
+        return;
+    }
+    this_cpu()->active_aspace = as;
+    uint64_t ttbr = as->root | ((uint64_t)as->asid << 48);
+    __asm__ volatile("msr ttbr0_el1, %0\n isb" ::"r"(ttbr) : "memory");
+}
 
 void aspace_init(void);
 int aspace_create(struct process *payer, struct aspace **out);
@@ -55,8 +71,6 @@ int aspace_fault(struct aspace *as, vaddr_t va, bool write, bool exec);
  * made): drop it from every mapping so the next touch maps the new one. */
 void aspace_vmo_page_changed(struct vmo *vmo, uint64_t offset);
 void aspace_deactivate(void);
-/* Switch this CPU's TTBR0 to as (assigning an ASID if needed). */
-void aspace_activate(struct aspace *as);
 
 /* arch/aarch64/user_pgtable.c */
 int upt_map(struct aspace *as, vaddr_t va, paddr_t pa, uint32_t flags, bool device);

@@ -51,6 +51,11 @@ struct cpu {
     struct thread *reap; /* exited thread whose stack the next thread frees */
     bool need_resched;
     struct timer slice; /* armed only while same-priority threads wait */
+    /* Lazy FP/SIMD (kernel/fpsimd.c): whose registers are loaded, and the
+     * CPACR_EL1.FPEN value in force. */
+    struct thread *fp_owner;
+    uint64_t fpen;
+    struct aspace *active_aspace; /* in TTBR0 (kernel/aspace.c) */
 };
 
 extern struct cpu cpus[MAX_CPUS];

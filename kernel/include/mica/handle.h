@@ -13,6 +13,7 @@
 #define MICA_HANDLE_H
 
 #include <mica/object.h>
+#include <mica/status.h>
 
 #define HANDLE_TABLE_SLOTS 1024 /* per process: a kernel resource limit */
 
@@ -44,6 +45,25 @@ extern uint64_t live_handles;
 
 void handle_init(void); /* boot: the handle slab cache */
 void handle_table_destroy(struct process *p);
+
+/* handle_get on a table, inline for the IPC fast path (ipc_fast.c). */
+static inline int handle_table_get(struct handle_table *t, uint32_t value, uint32_t type,
+                                   uint32_t rights, struct handle **out)
+{
+    uint32_t slot = value & 0xFFFF;
+    uint16_t gen = (uint16_t)(value >> 16);
+    if (!t->slots || slot >= HANDLE_TABLE_SLOTS || gen == 0)
+        return ERR_BAD_HANDLE;
+    struct handle_slot *s = &t->slots[slot];
+    if (!s->handle || s->generation != gen)
+        return ERR_BAD_HANDLE;
+    if (type && s->handle->obj->type != type)
+        return ERR_WRONG_TYPE;
+    if ((s->handle->rights & rights) != rights)
+        return ERR_ACCESS_DENIED;
+    *out = s->handle;
+    return OK;
+}
 
 /* New handle in p for obj (takes a reference); parent links it into the
  * derivation tree. Returns the handle value in *value. */

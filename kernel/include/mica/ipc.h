@@ -64,6 +64,20 @@ int ipc_fault(struct thread *t, uint64_t kind, struct trap_frame *f);
  * endpoint: MICA_SYSCALL_LABEL, w0 = x8, w1..w5 = x0..x4. */
 int ipc_syscall(struct thread *t, struct trap_frame *f);
 int ipc_set_fault_endpoint(struct thread *t, struct endpoint *ep, uint64_t badge);
+/* The caller t stops waiting for a reply: unlink it from its server. */
+void ipc_forget_server(struct thread *t);
+
+/* The fast path (ipc_fast.c): how a thread it blocked waits (thread->fast_op). */
+enum { FAST_NONE, FAST_AWAIT_SYSCALL, FAST_AWAIT_REPLY, FAST_RECV };
+/* From el0_trap, for an svc, with the kernel lock held: the partner's trap
+ * frame if the call was done and the CPU switched to the partner, NULL to
+ * take the ordinary path. */
+struct trap_frame *ipc_fast(struct trap_frame *f);
+/* vectors.S, on the new thread's stack after ipc_fast switched. */
+void ipc_fast_entered(struct trap_frame *f);
+/* switch.S thread_fast_resume: a fast-blocked thread woken by the ordinary
+ * path finishes its system call. */
+void ipc_fast_resumed(struct trap_frame *f);
 
 void notification_signal(struct notification *n, uint64_t bits);
 int notification_wait(struct notification *n, uint64_t deadline, uint64_t *bits);

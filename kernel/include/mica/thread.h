@@ -54,7 +54,7 @@ struct thread {
     uint8_t priority;
     enum thread_state state;
     bool suspended;
-    bool killed; /* exit at the next return towards EL0 */
+    bool killed;    /* exit at the next return towards EL0 */
     bool linux_abi; /* its process's MICA_PROCESS_LINUX: one load on the syscall path */
     bool is_idle;
     struct thread *rq_next, *rq_prev;
@@ -67,9 +67,10 @@ struct thread {
 
     /* IPC (endpoint.c). A caller waiting for its reply and the server
      * that owes it are linked both ways; either side dying breaks it. */
-    uint8_t ipc_op;                /* IPC_* while queued on an endpoint */
-    uint64_t ipc_badge;            /* badge of the endpoint handle used to send */
-    struct thread *reply_to;       /* server: the caller awaiting our reply */
+    uint8_t ipc_op;          /* IPC_* while queued on an endpoint */
+    uint8_t fast_op;         /* FAST_* (ipc_fast.c): blocked by the fast path, kernel stack empty */
+    uint64_t ipc_badge;      /* badge of the endpoint handle used to send */
+    struct thread *reply_to; /* server: the caller awaiting our reply */
     struct thread *reply_from;     /* caller: the server that owes us one */
     bool reply_abandoned;          /* server: our caller left (timeout, death) */
     struct reply_obj *saved_reply; /* caller: the reply object it waits on */
@@ -112,12 +113,16 @@ NORETURN void sched_run_idle(void); /* the boot CPU's last step in kernel_main *
 void sched_ready(struct thread *t); /* make runnable */
 void schedule(void);                /* give up the CPU; returns when picked again */
 void sched_yield(void);
+void sched_finish_switch(void); /* after a context switch: free a dead thread's stack */
 void sched_preempt_check(void); /* on the way to EL0: switch if asked */
 /* Suspension and priority changes (thread.c calls these). */
 void sched_suspend(struct thread *t);
 void sched_resume(struct thread *t);
 void sched_set_priority(struct thread *t, unsigned priority);
-struct thread *current_thread(void);
+static inline struct thread *current_thread(void)
+{
+    return this_cpu()->current;
+}
 
 /* Block the current thread on wq until woken or until deadline (absolute ns;
  * MICA_DEADLINE_INFINITE for none). Returns the waker's status or
@@ -127,11 +132,47 @@ int wait_queue_block(struct wait_queue *wq, uint64_t deadline);
  * the deadline), and if handoff is given, run it next (its wake status is
  * already set). */
 int thread_block(struct wait_queue *wq, uint64_t deadline, struct thread *handoff);
-/* Take t off its wait queue without waking it. */
-void wait_queue_remove(struct thread *t);
 /* Make a thread that was handed to us for a direct switch runnable the
  * ordinary way after all (its wake status is already set). */
 void sched_wake_handoff(struct thread *t);
+/* For the IPC fast path (ipc_fast.c), which switches threads inline:
+ * the run queues, their highest ready priority (-1: none), and the time
+ * slice's re-evaluation after a switch. */
+extern struct runqueue runqueues[MAX_CPUS];
+int rq_top(struct runqueue *rq);
+void update_slice(struct cpu *c, struct runqueue *rq);
+
+/* Queue t at the tail of wq / take it off its queue (if any), no wake-up.
+ * Inline: the IPC fast path does both on every call. */
+static inline void wait_queue_append(struct wait_queue *wq, struct thread *t)
+{
+    t->wq = wq;
+    t->wq_next = NULL;
+    t->wq_prev = wq->tail;
+    if (wq->tail)
+        wq->tail->wq_next = t;
+    else
+        wq->head = t;
+    wq->tail = t;
+}
+
+static inline void wait_queue_remove(struct thread *t)
+{
+    struct wait_queue *wq = t->wq;
+    if (!wq)
+        return;
+    if (t->wq_prev)
+        t->wq_prev->wq_next = t->wq_next;
+    else
+        wq->head = t->wq_next;
+    if (t->wq_next)
+        t->wq_next->wq_prev = t->wq_prev;
+    else
+        wq->tail = t->wq_prev;
+    t->wq = NULL;
+    t->wq_next = t->wq_prev = NULL;
+}
+
 /* Wake the first waiter / every waiter with status; returns how many. */
 unsigned wait_queue_wake_one(struct wait_queue *wq, int status);
 unsigned wait_queue_wake_all(struct wait_queue *wq, int status);
@@ -141,11 +182,30 @@ void thread_wake(struct thread *t, int status);
 /* fpsimd.c: lazy FP/SIMD switching */
 void fpsimd_init_cpu(void);
 void fpsimd_trap(struct thread *t); /* EL0 touched FP/SIMD */
-void fpsimd_switch(struct thread *next);
+#define CPACR_FPEN_SHIFT 20
+#define FPEN_TRAP_EL0 1UL
+#define FPEN_NO_TRAP 3UL
+/* Set CPACR_EL1.FPEN (the kernel uses no other CPACR_EL1 field). */
+static inline void fpsimd_set_fpen(uint64_t value)
+{
+    struct cpu *c = this_cpu();
+    if (c->fpen == value)
+        return;
+    c->fpen = value;
+    __asm__ volatile("msr cpacr_el1, %0\n isb" ::"r"(value << CPACR_FPEN_SHIFT));
+}
+/* The scheduler switches to next: EL0 FP/SIMD traps unless next owns the
+ * registers. Inline: it is on the IPC fast path. */
+static inline void fpsimd_switch(struct thread *next)
+{
+    fpsimd_set_fpen(this_cpu()->fp_owner == next ? FPEN_NO_TRAP : FPEN_TRAP_EL0);
+}
 void fpsimd_release(struct thread *t); /* t is exiting */
 
 /* arch/aarch64/switch.S */
 void context_switch(struct context *from, struct context *to);
+NORETURN void context_load(struct context *to);
 void thread_enter_user(void);
+void thread_fast_resume(void); /* ctx.lr of a thread blocked by the IPC fast path */
 
 #endif

@@ -1,0 +1,258 @@
+/*
+ * The IPC fast path. The commonest IPC shapes take it straight from the
+ * SVC vector (el0_trap calls ipc_fast before any other dispatch):
+ *
+ *   - a Linux system call of a MICA_PROCESS_LINUX thread, to its fault
+ *     endpoint (what ipc_syscall does);
+ *   - MICA_SYS_CALL with at most six words, no handles and no timeout;
+ *   - MICA_SYS_REPLY_RECV answering such a caller (a plain reply, or
+ *     MICA_SYSCALL_RETURN's x0) and then waiting without a timeout.
+ *
+ * It applies only when the partner is already waiting and may run at once
+ * (no higher-priority thread ready, no pending reschedule, not suspended).
+ * Then the message moves register to register, trap frame to trap frame;
+ * the current thread blocks with its whole user state in its trap frame,
+ * so nothing of its kernel stack is kept; and the CPU switches to the
+ * partner. If the fast path blocked the partner too, that is no kernel
+ * context switch at all: vectors.S moves to the top of the partner's
+ * kernel stack and returns through its frame. A partner blocked by the
+ * ordinary path gets its kernel context back (context_load) and finishes
+ * its system call there. Everything else returns NULL here and takes the
+ * ordinary path (endpoint.c), which gives the same results more slowly.
+ *
+ * A thread the fast path blocked (thread->fast_op != FAST_NONE) may still
+ * be woken by the ordinary path (a sender, a deferred reply, a kill, the
+ * endpoint dying): its saved kernel context points at thread_fast_resume,
+ * and ipc_fast_resumed finishes its system call from its wake status, as
+ * the ordinary path would have on its way out.
+ *
+ * Locking: the big kernel lock, taken in el0_trap and let go in
+ * user_return on the new thread's way out.
+ */
+#include <mica/aspace.h>
+#include <mica/ipc.h>
+#include <mica/printk.h>
+#include <mica/syscall.h>
+#include <mica/trap.h>
+
+#define LINUX_ENOSYS 38
+/* Everything below is inlined into ipc_fast: one stack frame for the path. */
+#define FAST static inline __attribute__((always_inline))
+
+void user_return(struct trap_frame *f);
+
+/* May `next` (blocked, off the run queue) run now in place of the current
+ * thread without a trip through the run queue? Not if a reschedule is
+ * pending, it is suspended, or a higher-priority thread is ready. */
+FAST bool can_switch_to(const struct thread *next)
+{
+    struct cpu *c = this_cpu();
+    struct runqueue *rq = &runqueues[c->id];
+    return !c->need_resched && !next->suspended &&
+           (!rq->ready || rq_top(rq) <= (int)next->priority);
+}
+
+/* Switch to `next` without a kernel context switch (the scheduler's part
+ * of switch_to in sched.c, inline). The current thread has blocked with
+ * all its user state in its trap frame; its kernel stack is abandoned and
+ * it resumes at thread_fast_resume when next scheduled. */
+FAST void switch_fast(struct thread *prev, struct thread *next)
+{
+    struct cpu *c = this_cpu();
+    uint64_t tpidr;
+    __asm__ volatile("mrs %0, tpidr_el0" : "=r"(tpidr));
+    prev->ctx.tpidr_el0 = tpidr;
+    prev->ctx.sp = (uintptr_t)prev->frame;
+    prev->ctx.lr = (uintptr_t)thread_fast_resume;
+    prev->ctx.fp = 0;
+    if (next->timeout.pending)
+        timer_cancel(&next->timeout);
+    next->state = THREAD_RUNNING;
+    c->current = next;
+    struct runqueue *rq = &runqueues[c->id];
+    if (c->slice.pending || rq->head[next->priority])
+        update_slice(c, rq);
+    if (prev->proc != next->proc)
+        aspace_activate(next->proc->aspace);
+    fpsimd_switch(next);
+    __asm__ volatile("msr tpidr_el0, %0" ::"r"(next->ctx.tpidr_el0));
+}
+
+/* The endpoint handle `value` of p with `rights`, or NULL. */
+FAST struct handle *endpoint_handle(struct process *p, uint64_t value, uint32_t rights)
+{
+    struct handle *h;
+    return value >> 32 || handle_table_get(&p->handles, (uint32_t)value, MICA_OBJ_ENDPOINT, rights,
+                                           &h) != OK
+               ? NULL
+               : h;
+}
+
+/* Is `info` a message the fast path may carry: registers only, no
+ * handles, no timeout? */
+FAST bool fast_message(uint64_t info)
+{
+    return MICA_MSG_WORDS(info) <= MICA_MSG_REG_WORDS && !MICA_MSG_HANDLES(info) && !(info >> 32) &&
+           !(info & MICA_MSG_POLL);
+}
+
+/* The first receiver on ep, if it may run now. */
+FAST struct thread *fast_receiver(struct endpoint *ep)
+{
+    struct thread *r = ep->receivers.head;
+    return r && can_switch_to(r) ? r : NULL;
+}
+
+/* The current thread has blocked: run `next`, whose system call is done. */
+FAST struct trap_frame *switch_to_partner(struct thread *self, struct thread *next)
+{
+    bool was_fast = next->fast_op != FAST_NONE;
+    next->fast_op = FAST_NONE;
+    next->wake_status = OK;
+    switch_fast(self, next);
+    if (!was_fast)
+        context_load(&next->ctx); /* back into its wait in endpoint.c */
+    return next->frame;
+}
+
+/* self's message is now in r's frame: r leaves the endpoint, self waits for
+ * r's reply (how: fast_op), and the CPU goes to r. */
+FAST struct trap_frame *hand_over(struct thread *self, struct thread *r, uint8_t ipc_op,
+                                  uint8_t fast_op)
+{
+    r->frame->x[0] = OK; /* r's receive succeeded */
+    wait_queue_remove(r);
+    r->ipc_op = IPC_NONE;
+    r->reply_to = self;
+    r->reply_abandoned = false;
+    self->reply_from = r;
+    self->ipc_op = ipc_op;
+    self->fast_op = fast_op;
+    self->state = THREAD_BLOCKED;
+    return switch_to_partner(self, r);
+}
+
+/* A Linux system call: MICA_SYSCALL_LABEL, w0 = x8, w1..w5 = x0..x4. */
+FAST struct trap_frame *fast_linux_syscall(struct thread *self, struct trap_frame *f)
+{
+    struct endpoint *ep = self->fault_ep;
+    struct thread *r = ep ? fast_receiver(ep) : NULL;
+    if (!r || self->killed)
+        return NULL;
+    uint64_t *x = r->frame->x;
+    x[1] = mica_msg_info(MICA_SYSCALL_LABEL, 6, 0, 0);
+    x[2] = f->x[8];
+    x[3] = f->x[0];
+    x[4] = f->x[1];
+    x[5] = f->x[2];
+    x[6] = f->x[3];
+    x[7] = f->x[4];
+    x[8] = self->fault_badge;
+    return hand_over(self, r, IPC_AWAIT_FAULT, FAST_AWAIT_SYSCALL);
+}
+
+FAST struct trap_frame *fast_call(struct thread *self, struct trap_frame *f)
+{
+    struct handle *h;
+    if (!fast_message(f->x[1]) || self->killed ||
+        !(h = endpoint_handle(self->proc, f->x[0], MICA_RIGHT_WRITE)))
+        return NULL;
+    struct thread *r = fast_receiver((struct endpoint *)h->obj);
+    if (!r)
+        return NULL;
+    uint64_t *x = r->frame->x;
+    x[1] = f->x[1] & 0x07FFFFFFUL; /* label, length */
+    for (int i = 2; i < 8; i++)
+        x[i] = f->x[i];
+    x[8] = h->badge;
+    return hand_over(self, r, IPC_AWAIT_REPLY, FAST_AWAIT_REPLY);
+}
+
+FAST struct trap_frame *fast_reply_recv(struct thread *self, struct trap_frame *f)
+{
+    uint64_t info = f->x[1];
+    struct thread *c = self->reply_to;
+    struct handle *h;
+    if (!fast_message(info) || !c || c->reply_from != self || c->state != THREAD_BLOCKED ||
+        (c->ipc_op != IPC_AWAIT_REPLY && c->ipc_op != IPC_AWAIT_FAULT) || !can_switch_to(c) ||
+        (self->bound && self->bound->bits) ||
+        !(h = endpoint_handle(self->proc, f->x[0], MICA_RIGHT_READ)))
+        return NULL;
+    struct endpoint *ep = (struct endpoint *)h->obj;
+    if (ep->senders.head)
+        return NULL; /* a message waits: the ordinary receive takes it */
+    if (c->ipc_op == IPC_AWAIT_FAULT) {
+        if (MICA_MSG_LABEL(info) != MICA_SYSCALL_RETURN || MICA_MSG_WORDS(info) < 1)
+            return NULL; /* kill, resume elsewhere, a bad verdict: ordinary path */
+        c->frame->x[0] = f->x[2];
+    } else {
+        uint64_t *x = c->frame->x;
+        x[0] = OK;
+        x[1] = info & 0x07FFFFFFUL;
+        for (int i = 2; i < 8; i++)
+            x[i] = f->x[i];
+        x[8] = 0;
+    }
+    self->reply_to = NULL;
+    self->reply_abandoned = false;
+    c->reply_from = NULL;
+    c->ipc_op = IPC_NONE;
+    wait_queue_append(&ep->receivers, self);
+    self->ipc_op = IPC_RECV;
+    self->fast_op = FAST_RECV;
+    self->state = THREAD_BLOCKED;
+    return switch_to_partner(self, c);
+}
+
+struct trap_frame *ipc_fast(struct trap_frame *f)
+{
+    struct thread *self = current_thread();
+    if (self->linux_abi)
+        return fast_linux_syscall(self, f);
+    if (f->x[8] == MICA_SYS_CALL)
+        return fast_call(self, f);
+    if (f->x[8] == MICA_SYS_REPLY_RECV)
+        return fast_reply_recv(self, f);
+    return NULL;
+}
+
+void ipc_fast_entered(struct trap_frame *f)
+{
+    struct cpu *c = this_cpu();
+    struct thread *t = c->current;
+    if (__builtin_expect(console_kick_pending || c->need_resched || t->killed || t->suspended, 0)) {
+        console_kick();
+        user_return(f);
+        return;
+    }
+    spin_unlock(&kernel_lock); /* what user_return comes to when nothing is pending */
+}
+
+void ipc_fast_resumed(struct trap_frame *f)
+{
+    sched_finish_switch();
+    struct thread *self = current_thread();
+    int err = self->wake_status;
+    switch (self->fast_op) {
+    case FAST_AWAIT_SYSCALL: /* as send_fault, then syscall_dispatch */
+        if (err) {
+            ipc_forget_server(self);
+            if (!self->killed)
+                f->x[0] = (uint64_t)-LINUX_ENOSYS;
+        }
+        break;
+    case FAST_AWAIT_REPLY: /* as ipc_send */
+        if (err)
+            ipc_forget_server(self);
+        f->x[0] = (uint64_t)(int64_t)err;
+        break;
+    case FAST_RECV: /* as receive: the waker left the message in f */
+        f->x[0] = (uint64_t)(int64_t)err;
+        break;
+    default: break;
+    }
+    self->ipc_op = IPC_NONE;
+    self->fast_op = FAST_NONE;
+    console_kick();
+    user_return(f);
+}
