@@ -54,7 +54,7 @@ struct thread {
     uint8_t priority;
     enum thread_state state;
     bool suspended;
-    bool killed; /* exit at the next return towards EL0 */
+    bool killed;    /* exit at the next return towards EL0 */
     bool linux_abi; /* its process's MICA_PROCESS_LINUX: one load on the syscall path */
     bool is_idle;
     struct thread *rq_next, *rq_prev;
@@ -143,6 +143,9 @@ void fpsimd_init_cpu(void);
 void fpsimd_trap(struct thread *t); /* EL0 touched FP/SIMD */
 void fpsimd_switch(struct thread *next);
 void fpsimd_release(struct thread *t); /* t is exiting */
+/* A stopped thread's registers, in fp_regs' layout (thread_read_fp/_write_fp). */
+void fpsimd_get(struct thread *t, uint64_t area[66]);
+void fpsimd_set(struct thread *t, const uint64_t area[66]);
 
 /* arch/aarch64/switch.S */
 void context_switch(struct context *from, struct context *to);
