@@ -86,6 +86,7 @@ static int add_thread(struct lproc *p, unsigned index, int tid, const struct mic
     p->threads[index].handle = t;
     p->threads[index].tid = tid;
     p->threads[index].clear_tid = 0;
+    p->threads[index].ss_sp = p->threads[index].ss_size = p->threads[index].ss_flags = 0;
     return 0;
 }
 
@@ -338,6 +339,11 @@ int64_t lx_fork(struct lproc *p, const uint64_t *a)
             st.tpidr = a[3];
         err = lx_start_thread(c, &st) ? -LX_ENOMEM : 0;
     }
+    if (!err) { /* the forking thread's sigaltstack goes with it */
+        c->threads[0].ss_sp = p->threads[p->cur].ss_sp;
+        c->threads[0].ss_size = p->threads[p->cur].ss_size;
+        c->threads[0].ss_flags = p->threads[p->cur].ss_flags;
+    }
     if (err) {
         mica_process_kill(c->process);
         release_resources(c);
@@ -540,6 +546,7 @@ int64_t lx_execve(struct lproc *p, const uint64_t *a)
     }
     p->cloexec = 0;
     p->sig_pending = 0;
+    p->threads[p->cur].ss_sp = p->threads[p->cur].ss_size = p->threads[p->cur].ss_flags = 0;
     for (int sig = 1; sig <= 64; sig++)
         if (p->actions[sig].handler != SIG_IGN)
             memset(&p->actions[sig], 0, sizeof(p->actions[sig]));
