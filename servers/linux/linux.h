@@ -44,6 +44,7 @@ struct region {
     mica_handle_t vmo;
     uint64_t offset; /* of start within the VMO */
     unsigned prot;   /* as mapped (MICA_MAP_*); 0: reserved only */
+    bool shared;     /* MAP_SHARED|MAP_ANONYMOUS: fork gives the child the same VMO */
 };
 
 enum fd_kind { FD_CONSOLE = 1, FD_NULL, FD_FILE, FD_DIR, FD_PIPE_READ, FD_PIPE_WRITE };

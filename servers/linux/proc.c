@@ -3,10 +3,11 @@
  * zombies, wait4, kill, and process groups' bookkeeping.
  *
  * fork copies the parent's memory map: read-only regions (program text)
- * share their VMO; writable ones are copied, the heap only up to the break
- * and the stack only from the page of sp up (what can be in use). The
- * child's thread gets the parent's registers and thread pointer, x0 = 0.
- * Open file descriptions are shared, as Linux shares them.
+ * and anonymous MAP_SHARED ones share their VMO; writable ones are
+ * copied, the heap only up to the break and the stack only from the page
+ * of sp up (what can be in use). The child's thread gets the parent's
+ * registers and thread pointer, x0 = 0. Open file descriptions are
+ * shared, as Linux shares them.
  *
  * A program that ends stays a zombie with its status while its Linux
  * parent lives, until wait4 takes it; one started by LX_SPAWN (ppid 1) or
@@ -270,19 +271,20 @@ static int copy_memory(struct lproc *p, struct lproc *c, uintptr_t sp)
         const struct region *r = &p->regions[i];
         uintptr_t from = r->start, to = r->start + r->size;
         int err;
-        if (!(r->prot & MICA_MAP_WRITE) && r->prot) { /* text, read-only data: shared */
+        if (r->shared || (!(r->prot & MICA_MAP_WRITE) && r->prot)) { /* MAP_SHARED, text: shared */
             mica_handle_t vmo;
             uint32_t rights;
             err = mica_handle_info(r->vmo, NULL, &rights, NULL) ||
                           mica_handle_dup(r->vmo, rights, &vmo) || c->n_regions == LX_MAX_REGIONS
                       ? -LX_ENOMEM
                       : 0;
-            if (!err && mica_aspace_map(c->aspace, vmo, r->offset, r->size, r->start,
-                                        r->prot | MICA_MAP_FIXED, NULL) != MICA_OK)
+            if (!err && r->prot &&
+                mica_aspace_map(c->aspace, vmo, r->offset, r->size, r->start,
+                                r->prot | MICA_MAP_FIXED, NULL) != MICA_OK)
                 err = -LX_ENOMEM;
             if (!err)
                 c->regions[c->n_regions++] =
-                    (struct region){r->start, r->size, vmo, r->offset, r->prot};
+                    (struct region){r->start, r->size, vmo, r->offset, r->prot, r->shared};
             if (err)
                 return err;
             continue;
