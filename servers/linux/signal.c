@@ -6,16 +6,17 @@
  * ppoll, sigsuspend): that call ends with -EINTR, or with SA_RESTART is
  * made again after the handler (reads, writes, wait4, futex, as Linux
  * does). Delivery writes Linux's
- * arm64 signal frame (siginfo, then a ucontext with the interrupted
- * registers and signal mask) below the stack pointer and starts the
- * handler with x0 = signal, x1 = &siginfo, x2 = &ucontext and x30 = the
- * sa_restorer, which calls rt_sigreturn to put everything back.
+ * arm64 signal frame (sigframe.c: siginfo, then a ucontext with uc_stack,
+ * the interrupted registers, signal mask and FP/SIMD registers) below the
+ * stack pointer, or on the thread's sigaltstack for a SA_ONSTACK handler,
+ * and starts the handler with x0 = signal, x1 = &siginfo, x2 = &ucontext
+ * and x30 = the sa_restorer, which calls rt_sigreturn to put everything
+ * back (including FP/SIMD registers the handler changed in the frame).
  *
- * Not done: FP/SIMD registers are not saved in the frame, sigaltstack is
- * not used, a process
- * that never makes a system call never sees its handler run, and in a
- * process with several threads a signal waits for the next syscall return
- * of any of them (it does not interrupt a waiting call).
+ * Not done: a process that never makes a system call never sees its
+ * handler run, and in a process with several threads a signal waits for
+ * the next syscall return of any of them (it does not interrupt a
+ * waiting call).
  */
 #include "linux.h"
 #include <string.h>
