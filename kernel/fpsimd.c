@@ -45,3 +45,29 @@ void fpsimd_release(struct thread *t)
         if (cpus[c].fp_owner == t)
             cpus[c].fp_owner = NULL;
 }
+
+/* thread_read_fp: t is stopped (not running anywhere). Its newest values
+ * are in this CPU's registers if it still owns them, else in fp_regs; a
+ * thread that never used FP reads as zeros. Only CPU 0 runs threads, so
+ * no other CPU can hold them. */
+void fpsimd_get(struct thread *t, uint64_t area[66])
+{
+    if (!t->fp_used) {
+        memset(area, 0, sizeof(t->fp_regs));
+        return;
+    }
+    if (owner[this_cpu()->id] == t)
+        fpsimd_save(t->fp_regs);
+    memcpy(area, t->fp_regs, sizeof(t->fp_regs));
+}
+
+/* thread_write_fp: new values in fp_regs; t no longer owns any CPU's
+ * registers, so its next FP instruction traps and loads them. */
+void fpsimd_set(struct thread *t, const uint64_t area[66])
+{
+    memcpy(t->fp_regs, area, sizeof(t->fp_regs));
+    t->fp_used = true;
+    for (unsigned c = 0; c < MAX_CPUS; c++)
+        if (owner[c] == t)
+            owner[c] = NULL;
+}

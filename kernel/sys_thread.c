@@ -1,5 +1,5 @@
-/* Thread control syscalls: fault endpoint, suspend/resume, register state,
- * priority. Register access needs the thread stopped: suspended, not yet
+/* Thread control syscalls: fault endpoint, suspend/resume, register state
+ * (general and FP/SIMD), priority. Register access needs the thread stopped: suspended, not yet
  * started, or waiting for its fault handler. */
 #include <mica/ipc.h>
 #include <mica/syscall.h>
@@ -80,14 +80,15 @@ static void to_state(const struct thread *t, struct mica_thread_state *st)
     st->tpidr = t->ctx.tpidr_el0; /* saved when it was switched out */
 }
 
-/* Validation shared by read_state and write_state: x0 a thread handle,
- * x2 a buffer of at least one state, and the thread stopped. */
-static int stopped_thread_arg(struct trap_frame *f, struct thread **t)
+/* Validation shared by the read_state/write_state and read_fp/write_fp
+ * calls: x0 a thread handle, x2 a buffer of at least `size` bytes, and the
+ * thread stopped. */
+static int stopped_thread_arg(struct trap_frame *f, struct thread **t, size_t size)
 {
     int err = thread_arg(f->x[0], t);
     if (err)
         return err;
-    if (f->x[2] < sizeof(struct mica_thread_state))
+    if (f->x[2] < size)
         return ERR_INVALID_ARGS;
     return stopped(*t) ? OK : ERR_BAD_STATE;
 }
@@ -95,7 +96,7 @@ static int stopped_thread_arg(struct trap_frame *f, struct thread **t)
 int sys_thread_read_state(struct trap_frame *f)
 {
     struct thread *t;
-    int err = stopped_thread_arg(f, &t);
+    int err = stopped_thread_arg(f, &t, sizeof(struct mica_thread_state));
     if (err)
         return err;
     struct mica_thread_state st;
@@ -106,7 +107,7 @@ int sys_thread_read_state(struct trap_frame *f)
 int sys_thread_write_state(struct trap_frame *f)
 {
     struct thread *t;
-    int err = stopped_thread_arg(f, &t);
+    int err = stopped_thread_arg(f, &t, sizeof(struct mica_thread_state));
     if (err)
         return err;
     struct mica_thread_state st;
@@ -121,6 +122,34 @@ int sys_thread_write_state(struct trap_frame *f)
     t->frame->elr = st.pc;
     t->frame->spsr = st.pstate;
     t->ctx.tpidr_el0 = st.tpidr; /* loaded when it next runs */
+    return OK;
+}
+
+int sys_thread_read_fp(struct trap_frame *f)
+{
+    struct thread *t;
+    int err = stopped_thread_arg(f, &t, sizeof(struct mica_fp_state));
+    if (err)
+        return err;
+    struct mica_fp_state fp;
+    _Static_assert(sizeof(fp) == sizeof(t->fp_regs), "fp_regs is struct mica_fp_state");
+    fpsimd_get(t, (uint64_t *)&fp);
+    return copy_to_user(f->x[1], &fp, sizeof(fp));
+}
+
+int sys_thread_write_fp(struct trap_frame *f)
+{
+    struct thread *t;
+    int err = stopped_thread_arg(f, &t, sizeof(struct mica_fp_state));
+    if (err)
+        return err;
+    struct mica_fp_state fp;
+    if (copy_from_user(&fp, f->x[1], sizeof(fp)) != OK)
+        return ERR_FAULT;
+    /* FPSR and FPCR are 32-bit registers in 64-bit words: the upper half is RES0. */
+    if ((fp.fpsr >> 32) != 0 || (fp.fpcr >> 32) != 0)
+        return ERR_INVALID_ARGS;
+    fpsimd_set(t, (const uint64_t *)&fp);
     return OK;
 }
 

@@ -132,6 +132,18 @@ int mica_thread_write_state(mica_handle_t thread, const struct mica_thread_state
         .status;
 }
 
+int mica_thread_read_fp(mica_handle_t thread, struct mica_fp_state *fp)
+{
+    return (int)mica_syscall(MICA_SYS_THREAD_READ_FP, thread, (uintptr_t)fp, sizeof(*fp), 0, 0, 0)
+        .status;
+}
+
+int mica_thread_write_fp(mica_handle_t thread, const struct mica_fp_state *fp)
+{
+    return (int)mica_syscall(MICA_SYS_THREAD_WRITE_FP, thread, (uintptr_t)fp, sizeof(*fp), 0, 0, 0)
+        .status;
+}
+
 int mica_thread_set_priority(mica_handle_t thread, unsigned priority)
 {
     return (int)mica_syscall(MICA_SYS_THREAD_SET_PRIORITY, thread, priority, 0, 0, 0, 0).status;

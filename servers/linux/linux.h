@@ -44,6 +44,7 @@ struct region {
     mica_handle_t vmo;
     uint64_t offset; /* of start within the VMO */
     unsigned prot;   /* as mapped (MICA_MAP_*); 0: reserved only */
+    bool shared;     /* MAP_SHARED|MAP_ANONYMOUS: fork gives the child the same VMO */
 };
 
 enum fd_kind { FD_CONSOLE = 1, FD_NULL, FD_FILE, FD_DIR, FD_PIPE_READ, FD_PIPE_WRITE };
@@ -74,6 +75,9 @@ struct lproc {
         mica_handle_t handle; /* 0: a free entry */
         int tid;
         uintptr_t clear_tid; /* CLONE_CHILD_CLEARTID: zeroed and woken at its exit */
+        uintptr_t ss_sp;     /* sigaltstack: the alternate signal stack (size 0: none) */
+        size_t ss_size;
+        unsigned ss_flags; /* as set: SS_DISABLE, SS_AUTODISARM */
     } threads[LX_MAX_THREADS];
     unsigned cur;
     mica_handle_t fs; /* this program's own fs handle (own badge, own open files) */
@@ -132,6 +136,11 @@ bool lx_signal_ready(struct lproc *p);
 bool lx_signal_deliver(struct lproc *p, int64_t result, mica_handle_t reply);
 int64_t lx_sigreturn(struct lproc *p);
 int64_t lx_sigsuspend(struct lproc *p, uintptr_t mask_va, uint64_t size);
+/* sigframe.c: the frame of a handler, sigaltstack */
+int lx_frame_push(struct lproc *p, unsigned t, struct mica_thread_state *st, int sig,
+                  const struct sigaction_k *act, uint64_t old_mask);
+int lx_frame_pop(struct lproc *p, unsigned t, struct mica_thread_state *st, uint64_t *mask);
+int64_t lx_sigaltstack(struct lproc *p, uintptr_t ss_va, uintptr_t old_va);
 /* Saved replies of waiting calls, for a signal to interrupt (0: none). */
 mica_handle_t lx_console_take(struct lproc *p);
 mica_handle_t lx_timer_take(struct lproc *p);

@@ -160,8 +160,8 @@ static int map_sigreturn(struct lproc *p)
         mica_handle_close(vmo);
         return -LX_ENOMEM;
     }
-    p->regions[p->n_regions++] =
-        (struct region){LX_SIGRETURN_VA, MICA_PAGE_SIZE, vmo, 0, MICA_MAP_READ | MICA_MAP_EXEC};
+    p->regions[p->n_regions++] = (struct region){
+        LX_SIGRETURN_VA, MICA_PAGE_SIZE, vmo, 0, MICA_MAP_READ | MICA_MAP_EXEC, false};
     return 0;
 }
 

@@ -5,6 +5,7 @@
  * a stat result) goes through those VMOs, never through our own address
  * space. brk moves within one reserved heap region; mmap takes fresh VMOs
  * below LX_MMAP_TOP; munmap and mprotect split regions as Linux does.
+ * Anonymous MAP_SHARED regions are marked so fork shares their VMO.
  */
 #include "linux.h"
 #include <string.h>
@@ -76,7 +77,7 @@ static int add_region(struct lproc *p, uintptr_t start, size_t size, mica_handle
 {
     if (p->n_regions == LX_MAX_REGIONS)
         return -LX_ENOMEM;
-    p->regions[p->n_regions++] = (struct region){start, size, vmo, offset, prot};
+    p->regions[p->n_regions++] = (struct region){start, size, vmo, offset, prot, false};
     return 0;
 }
 
@@ -150,6 +151,7 @@ static int unmap_range(struct lproc *p, uintptr_t va, size_t len)
                 return -LX_ENOMEM;
             add_region(p, cut_end, re - cut_end, dup, r->offset + (cut_end - rs), r->prot);
             r = &p->regions[i];
+            p->regions[p->n_regions - 1].shared = r->shared;
             r->size = cut_start - rs;
         } else if (cut_start == rs) {
             r->offset += cut_end - rs;
@@ -207,6 +209,8 @@ static int64_t sys_mmap(struct lproc *p, const uint64_t *a)
     int err = lx_map_new(p, addr, len, prot, flags & MAP_FIXED, &va);
     if (!err && file && (err = lx_file_copy_in(p, file, a[5], va, len)) != 0)
         unmap_range(p, va, PAGE_UP(len));
+    if (!err && !file && (flags & MAP_SHARED))
+        find_region(p, va)->shared = true; /* fork shares it (proc.c) */
     return err ? err : (int64_t)va;
 }
 

@@ -1,8 +1,8 @@
 /*
  * The Linux calls that touch neither files nor memory maps: identity
  * (pids, ids, sessions), uname, time and sleeping, getrandom, limits, the
- * bookkeeping half of signals (actions and masks are kept; delivery of
- * handlers is not done yet, docs/linux.md), futex for one thread.
+ * bookkeeping half of signals (actions and masks; delivery is signal.c's,
+ * sigaltstack sigframe.c's), futex.
  *
  * Sleeps: the reply is saved and the program waits in `sleepers`; a timer
  * thread of ours waits for the earliest deadline and reports
@@ -354,10 +354,7 @@ int64_t lx_sys_misc(struct lproc *p, unsigned nr, const uint64_t *a)
     case NR_getrandom: return sys_getrandom(p, a[0], a[1]);
     case NR_rt_sigaction: return sys_sigaction(p, a);
     case NR_rt_sigprocmask: return sys_sigprocmask(p, a);
-    case NR_sigaltstack: {
-        uint64_t none[3] = {0, 2 /* SS_DISABLE */, 0};
-        return a[1] ? lx_write(p, a[1], none, sizeof(none)) : 0;
-    }
+    case NR_sigaltstack: return lx_sigaltstack(p, a[0], a[1]);
     case NR_getrlimit:
     case NR_prlimit64: return sys_rlimit(p, nr, a);
     case NR_futex: return sys_futex(p, a);

@@ -3,10 +3,11 @@
  * zombies, wait4, kill, and process groups' bookkeeping.
  *
  * fork copies the parent's memory map: read-only regions (program text)
- * share their VMO; writable ones are copied, the heap only up to the break
- * and the stack only from the page of sp up (what can be in use). The
- * child's thread gets the parent's registers and thread pointer, x0 = 0.
- * Open file descriptions are shared, as Linux shares them.
+ * and anonymous MAP_SHARED ones share their VMO; writable ones are
+ * copied, the heap only up to the break and the stack only from the page
+ * of sp up (what can be in use). The child's thread gets the parent's
+ * registers and thread pointer, x0 = 0. Open file descriptions are
+ * shared, as Linux shares them.
  *
  * A program that ends stays a zombie with its status while its Linux
  * parent lives, until wait4 takes it; one started by LX_SPAWN (ppid 1) or
@@ -86,6 +87,7 @@ static int add_thread(struct lproc *p, unsigned index, int tid, const struct mic
     p->threads[index].handle = t;
     p->threads[index].tid = tid;
     p->threads[index].clear_tid = 0;
+    p->threads[index].ss_sp = p->threads[index].ss_size = p->threads[index].ss_flags = 0;
     return 0;
 }
 
@@ -269,19 +271,20 @@ static int copy_memory(struct lproc *p, struct lproc *c, uintptr_t sp)
         const struct region *r = &p->regions[i];
         uintptr_t from = r->start, to = r->start + r->size;
         int err;
-        if (!(r->prot & MICA_MAP_WRITE) && r->prot) { /* text, read-only data: shared */
+        if (r->shared || (!(r->prot & MICA_MAP_WRITE) && r->prot)) { /* MAP_SHARED, text: shared */
             mica_handle_t vmo;
             uint32_t rights;
             err = mica_handle_info(r->vmo, NULL, &rights, NULL) ||
                           mica_handle_dup(r->vmo, rights, &vmo) || c->n_regions == LX_MAX_REGIONS
                       ? -LX_ENOMEM
                       : 0;
-            if (!err && mica_aspace_map(c->aspace, vmo, r->offset, r->size, r->start,
-                                        r->prot | MICA_MAP_FIXED, NULL) != MICA_OK)
+            if (!err && r->prot &&
+                mica_aspace_map(c->aspace, vmo, r->offset, r->size, r->start,
+                                r->prot | MICA_MAP_FIXED, NULL) != MICA_OK)
                 err = -LX_ENOMEM;
             if (!err)
                 c->regions[c->n_regions++] =
-                    (struct region){r->start, r->size, vmo, r->offset, r->prot};
+                    (struct region){r->start, r->size, vmo, r->offset, r->prot, r->shared};
             if (err)
                 return err;
             continue;
@@ -337,6 +340,11 @@ int64_t lx_fork(struct lproc *p, const uint64_t *a)
         if (flags & CLONE_SETTLS)
             st.tpidr = a[3];
         err = lx_start_thread(c, &st) ? -LX_ENOMEM : 0;
+    }
+    if (!err) { /* the forking thread's sigaltstack goes with it */
+        c->threads[0].ss_sp = p->threads[p->cur].ss_sp;
+        c->threads[0].ss_size = p->threads[p->cur].ss_size;
+        c->threads[0].ss_flags = p->threads[p->cur].ss_flags;
     }
     if (err) {
         mica_process_kill(c->process);
@@ -540,6 +548,7 @@ int64_t lx_execve(struct lproc *p, const uint64_t *a)
     }
     p->cloexec = 0;
     p->sig_pending = 0;
+    p->threads[p->cur].ss_sp = p->threads[p->cur].ss_size = p->threads[p->cur].ss_flags = 0;
     for (int sig = 1; sig <= 64; sig++)
         if (p->actions[sig].handler != SIG_IGN)
             memset(&p->actions[sig], 0, sizeof(p->actions[sig]));

@@ -6,16 +6,17 @@
  * ppoll, sigsuspend): that call ends with -EINTR, or with SA_RESTART is
  * made again after the handler (reads, writes, wait4, futex, as Linux
  * does). Delivery writes Linux's
- * arm64 signal frame (siginfo, then a ucontext with the interrupted
- * registers and signal mask) below the stack pointer and starts the
- * handler with x0 = signal, x1 = &siginfo, x2 = &ucontext and x30 = the
- * sa_restorer, which calls rt_sigreturn to put everything back.
+ * arm64 signal frame (sigframe.c: siginfo, then a ucontext with uc_stack,
+ * the interrupted registers, signal mask and FP/SIMD registers) below the
+ * stack pointer, or on the thread's sigaltstack for a SA_ONSTACK handler,
+ * and starts the handler with x0 = signal, x1 = &siginfo, x2 = &ucontext
+ * and x30 = the sa_restorer, which calls rt_sigreturn to put everything
+ * back (including FP/SIMD registers the handler changed in the frame).
  *
- * Not done: FP/SIMD registers are not saved in the frame, sigaltstack is
- * not used, a process
- * that never makes a system call never sees its handler run, and in a
- * process with several threads a signal waits for the next syscall return
- * of any of them (it does not interrupt a waiting call).
+ * Not done: a process that never makes a system call never sees its
+ * handler run, and in a process with several threads a signal waits for
+ * the next syscall return of any of them (it does not interrupt a
+ * waiting call).
  */
 #include "linux.h"
 #include <string.h>
@@ -23,21 +24,10 @@
 #define SIGKILL 9
 #define SIGSTOP 19
 #define SIGCHLD 17
-#define SA_RESTORER 0x04000000UL
 #define SA_RESTART 0x10000000UL
 #define SA_NODEFER 0x40000000UL
 #define SA_RESETHAND 0x80000000UL
 #define SIG_IGN 1
-
-/* struct rt_sigframe of arm64: siginfo (128), then ucontext. */
-#define FRAME_SIZE 4688
-#define UC 128 /* the ucontext */
-#define UC_SIGMASK (UC + 40)
-#define MC (UC + 176) /* its sigcontext: fault_address, regs, sp, pc, pstate */
-#define MC_REGS (MC + 8)
-#define MC_SP (MC + 256)
-#define MC_PC (MC + 264)
-#define MC_PSTATE (MC + 272)
 
 static uint64_t bit(int sig)
 {
@@ -75,7 +65,6 @@ bool lx_signal_ready(struct lproc *p)
  * result goes into the saved registers. False if none is deliverable. */
 bool lx_signal_deliver(struct lproc *p, int64_t result, mica_handle_t reply)
 {
-    static uint8_t frame[FRAME_SIZE];
     struct mica_thread_state st;
     int sig = deliverable(p);
     if (!sig || mica_thread_read_state(p->thread, &st) != MICA_OK)
@@ -88,27 +77,12 @@ bool lx_signal_deliver(struct lproc *p, int64_t result, mica_handle_t reply)
         st.pc -= 4; /* after the handler, the svc again, with its arguments (x0 unchanged) */
     else
         st.x[0] = (uint64_t)result; /* what the interrupted call returns after sigreturn */
-    memset(frame, 0, sizeof(frame));
-    int32_t info[4] = {sig, 0, 0 /* SI_USER */, 0};
-    memcpy(frame, info, sizeof(info));
-    memcpy(frame + UC_SIGMASK, &old_mask, 8);
-    memcpy(frame + MC_REGS, st.x, sizeof(st.x));
-    memcpy(frame + MC_SP, &st.sp, 8);
-    memcpy(frame + MC_PC, &st.pc, 8);
-    memcpy(frame + MC_PSTATE, &st.pstate, 8);
-    uintptr_t sp = (st.sp - FRAME_SIZE) & ~15UL;
-    if (lx_write(p, sp, frame, sizeof(frame)) != 0) {
+    if (lx_frame_push(p, p->cur, &st, sig, act, old_mask) != 0) {
         lx_end(p, 11 /* SIGSEGV: no room for the frame */, MICA_KILL_WITH_CODE);
+        if (reply)
+            mica_handle_close(reply);
         return true;
     }
-    st.x[0] = (uint64_t)sig;
-    st.x[1] = sp;
-    st.x[2] = sp + UC;
-    /* musl passes its own restorer; glibc relies on the kernel's (Linux's
-     * vDSO trampoline): ours is mapped at LX_SIGRETURN_VA (loader.c). */
-    st.x[30] = act->flags & SA_RESTORER ? act->restorer : LX_SIGRETURN_VA;
-    st.sp = sp;
-    st.pc = act->handler;
     p->sigmask = old_mask | act->mask | (act->flags & SA_NODEFER ? 0 : bit(sig));
     p->sigmask &= ~(bit(SIGKILL) | bit(SIGSTOP));
     if (act->flags & SA_RESETHAND)
@@ -154,11 +128,14 @@ void lx_signal_send(struct lproc *t, int sig)
     t->sig_pending |= bit(sig);
     if (!deliverable(t))
         return; /* blocked: delivered when unblocked, at a syscall's return */
-    unsigned threads = 0;
+    unsigned threads = 0, last = 0;
     for (unsigned i = 0; i < LX_MAX_THREADS; i++)
-        threads += t->threads[i].handle != 0;
-    if (threads > 1)
-        return; /* which thread waits is not recorded: the next syscall's return */
+        if (t->threads[i].handle)
+            threads++, last = i;
+    if (threads != 1)
+        return;    /* which thread waits is not recorded: the next syscall's return */
+    t->cur = last; /* the only thread (the last caller may have exited) */
+    t->thread = t->threads[last].handle;
     mica_handle_t reply = take_deferred(t);
     if (reply && !lx_signal_deliver(t, -LX_EINTR, reply))
         lx_answer(reply, -LX_EINTR);
@@ -166,26 +143,15 @@ void lx_signal_send(struct lproc *t, int sig)
 
 int64_t lx_sigreturn(struct lproc *p)
 {
-    static uint8_t frame[FRAME_SIZE];
     struct mica_thread_state st;
-    if (mica_thread_read_state(p->thread, &st) != MICA_OK ||
-        lx_read(p, st.sp, frame, sizeof(frame)) != 0) {
-        lx_end(p, 11, MICA_KILL_WITH_CODE);
-        return LX_DEFERRED;
-    }
     uint64_t mask;
-    memcpy(st.x, frame + MC_REGS, sizeof(st.x));
-    memcpy(&st.sp, frame + MC_SP, 8);
-    memcpy(&st.pc, frame + MC_PC, 8);
-    memcpy(&st.pstate, frame + MC_PSTATE, 8);
-    memcpy(&mask, frame + UC_SIGMASK, 8);
-    st.pstate &= 0xF0000000UL; /* only the condition flags come back */
-    p->sigmask = mask & ~(bit(SIGKILL) | bit(SIGSTOP));
-    if (st.pc >= MICA_USER_END || st.sp >= MICA_USER_END ||
+    if (mica_thread_read_state(p->thread, &st) != MICA_OK ||
+        lx_frame_pop(p, p->cur, &st, &mask) != 0 ||
         mica_thread_write_state(p->thread, &st) != MICA_OK) {
         lx_end(p, 11, MICA_KILL_WITH_CODE);
         return LX_DEFERRED;
     }
+    p->sigmask = mask & ~(bit(SIGKILL) | bit(SIGSTOP));
     /* Another signal may have become deliverable with the old mask. */
     if (lx_signal_deliver(p, (int64_t)st.x[0], 0))
         return LX_DEFERRED;

@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/select.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -207,8 +208,39 @@ static void handlers(void)
     CHECK_ERRNO(kill(99999, SIGTERM), ESRCH);
 }
 
+/* MAP_SHARED|MAP_ANONYMOUS memory stays shared across fork; private
+ * memory is the child's own copy. Also after a hole split the mapping. */
+static void shared_memory(void)
+{
+    size_t len = 4 * 4096;
+    volatile int *shared =
+        mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    volatile int *private =
+        mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(shared != MAP_FAILED && private != MAP_FAILED);
+    if (shared == MAP_FAILED || private == MAP_FAILED)
+        return;
+    shared[0] = private[0] = 1;
+    CHECK(munmap((void *)(shared + 1024), 4096) == 0); /* a hole: two parts, both shared */
+    shared[3 * 1024] = 5;
+    pid_t pid = fork();
+    if (pid == 0) {
+        shared[0] = 2;
+        private[0] = 3;
+        shared[3 * 1024] = 6;
+        _exit(shared[0] == 2 && private[0] == 3 ? 0 : 1);
+    }
+    int status = -1;
+    CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK(shared[0] == 2);        /* the child's write is seen */
+    CHECK(shared[3 * 1024] == 6); /* in the part after the hole too */
+    CHECK(private[0] == 1);       /* but not to private memory */
+    CHECK(munmap((void *)shared, len) == 0 && munmap((void *)private, len) == 0);
+}
+
 int main(void)
 {
+    shared_memory();
     fork_exec_wait();
     polling();
     handlers();

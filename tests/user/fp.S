@@ -25,3 +25,8 @@ kt_fp_check:                    /* (seed) -> 0 if every register is intact */
     .endr
     mov     x0, x3
     ret
+
+    .global kt_fp_fpcr
+kt_fp_fpcr:                     /* () -> FPCR */
+    mrs     x0, fpcr
+    ret

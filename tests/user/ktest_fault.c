@@ -1,7 +1,10 @@
 /* ktest: fault endpoints and thread control — a page fault handled by
  * mapping memory and resuming, an undefined instruction skipped by a new
  * pc, a kill verdict, an unknown syscall emulated by the handler, suspend/
- * resume with register access, priorities, and bad arguments. */
+ * resume with register access (general and FP/SIMD), priorities, and bad
+ * arguments. */
+#include <string.h>
+
 #include "ktest.h"
 
 int kt_thread_ex(void (*fn)(uint64_t), uint64_t arg, struct mica_ipc_buffer *buf,
@@ -249,7 +252,100 @@ static int test_fp_context(void)
     return 0;
 }
 
+uint64_t kt_fp_fpcr(void);
+static volatile uint64_t fp_stage, fp_seen_errors, fp_seen_fpcr;
+
+/* Fills its FP registers, spins (no FP, no kernel) until told, then
+ * checks them against what the test wrote with thread_write_fp. */
+static void fp_holder(uint64_t seed)
+{
+    kt_fp_fill(seed);
+    fp_stage = 1;
+    while (fp_stage == 1)
+        ;
+    fp_seen_errors = kt_fp_check(0x7000);
+    fp_seen_fpcr = kt_fp_fpcr();
+    fp_stage = 3;
+    mica_thread_exit();
+}
+
+/* thread_read_fp / thread_write_fp: another thread's FP/SIMD registers,
+ * only while it is stopped, with their arguments checked. */
+static int test_fp_state(void)
+{
+    mica_handle_t thread, fresh, weak, ep;
+    static struct mica_fp_state fp;
+    fp_stage = 0;
+    CHECK_OK(kt_thread_ex(fp_holder, 0x5000, NULL, &thread));
+    for (int i = 0; i < 500 && fp_stage != 1; i++)
+        mica_sleep_until(mica_clock_ns() + 1000000);
+    CHECK(fp_stage == 1);
+    CHECK_STATUS(mica_thread_read_fp(thread, &fp), MICA_ERR_BAD_STATE); /* running */
+    CHECK_OK(mica_thread_suspend(thread));
+    CHECK_OK(mica_yield());
+    memset(&fp, 0xAA, sizeof(fp));
+    CHECK_OK(mica_thread_read_fp(thread, &fp)); /* live in the CPU: saved first */
+    for (unsigned n = 0; n < 32; n++)
+        CHECK(fp.v[2 * n] == 0x5000 + n && fp.v[2 * n + 1] == 0x5000);
+    CHECK(fp.fpcr == 0 && (fp.fpsr >> 32) == 0);
+    /* Bad arguments. */
+    CHECK_STATUS(
+        (int)mica_syscall(MICA_SYS_THREAD_READ_FP, thread, (uintptr_t)&fp, 520, 0, 0, 0).status,
+        MICA_ERR_INVALID_ARGS);
+    CHECK_STATUS(
+        (int)mica_syscall(MICA_SYS_THREAD_WRITE_FP, thread, (uintptr_t)&fp, 8, 0, 0, 0).status,
+        MICA_ERR_INVALID_ARGS);
+    CHECK_STATUS((int)mica_syscall(MICA_SYS_THREAD_READ_FP, thread, 0, sizeof(fp), 0, 0, 0).status,
+                 MICA_ERR_FAULT);
+    CHECK_STATUS((int)mica_syscall(MICA_SYS_THREAD_WRITE_FP, thread, 0xFFFF000000001000UL,
+                                   sizeof(fp), 0, 0, 0)
+                     .status,
+                 MICA_ERR_FAULT);
+    CHECK_OK(mica_endpoint_create(&ep));
+    CHECK_STATUS(mica_thread_read_fp(ep, &fp), MICA_ERR_WRONG_TYPE);
+    CHECK_STATUS(mica_thread_write_fp(ep, &fp), MICA_ERR_WRONG_TYPE);
+    CHECK_OK(mica_handle_dup(thread, MICA_RIGHT_DUPLICATE, &weak));
+    CHECK_STATUS(mica_thread_read_fp(weak, &fp), MICA_ERR_ACCESS_DENIED);
+    CHECK_STATUS(mica_thread_write_fp(weak, &fp), MICA_ERR_ACCESS_DENIED);
+    CHECK_STATUS(mica_thread_read_fp(0xFFFF, &fp), MICA_ERR_BAD_HANDLE);
+    /* New values: the upper halves of FPSR/FPCR must stay 0. */
+    for (unsigned n = 0; n < 32; n++) {
+        fp.v[2 * n] = 0x7000 + n;
+        fp.v[2 * n + 1] = 0x7000;
+    }
+    fp.fpsr = 0;
+    fp.fpcr = 1UL << 32;
+    CHECK_STATUS(mica_thread_write_fp(thread, &fp), MICA_ERR_INVALID_ARGS);
+    fp.fpcr = 0;
+    fp.fpsr = 1UL << 40;
+    CHECK_STATUS(mica_thread_write_fp(thread, &fp), MICA_ERR_INVALID_ARGS);
+    fp.fpsr = 0;
+    fp.fpcr = 1UL << 22; /* round towards +infinity */
+    CHECK_OK(mica_thread_write_fp(thread, &fp));
+    static struct mica_fp_state back;
+    CHECK_OK(mica_thread_read_fp(thread, &back));
+    CHECK(memcmp(&fp, &back, sizeof(fp)) == 0);
+    fp_stage = 2;
+    CHECK_OK(mica_thread_resume(thread));
+    for (int i = 0; i < 500 && fp_stage != 3; i++)
+        mica_sleep_until(mica_clock_ns() + 1000000);
+    CHECK(fp_stage == 3);
+    CHECK(fp_seen_errors == 0); /* it runs with the written registers */
+    CHECK(fp_seen_fpcr == 1UL << 22);
+    /* A thread that never used FP reads as zeros. */
+    CHECK_OK(mica_thread_create(kt_bootinfo()->self_process, 128, &fresh));
+    memset(&back, 0x55, sizeof(back));
+    CHECK_OK(mica_thread_read_fp(fresh, &back));
+    CHECK(back.v[0] == 0 && back.v[63] == 0 && back.fpsr == 0 && back.fpcr == 0);
+    CHECK_OK(mica_handle_close(fresh));
+    CHECK_OK(mica_handle_close(weak));
+    CHECK_OK(mica_handle_close(ep));
+    CHECK_OK(mica_handle_close(thread));
+    return 0;
+}
+
 const struct ktest ktests_fault[] = {
+    {"user_thread_fp_state", test_fp_state},
     {"user_fp_context_switch", test_fp_context},
     {"user_preemption", test_preemption},
     {"user_fault_endpoint", test_fault_handler},

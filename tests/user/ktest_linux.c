@@ -139,6 +139,8 @@ static int test_linux_programs(void)
     CHECK(status == 0);
     CHECK_OK(run_linux("lx-threads", &status));
     CHECK(status == 0);
+    CHECK_OK(run_linux("lx-signals", &status));
+    CHECK(status == 0);
     CHECK_OK(run_linux("lx-fuzz", &status)); /* the personality survives random calls */
     CHECK(status == 0);
     /* What cannot run is refused cleanly. */

@@ -201,6 +201,9 @@ static inline void fpsimd_switch(struct thread *next)
     fpsimd_set_fpen(this_cpu()->fp_owner == next ? FPEN_NO_TRAP : FPEN_TRAP_EL0);
 }
 void fpsimd_release(struct thread *t); /* t is exiting */
+/* A stopped thread's registers, in fp_regs' layout (thread_read_fp/_write_fp). */
+void fpsimd_get(struct thread *t, uint64_t area[66]);
+void fpsimd_set(struct thread *t, const uint64_t area[66]);
 
 /* arch/aarch64/switch.S */
 void context_switch(struct context *from, struct context *to);

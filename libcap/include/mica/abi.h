@@ -116,7 +116,9 @@
 #define MICA_SYS_REPLY_TO 54                  /* (reply, info, m0..m5): answer through it, once */
 #define MICA_SYS_CONSOLE_TAKE 55              /* (console resource, notification, bits) */
 #define MICA_SYS_CONSOLE_READ 56              /* (console resource, buf, len) -> x1 bytes */
-#define MICA_SYS_COUNT 57
+#define MICA_SYS_THREAD_READ_FP 57            /* (thread, buf, len): struct mica_fp_state */
+#define MICA_SYS_THREAD_WRITE_FP 58           /* (thread, buf, len) */
+#define MICA_SYS_COUNT 59
 
 /*
  * Resources: authority over physical things. The root resource (init's)
@@ -205,6 +207,15 @@ struct mica_thread_state {
     uint64_t pc;
     uint64_t pstate;
     uint64_t tpidr; /* TPIDR_EL0, the user thread pointer (TLS) */
+};
+
+/* A thread's FP/SIMD registers (thread_read_fp / thread_write_fp): q0-q31
+ * as two words each (v[2n] the low half of qn, v[2n+1] the high half),
+ * then FPSR and FPCR, whose upper 32 bits are always 0. */
+struct mica_fp_state {
+    uint64_t v[64];
+    uint64_t fpsr;
+    uint64_t fpcr;
 };
 
 /*

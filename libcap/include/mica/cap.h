@@ -144,6 +144,8 @@ int mica_thread_suspend(mica_handle_t thread);
 int mica_thread_resume(mica_handle_t thread);
 int mica_thread_read_state(mica_handle_t thread, struct mica_thread_state *st);
 int mica_thread_write_state(mica_handle_t thread, const struct mica_thread_state *st);
+int mica_thread_read_fp(mica_handle_t thread, struct mica_fp_state *fp);
+int mica_thread_write_fp(mica_handle_t thread, const struct mica_fp_state *fp);
 int mica_thread_set_priority(mica_handle_t thread, unsigned priority);
 
 /* ---- devices and copy-on-write ---- */
