@@ -56,7 +56,7 @@ void fpsimd_get(struct thread *t, uint64_t area[66])
         memset(area, 0, sizeof(t->fp_regs));
         return;
     }
-    if (owner[this_cpu()->id] == t)
+    if (this_cpu()->fp_owner == t)
         fpsimd_save(t->fp_regs);
     memcpy(area, t->fp_regs, sizeof(t->fp_regs));
 }
@@ -67,7 +67,5 @@ void fpsimd_set(struct thread *t, const uint64_t area[66])
 {
     memcpy(t->fp_regs, area, sizeof(t->fp_regs));
     t->fp_used = true;
-    for (unsigned c = 0; c < MAX_CPUS; c++)
-        if (owner[c] == t)
-            owner[c] = NULL;
+    fpsimd_release(t);
 }
