@@ -103,12 +103,15 @@ FAST struct thread *fast_receiver(struct endpoint *ep)
     return r && can_switch_to(r) ? r : NULL;
 }
 
+uint64_t ipc_fast_count;
+
 /* The current thread has blocked: run `next`, whose system call is done. */
 FAST struct trap_frame *switch_to_partner(struct thread *self, struct thread *next)
 {
     bool was_fast = next->fast_op != FAST_NONE;
     next->fast_op = FAST_NONE;
     next->wake_status = OK;
+    ipc_fast_count++;
     switch_fast(self, next);
     if (!was_fast)
         context_load(&next->ctx); /* back into its wait in endpoint.c */

@@ -4,6 +4,7 @@
  * to the UART driver and system exit.
  */
 #include <mica/aspace.h>
+#include <mica/ipc.h>
 #include <mica/memory.h>
 #include <mica/panic.h>
 #include <mica/platform.h>
@@ -99,6 +100,7 @@ int sys_kernel_stats(struct trap_frame *f)
     st.handles = live_handles;
     st.free_pages = page_alloc_free_count(&kernel_page_alloc);
     st.asid_rollovers = asid_rollovers;
+    st.ipc_fast = ipc_fast_count;
     return copy_to_user(f->x[0], &st, sizeof(st));
 }
 

@@ -46,7 +46,7 @@ USER_TESTS = [
     "user_thread_pointer", "user_thread_stacks_freed", "user_asid_rollover", "user_memory_limit", "user_process_exit_code", "user_fault_kills_process", "user_kill_and_deadline",
     "user_thread_bad_args", "user_no_leaks", "user_ipc_saved_replies", "user_ipc_call_reply_badge",
     "user_ipc_long_and_handles", "user_ipc_deadlines_dead_partners", "user_notifications",
-    "user_ipc_bad_args", "user_preemption", "user_fp_context_switch", "user_fault_endpoint", "user_suspend_resume_state", "user_thread_fp_state",
+    "user_ipc_bad_args", "user_ipc_fast_path", "user_ipc_fast_path_wakeups", "user_preemption", "user_fp_context_switch", "user_fault_endpoint", "user_suspend_resume_state", "user_thread_fp_state",
     "user_thread_priorities", "user_contiguous_dma_vmo", "user_irq_object", "user_resources_physical_vmo",
     "user_copy_on_write", "user_malloc", "user_example_kv_server",
     "user_procmgr_spawn_list", "user_procmgr_lookup_restart", "user_procmgr_group_strategies", "user_procmgr_intensity",

@@ -35,8 +35,8 @@ struct ktest {
 };
 
 extern const struct ktest ktests_handles[], ktests_memory[], ktests_process[], ktests_ipc[],
-    ktests_fault[], ktests_device[], ktests_server[], ktests_procmgr[], ktests_hostile[],
-    ktests_fuzz[], ktests_mfuzz[], ktests_fs[], ktests_drivers[], ktests_linux[];
+    ktests_ipc_fast[], ktests_fault[], ktests_device[], ktests_server[], ktests_procmgr[],
+    ktests_hostile[], ktests_fuzz[], ktests_mfuzz[], ktests_fs[], ktests_drivers[], ktests_linux[];
 
 /* Helpers (ktest.c). */
 const struct mica_bootinfo *kt_bootinfo(void);
@@ -48,6 +48,11 @@ uint64_t kt_random(void);
 /* Snapshot of live kernel objects, and a check that they are back to it. */
 int kt_stats(struct mica_kernel_stats *st);
 int kt_same_objects(const struct mica_kernel_stats *a, const struct mica_kernel_stats *b);
+/* Start fn(arg) in a new thread of this process (ktest_ipc.c), with its own
+ * stack and, if given, an IPC buffer registered before it runs. */
+int kt_thread_ex(void (*fn)(uint64_t), uint64_t arg, struct mica_ipc_buffer *buf,
+                 mica_handle_t *thread);
+int kt_thread(void (*fn)(uint64_t), uint64_t arg, mica_handle_t *thread);
 /* Role entry for the fuzzer child (ktest_fuzz.c). */
 int kt_fuzz_role(uint64_t calls, uint64_t seed);
 uint64_t kt_fuzz_calls(void); /* mica.fuzz=N on the command line, default 100,000 */

@@ -7,8 +7,6 @@
 
 #include "ktest.h"
 
-int kt_thread_ex(void (*fn)(uint64_t), uint64_t arg, struct mica_ipc_buffer *buf,
-                 mica_handle_t *thread);
 
 #define HOLE 0x0000006000000000UL /* nothing mapped here until the handler does */
 

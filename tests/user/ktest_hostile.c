@@ -2,8 +2,6 @@
  * corrupted or exhausted the kernel from EL0. */
 #include "ktest.h"
 
-int kt_thread_ex(void (*fn)(uint64_t), uint64_t arg, struct mica_ipc_buffer *buf,
-                 mica_handle_t *thread);
 
 static mica_handle_t hostile_ep;
 static volatile int sender_result = 1;

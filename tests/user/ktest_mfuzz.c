@@ -10,8 +10,6 @@
  */
 #include "ktest.h"
 
-int kt_thread_ex(void (*fn)(uint64_t), uint64_t arg, struct mica_ipc_buffer *buf,
-                 mica_handle_t *thread);
 
 #define NW 4
 #define POOL 48

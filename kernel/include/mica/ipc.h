@@ -73,6 +73,7 @@ enum { FAST_NONE, FAST_AWAIT_SYSCALL, FAST_AWAIT_REPLY, FAST_RECV };
  * frame if the call was done and the CPU switched to the partner, NULL to
  * take the ordinary path. */
 struct trap_frame *ipc_fast(struct trap_frame *f);
+extern uint64_t ipc_fast_count; /* handovers it made (kernel_stats) */
 /* vectors.S, on the new thread's stack after ipc_fast switched. */
 void ipc_fast_entered(struct trap_frame *f);
 /* switch.S thread_fast_resume: a fast-blocked thread woken by the ordinary
