@@ -1,5 +1,6 @@
 /* IPC and notification syscalls (see mica/ipc.h). The blocking ones take
  * their timeout from the message info word (or MICA_MSG_POLL). */
+#include <mica/handle.h>
 #include <mica/ipc.h>
 #include <mica/syscall.h>
 
@@ -82,7 +83,14 @@ int sys_reply_to(struct trap_frame *f)
 {
     struct handle *h;
     int err = lookup(f->x[0], MICA_OBJ_REPLY, MICA_RIGHT_WRITE, &h);
-    return err ? err : ipc_reply_to((struct reply_obj *)h->obj);
+    if (err)
+        return err;
+    err = ipc_reply_to((struct reply_obj *)h->obj);
+    /* MICA_MSG_CLOSE_REPLY: the handle goes too, unless the message itself
+     * was bad (the caller may fix it and send again). */
+    if ((f->x[1] & MICA_MSG_CLOSE_REPLY) && err != ERR_INVALID_ARGS)
+        handle_close(current_process(), (uint32_t)f->x[0]);
+    return err;
 }
 
 int sys_notify_signal(struct trap_frame *f)

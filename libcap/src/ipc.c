@@ -275,3 +275,10 @@ int mica_reply_to(mica_handle_t reply, const struct mica_msg *msg)
     struct mica_msg copy = *msg;
     return ipc_trap(MICA_SYS_REPLY_TO, reply, &copy);
 }
+
+int mica_reply_to_close(mica_handle_t reply, const struct mica_msg *msg)
+{
+    struct mica_msg copy = *msg;
+    copy.info |= MICA_MSG_CLOSE_REPLY;
+    return ipc_trap(MICA_SYS_REPLY_TO, reply, &copy);
+}

@@ -39,8 +39,7 @@ void lx_answer(mica_handle_t reply, int64_t result)
 {
     struct mica_msg m = {.info = mica_msg_info(MICA_SYSCALL_RETURN, 1, 0, 0),
                          .w = {(uint64_t)result}};
-    mica_reply_to(reply, &m); /* fails harmlessly if the program is gone */
-    mica_handle_close(reply);
+    mica_reply_to_close(reply, &m); /* fails harmlessly if the program is gone */
 }
 
 int lx_bootfs_find(const char *path, const void **elf, size_t *size)

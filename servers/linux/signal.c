@@ -91,8 +91,7 @@ bool lx_signal_deliver(struct lproc *p, int64_t result, mica_handle_t reply)
     if (mica_thread_write_state(p->thread, &st) != MICA_OK)
         return false;
     if (reply) {
-        mica_reply_to(reply, &m);
-        mica_handle_close(reply);
+        mica_reply_to_close(reply, &m);
     } else {
         mica_reply(&m);
     }

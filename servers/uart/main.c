@@ -94,8 +94,7 @@ static bool txq_put_text(const char *s, size_t n)
 static void reply_write(mica_handle_t reply, size_t len)
 {
     struct mica_msg m = {.info = mica_msg_info(0, 2, 0, 0), .w = {MICA_OK, len}};
-    mica_reply_to(reply, &m);
-    mica_handle_close(reply); /* used, or its client is gone */
+    mica_reply_to_close(reply, &m); /* used, or its client is gone */
 }
 
 /* Waiting writers whose bytes now fit, in order. */
@@ -159,8 +158,7 @@ static void answer_read(struct reader *r, unsigned flags)
     if (n)
         memset((char *)buf->words + n, 0, (n + 7) / 8 * 8 - n); /* no stale bytes */
     m.info = mica_msg_info(0, n ? UART_DATA_WORD + (unsigned)((n + 7) / 8) : 3, 0, 0);
-    mica_reply_to(r->reply, &m);
-    mica_handle_close(r->reply);
+    mica_reply_to_close(r->reply, &m);
 }
 
 static void remove_reader(unsigned i)

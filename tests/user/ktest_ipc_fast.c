@@ -3,13 +3,14 @@
  * give the same results as the ordinary path; threads it blocked can still
  * be woken by the ordinary path: a notification to a waiting server, a
  * caller killed while it waits for its reply, a reply saved and sent
- * later. */
+ * later (with MICA_MSG_CLOSE_REPLY, which also closes its handle). */
 #include "ktest.h"
 
 static mica_handle_t fast_ep, fast_ntfn;
 static volatile uint64_t notified_bits;
 static volatile int hold_seen, hold_go, hold_status = 1, deferred_result = 1, server_done;
 static volatile uint64_t deferred_value;
+static volatile int release_status = 1, closed_status = 1;
 
 enum { STOP, PING, HOLD, DEFER, RELEASE };
 
@@ -55,8 +56,9 @@ static void fast_server(uint64_t arg)
             break;
         case DEFER: mica_reply_save(&saved); break;
         case RELEASE:
-            mica_reply_to(saved, &(struct mica_msg){.info = mica_msg_info(0, 1, 0, 0), .w = {77}});
-            mica_handle_close(saved);
+            release_status = mica_reply_to_close(
+                saved, &(struct mica_msg){.info = mica_msg_info(0, 1, 0, 0), .w = {77}});
+            closed_status = mica_handle_close(saved); /* already gone */
             m.info = 0;
             err = mica_reply_recv(fast_ep, &m);
             continue;
@@ -156,6 +158,8 @@ static int test_fast_path_wakeups(void)
         mica_sleep_until(mica_clock_ns() + 1000000);
     CHECK_OK(deferred_result);
     CHECK(deferred_value == 77);
+    CHECK_OK(release_status);                         /* reply_to with MICA_MSG_CLOSE_REPLY... */
+    CHECK_STATUS(closed_status, MICA_ERR_BAD_HANDLE); /* ...closed the handle too */
     /* The server still works, through the fast path again. */
     m = (struct mica_msg){.info = mica_msg_info(PING, 6, 0, 0), .w = {41}};
     CHECK_OK(mica_call(fast_ep, &m));
