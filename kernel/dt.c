@@ -86,6 +86,31 @@ static int parse_memory(const void *fdt, struct platform_info *out, char *err, s
     return OK;
 }
 
+/* The command line as Mica keeps it: whole when it fits, else only its
+ * mica.* words (a Pi's firmware puts about 300 bytes of its own Linux
+ * options before cmdline.txt's line; mica.run= must survive that). */
+static void keep_bootargs(char *out, size_t len, const char *args)
+{
+    size_t used = 0;
+    if (strlen(args) < len) {
+        snprintf(out, len, "%s", args);
+        return;
+    }
+    out[0] = '\0';
+    for (const char *w = args; *w;) {
+        size_t n = 0;
+        while (w[n] && w[n] != ' ')
+            n++;
+        if (n > 5 && strncmp(w, "mica.", 5) == 0 && used + n + 1 < len) {
+            snprintf(out + used, len - used, "%s%.*s", used ? " " : "", (int)n, w);
+            used = strlen(out);
+        }
+        w += n;
+        while (*w == ' ')
+            w++;
+    }
+}
+
 static void parse_console(const void *fdt, struct platform_info *out)
 {
     int chosen = fdt_path_offset(fdt, "/chosen");
@@ -97,7 +122,7 @@ static void parse_console(const void *fdt, struct platform_info *out)
     }
     const char *args = chosen >= 0 ? get_string(fdt, chosen, "bootargs") : NULL;
     if (args)
-        snprintf(out->bootargs, sizeof(out->bootargs), "%s", args);
+        keep_bootargs(out->bootargs, sizeof(out->bootargs), args);
     if (!path)
         return;
     const char *colon = strchr(path, ':');

@@ -4,7 +4,10 @@
 The image is an MBR disk holding one bootable FAT32 partition (type 0x0C)
 that starts at 1 MiB and fills the rest of the disk. The partition carries
 the GPU firmware (bootcode.bin, start.elf, fixup.dat), the device trees of
-the Raspberry Pi 3 B and Zero 2 W, config.txt and Mica's kernel8.img.
+the Raspberry Pi 3 B and Zero 2 W, config.txt and Mica's kernel8.img, and
+with --cmdline a cmdline.txt: the firmware puts its line into the device
+tree's /chosen/bootargs, Mica's kernel command line (mica.run=shell boots
+the native shell instead of busybox sh).
 
 No root and no loop device are needed: sfdisk writes the partition table
 into the image file, mkfs.fat (or mformat) writes the file system at the
@@ -15,6 +18,7 @@ it; a real card does not care. The output appears atomically: the image is
 built in a temporary file next to it and renamed into place at the end.
 
 Usage: mksdcard.py --kernel PATH --boot-files DIR --out PATH [--size-mib N]
+                   [--cmdline TEXT]
 """
 
 import argparse
@@ -168,19 +172,23 @@ def make_fat32(img, part_sectors):
              "-H", str(PART_START_LBA), "-v", "MICABOOT", "::"], "mformat")
 
 
-def copy_files(img, files, workdir):
-    """Copy the boot files, plus a freshly written config.txt, into the FAT."""
+def copy_files(img, files, workdir, cmdline):
+    """Copy the boot files, plus a freshly written config.txt (and
+    cmdline.txt when cmdline is not None), into the FAT."""
     mcopy = find_tool("mcopy", "mtools")
-    config = os.path.join(workdir, "config.txt")
-    with open(config, "w", encoding="ascii") as f:
-        f.write(CONFIG_TXT)
+    written = [("config.txt", CONFIG_TXT)]
+    if cmdline is not None:
+        written.append(("cmdline.txt", cmdline + "\n"))
+    for name, text in written:
+        with open(os.path.join(workdir, name), "w", encoding="ascii") as f:
+            f.write(text)
     target = f"{img}@@{PART_OFFSET}"
-    for src, name in files + [(config, "config.txt")]:
+    for src, name in files + [(os.path.join(workdir, n), n) for n, _ in written]:
         run([mcopy, "-o", "-i", target, src, f"::{name}"],
             f"copying {name} onto the card")
 
 
-def build(kernel, boot_dir, out, size_mib):
+def build(kernel, boot_dir, out, size_mib, cmdline=None):
     """Build the whole image into a temporary file, then rename it to out."""
     size = check_size(size_mib)
     files = collect_inputs(kernel, boot_dir)
@@ -199,7 +207,7 @@ def build(kernel, boot_dir, out, size_mib):
         write_partition_table(tmp, part_sectors)
         make_fat32(tmp, part_sectors)
         with tempfile.TemporaryDirectory(prefix="mksdcard-") as workdir:
-            copy_files(tmp, files, workdir)
+            copy_files(tmp, files, workdir, cmdline)
         os.chmod(tmp, 0o644)
         os.replace(tmp, out)
     except BaseException:
@@ -223,14 +231,22 @@ def parse_args(argv):
     p.add_argument("--size-mib", type=int, default=64, metavar="N",
                    help="image size in MiB, a power of two >= 64 "
                         "(default 64)")
-    return p.parse_args(argv)
+    p.add_argument("--cmdline", metavar="TEXT",
+                   help="write cmdline.txt with this kernel command line "
+                        "(e.g. mica.run=shell); none by default")
+    args = p.parse_args(argv)
+    if args.cmdline is not None and ("\n" in args.cmdline
+                                     or not args.cmdline.isascii()):
+        p.error("--cmdline must be one line of ASCII")
+    return args
 
 
 def main(argv=None):
     """Entry point: build the image, report errors as one line."""
     args = parse_args(argv)
     try:
-        build(args.kernel, args.boot_files, args.out, args.size_mib)
+        build(args.kernel, args.boot_files, args.out, args.size_mib,
+              args.cmdline)
     except BuildError as e:
         print(f"mksdcard.py: error: {e}", file=sys.stderr)
         return 1

@@ -1,14 +1,24 @@
 #!/usr/bin/env python3
-"""Drive the native shell of a normal Mica image over its console UART.
+"""Drive the console program of a normal Mica image over its console UART.
 
 Boots the image in QEMU with the console on this script's pipes, waits for
 the prompt, types commands the way a person would and checks what comes
-back: the uart driver's echo and line editing, ^C, the commands, spawning
-programs, a killed service coming back, an idle prompt that does not burn
-the host CPU, and poweroff. One "ok"/"not ok" line per check, then
-"N passed, M failed".
+back. One "ok"/"not ok" line per check, then "N passed, M failed".
+
+--program busybox (the default) boots the image as it is, with no kernel
+command line, so it proves that the boot manifest's default is Debian's
+busybox sh: its banner and /etc/profile's words, the environment, typed
+pipelines and files, its line editing, ^C of a running command, more
+commands after it, an idle prompt that does not burn the host CPU, and
+`exit` powering off.
+
+--program shell boots with mica.run=shell and drives the native shell: the
+uart driver's echo and line editing, ^C, the commands, spawning programs
+(busybox sh among them), a killed service coming back, an idle prompt, and
+poweroff.
 
   shell_test.py --board virt --image build/virt/mica.img
+  shell_test.py --program shell --board virt --image build/virt/mica.img
   shell_test.py --board raspi3b --image build/raspi3b/kernel8.img
   shell_test.py --board raspi3b --console serial0 --image build/raspi3b-pl011/kernel8.img
 """
@@ -25,6 +35,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402  (qemu_command, Report)
 
 PROMPT = "mica> "
+BB_PROMPT = "/ # "  # busybox sh's for root in /
 
 
 class Console:
@@ -82,20 +93,95 @@ class Console:
         self.proc.wait()
 
 
-def session(con, report, args):
-    """The conversation; each step checks its answer."""
+def commander(con, report, prompt):
+    """command(line, answer, what): type a line, expect the answer, then the prompt."""
     def command(line, answer, what, timeout=30):
         con.type(line + "\r")
         ok = con.expect(answer, timeout) is not None
         report.check(ok, what)
-        report.check(con.expect(re.escape(PROMPT), timeout) is not None,
+        report.check(con.expect(re.escape(prompt), timeout) is not None,
                      f"prompt again after '{line.strip()}'")
         return ok
+    return command
 
+
+def booted(con, report):
+    """The kernel's banner, then the uart driver taking the console."""
     report.check(con.expect(r"Mica \d+\.\d+\.\d+ on (virt|raspi3b)", 60) is not None,
                  "the kernel's banner")
     report.check(con.expect(r"uart: .* takes over the console", 60) is not None,
                  "the uart driver took the console over")
+
+
+def idle_check(con, report, args):
+    """Idle at the prompt: no polling anywhere."""
+    time.sleep(1)
+    before, start = con.cpu_seconds(), time.monotonic()
+    time.sleep(4)
+    share = (con.cpu_seconds() - before) / (time.monotonic() - start)
+    report.check(share <= args.max_cpu,
+                 f"idle prompt: QEMU used {share:.0%} of a host CPU (limit {args.max_cpu:.0%})")
+
+
+def ends_qemu(con, report):
+    try:
+        status = con.proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        status = None
+    report.check(status == 0, f"QEMU ends with status 0 (got {status})")
+
+
+def busybox_session(con, report, args):
+    """The default boot: busybox sh is the console's program."""
+    command = commander(con, report, BB_PROMPT)
+    booted(con, report)
+    report.check(con.expect(r"BusyBox v[\d.]+ .*built-in shell \(ash\)", 60) is not None,
+                 "the default boot runs busybox sh on the console")
+    report.check(con.expect(r"'exit' powers off\.\r\nFor the native shell boot with "
+                            r"mica\.run=shell", 30) is not None,
+                 "/etc/profile says how to reach the native shell")
+    got_prompt = con.expect(re.escape(BB_PROMPT), 30) is not None
+    report.check(got_prompt, "busybox prompt")
+    if not got_prompt:
+        return
+    # busybox asks the terminal where the cursor is (ESC [ 6 n); a real
+    # terminal answers, and the answer must not end up in the command line.
+    con.type("\x1b[24;5R")
+    command("echo $PATH:$HOME:$TERM", r"\r\n/linux/bin:/:vt100\r\n",
+            "PATH, HOME and TERM are set (a terminal's cursor report is not typed)")
+    command("echo $((6*7)) | cat", r"\r\n42\r\n", "a typed pipeline")
+    command("ls /", r"\r\nbin +boot +etc +linux\r\n", "ls lists the root")
+    command("cat /boot/manifest | grep '^run'", r"\r\nrun linux/bin/busybox sh -l\r\n",
+            "cat and grep read the boot manifest")
+    command("echo abX\x7fc", r"\r\nabc\r\n", "busybox's line editing: backspace")
+    con.type("sleep 30\r")
+    time.sleep(1.5)
+    start = time.monotonic()
+    con.type("\x03")
+    report.check(con.expect(re.escape(BB_PROMPT), 15) is not None and time.monotonic() - start < 10,
+                 "^C interrupts sleep 30")
+    command("echo $?", r"\r\n130\r\n", "the interrupted command ended by SIGINT (status 130)")
+    command("for w in more typed; do echo $w; done | wc -l", r"\r\n2\r\n",
+            "commands keep working after ^C")
+    # A person sees the fresh prompt before typing on: busybox drops what
+    # it has read after the ^C, as it does on Linux.
+    con.type("echo never\x03")
+    report.check(con.expect(r"never\^C\r\n" + re.escape(BB_PROMPT), 30) is not None,
+                 "^C at the prompt gives a fresh prompt")
+    command("echo fresh", r"\r\nfresh\r\n", "a command typed after it runs")
+    report.check("\r\nnever\r\n" not in con.text, "the dropped line did not run")
+    idle_check(con, report, args)
+    command("echo still here", r"\r\nstill here\r\n", "the console answers after idling")
+    con.type("exit\r")
+    report.check(con.expect(r"init: linux/bin/busybox finished with 0 failure\(s\)", 30)
+                 is not None, "exit ends busybox sh")
+    ends_qemu(con, report)
+
+
+def native_session(con, report, args):
+    """mica.run=shell: the native shell; each step checks its answer."""
+    command = commander(con, report, PROMPT)
+    booted(con, report)
     got_prompt = con.expect(re.escape(PROMPT), 60) is not None
     report.check(got_prompt, "shell prompt")
     if not got_prompt:
@@ -156,25 +242,17 @@ def session(con, report, args):
     time.sleep(0.5)
     command("ps", r"kv +running", "procmgr restarted the killed service")
     command("frobnicate", r"frobnicate: unknown command", "unknown commands are reported")
-    # Idle at the prompt: no polling anywhere.
-    time.sleep(1)
-    before, start = con.cpu_seconds(), time.monotonic()
-    time.sleep(4)
-    share = (con.cpu_seconds() - before) / (time.monotonic() - start)
-    report.check(share <= args.max_cpu,
-                 f"idle prompt: QEMU used {share:.0%} of a host CPU (limit {args.max_cpu:.0%})")
+    idle_check(con, report, args)
     command("echo still here", r"\r\nstill here\r\n", "the console answers after idling")
     con.type("poweroff\r")
     report.check(con.expect(r"powering off", 30) is not None, "poweroff is acknowledged")
-    try:
-        status = con.proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        status = None
-    report.check(status == 0, f"poweroff ends QEMU with status 0 (got {status})")
+    ends_qemu(con, report)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--program", choices=["busybox", "shell"], default="busybox",
+                    help="busybox: boot as is (the default program); shell: mica.run=shell")
     ap.add_argument("--board", choices=["virt", "raspi3b"], required=True)
     ap.add_argument("--image", required=True)
     ap.add_argument("--name", help="label for the report lines")
@@ -189,15 +267,16 @@ def main():
     if not os.path.exists(args.image):
         sys.exit(f"shell_test: no image {args.image}: run scripts/build first")
     # What harness.qemu_command needs besides ours.
-    args.mode, args.machine, args.stdout_path, args.append = "shell", "", None, None
-    report = harness.Report(args.name or f"{args.board}:shell")
+    args.mode, args.machine, args.stdout_path = "shell", "", None
+    args.append = "mica.run=shell" if args.program == "shell" else None
+    report = harness.Report(args.name or f"{args.board}:{args.program}")
     with tempfile.TemporaryDirectory(prefix="mica-shell-") as workdir:
         cmd = harness.qemu_command(args, workdir)
         con = Console(cmd)
         timer = threading.Timer(args.timeout, con.stop)
         timer.start()
         try:
-            session(con, report, args)
+            (native_session if args.program == "shell" else busybox_session)(con, report, args)
         finally:
             timer.cancel()
             con.stop()

@@ -100,6 +100,43 @@ static void test_zero2w(void **state)
     test_rpi("bcm2837-rpi-zero-2-w.dtb", 512UL << 20, "Raspberry Pi Zero 2 W");
 }
 
+/* The Pi tree with /chosen/bootargs set to args; returns what Mica kept. */
+static void bootargs_kept(const char *args, char *kept, size_t len)
+{
+    char path[512];
+    size_t size;
+    snprintf(path, sizeof(path), "%s/bcm2837-rpi-3-b.dtb", paths[2]);
+    void *blob = dtb_load(path, &size), *big = malloc(size + 4096);
+    assert_non_null(big);
+    assert_int_equal(fdt_open_into(blob, big, (int)size + 4096), 0);
+    int chosen = fdt_path_offset(big, "/chosen");
+    assert_true(chosen >= 0);
+    assert_int_equal(fdt_setprop_string(big, chosen, "bootargs", args), 0);
+    struct platform_info p;
+    char err[160] = "";
+    if (dt_parse(big, fdt_totalsize(big), &p, err, sizeof(err)) != 0)
+        fail_msg("%s", err);
+    snprintf(kept, len, "%s", p.bootargs);
+    free(big);
+    free(blob);
+}
+
+/* A command line that fits is kept whole; a Pi firmware's long one keeps
+ * its mica.* words, cmdline.txt's at the end included. */
+static void test_bootargs(void **state)
+{
+    (void)state;
+    char kept[sizeof(((struct platform_info *)0)->bootargs)];
+    bootargs_kept("console=ttyS0,115200 mica.run=shell", kept, sizeof(kept));
+    assert_string_equal(kept, "console=ttyS0,115200 mica.run=shell");
+    bootargs_kept("coherent_pool=1M 8250.nr_uarts=1 mica.test=idle snd_bcm2835.enable_headphones=0 "
+                  "bcm2708_fb.fbwidth=656 bcm2708_fb.fbheight=416 bcm2708_fb.fbswap=1 "
+                  "smsc95xx.macaddr=B8:27:EB:00:00:00 vc_mem.mem_base=0x3ec00000 "
+                  "vc_mem.mem_size=0x40000000  mica.run=shell",
+                  kept, sizeof(kept));
+    assert_string_equal(kept, "mica.test=idle mica.run=shell");
+}
+
 /* Parse a modified copy of the virt tree; expect failure mentioning why. */
 static void expect_reject(void (*damage)(uint8_t *blob, size_t *size), const char *why)
 {
@@ -185,7 +222,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_virt_gicv2), cmocka_unit_test(test_virt_gicv3),
         cmocka_unit_test(test_rpi3b),      cmocka_unit_test(test_zero2w),
-        cmocka_unit_test(test_rejects),
+        cmocka_unit_test(test_bootargs),   cmocka_unit_test(test_rejects),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

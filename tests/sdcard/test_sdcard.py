@@ -75,10 +75,10 @@ def describe_difference(got, want):
     return f"first difference at byte {first}"
 
 
-def run_mksdcard(kernel, boot_dir, out):
+def run_mksdcard(kernel, boot_dir, out, *extra):
     """Run mksdcard.py; return (exit status, stderr text)."""
     proc = subprocess.run([sys.executable, MKSDCARD, "--kernel", kernel,
-                           "--boot-files", boot_dir, "--out", out],
+                           "--boot-files", boot_dir, "--out", out, *extra],
                           capture_output=True, text=True, check=False)
     return proc.returncode, proc.stderr.strip()
 
@@ -139,6 +139,8 @@ def check_contents(r, img, offset, files, workdir):
               for line in proc.stdout.splitlines() if line.strip()}
     for name in list(files) + ["config.txt"]:
         r.check(name.lower() in listed, f"{name} is on the card")
+    r.check("cmdline.txt" not in listed,
+            "no cmdline.txt by default (Mica boots busybox sh)")
 
     def read_back(name):
         dest = os.path.join(workdir, "readback-" + name)
@@ -160,6 +162,26 @@ def check_contents(r, img, offset, files, workdir):
               .splitlines() if not line.strip().startswith("#")}
     for line in CONFIG_LINES:
         r.check(line in active, f"config.txt sets {line}")
+
+
+def check_cmdline(r, kernel, boot_dir, workdir):
+    """--cmdline writes cmdline.txt (the firmware's kernel command line)."""
+    img = os.path.join(workdir, "native.img")
+    status, err = run_mksdcard(kernel, boot_dir, img, "--cmdline",
+                               "mica.run=shell")
+    if not r.check(status == 0, "mksdcard.py --cmdline builds an image",
+                   f"exit {status}: {err}"):
+        return
+    dest = os.path.join(workdir, "readback-cmdline.txt")
+    p = subprocess.run(["mcopy", "-n", "-i", f"{img}@@{2048 * SECTOR}",
+                        "::cmdline.txt", dest], capture_output=True,
+                       env=MTOOLS_ENV, check=False)
+    got = open(dest, "rb").read() if p.returncode == 0 else None
+    r.check(got == b"mica.run=shell\n",
+            "cmdline.txt holds the --cmdline line", repr(got))
+    status, err = run_mksdcard(kernel, boot_dir, img, "--cmdline", "a\nb")
+    r.check(status != 0 and "one line" in err,
+            "--cmdline with a newline is refused", f"exit {status}: {err}")
 
 
 def check_missing_input(r, kernel, boot_dir, workdir):
@@ -233,6 +255,7 @@ def main():
                                required_files(boot_dir, kernel), workdir)
         else:
             r.check(False, f"image {img} exists")
+        check_cmdline(r, kernel, boot_dir, workdir)
         check_missing_input(r, kernel, boot_dir, workdir)
     print(f"{r.passed} passed, {r.failed} failed")
     return 0 if r.failed == 0 else 1

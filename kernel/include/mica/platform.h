@@ -22,7 +22,7 @@ enum uart_kind { UART_NONE, UART_PL011, UART_MINIUART };
 struct platform_info {
     char model[64];
     bool from_dtb;      /* false: board defaults */
-    char bootargs[128]; /* /chosen bootargs (QEMU -append) */
+    char bootargs[128]; /* /chosen bootargs (QEMU -append); if longer, its mica.* words */
 
     struct mem_range memory[PLATFORM_MAX_RANGES];
     unsigned n_memory;
