@@ -69,6 +69,8 @@ enum lx_syscall {
     NR_clock_gettime = 113,
     NR_clock_nanosleep = 115,
     NR_sched_yield = 124,
+    NR_prctl = 167,
+    NR_rseq = 293,
     NR_kill = 129,
     NR_tkill = 130,
     NR_tgkill = 131,

@@ -122,6 +122,7 @@ static int64_t syscall(struct lproc *p, const struct mica_msg *m)
     case NR_getpid: return p->pid;
     case NR_gettid: return p->threads[p->cur].tid;
     case NR_getppid: return p->ppid;
+    case NR_rseq: return -LX_ENOSYS; /* as a kernel built without it; not logged */
     case NR_exit:
         if (lx_thread_exit(p))
             return LX_DEFERRED; /* one thread of several */

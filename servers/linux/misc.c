@@ -324,6 +324,26 @@ mica_handle_t lx_futex_take(struct lproc *p)
     return 0;
 }
 
+/* prctl: the thread name (PR_SET_NAME / PR_GET_NAME, 16 bytes with its
+ * NUL), shown by the shell's ps; every other option is EINVAL. */
+static int64_t sys_prctl(struct lproc *p, const uint64_t *a)
+{
+    enum { PR_SET_NAME = 15, PR_GET_NAME = 16, TASK_COMM_LEN = 16 };
+    char name[TASK_COMM_LEN];
+    if (a[0] == PR_GET_NAME) {
+        memset(name, 0, sizeof(name));
+        snprintf(name, sizeof(name), "%s", p->name);
+        return lx_write(p, a[1], name, sizeof(name));
+    }
+    if (a[0] != PR_SET_NAME)
+        return -LX_EINVAL;
+    if (lx_read(p, a[1], name, sizeof(name)))
+        return -LX_EFAULT;
+    name[TASK_COMM_LEN - 1] = '\0';
+    snprintf(p->name, sizeof(p->name), "%s", name);
+    return 0;
+}
+
 int64_t lx_sys_misc(struct lproc *p, unsigned nr, const uint64_t *a)
 {
     switch (nr) {
@@ -346,6 +366,7 @@ int64_t lx_sys_misc(struct lproc *p, unsigned nr, const uint64_t *a)
     case NR_set_tid_address: p->tid_address = a[0]; return p->pid;
     case NR_set_robust_list: return a[1] == 24 ? 0 : -LX_EINVAL;
     case NR_sched_yield: return 0;
+    case NR_prctl: return sys_prctl(p, a);
     case NR_uname: return sys_uname(p, a[0]);
     case NR_clock_gettime:
     case NR_gettimeofday: return sys_time(p, nr, a);

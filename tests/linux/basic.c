@@ -23,6 +23,13 @@ static void identity(void)
     CHECK(getuid() == 0 && geteuid() == 0 && getgid() == 0 && getegid() == 0);
     CHECK(uname(&u) == 0 && strcmp(u.machine, "aarch64") == 0 && strcmp(u.sysname, "Linux") == 0);
     CHECK(getauxval(AT_PAGESZ) == 4096);
+    char comm[16] = "";
+    CHECK(syscall(SYS_prctl, 15 /* PR_SET_NAME */, "lx-basic-renamed-long") == 0);
+    CHECK(syscall(SYS_prctl, 16 /* PR_GET_NAME */, comm) == 0 &&
+          strcmp(comm, "lx-basic-rename") == 0);
+    CHECK_ERRNO(syscall(SYS_prctl, 9999, 0), EINVAL);
+    CHECK_ERRNO(syscall(SYS_prctl, 16, (void *)8), EFAULT);
+    CHECK_ERRNO(syscall(SYS_rseq, 0, 0, 0, 0), ENOSYS);
     CHECK(getauxval(AT_RANDOM) != 0);
     CHECK(getauxval(AT_PHDR) != 0 && getauxval(AT_PHNUM) > 0);
     CHECK(getenv("HOME") && strcmp(getenv("HOME"), "/") == 0);
