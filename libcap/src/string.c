@@ -2,8 +2,9 @@
  * Freestanding string and memory functions, shared by the kernel (and
  * Debian's libfdt.a linked into it, which needs exactly these plus strtoul)
  * and by userspace through libcap. Simple byte loops where speed does
- * not matter; memset/memcpy use word stores on aligned data because page
- * clearing goes through them. Kernel code is built with -mstrict-align.
+ * not matter; memset/memcpy use word stores on aligned data, eight words per
+ * loop turn (the compiler pairs them into stp/ldp), because page clearing
+ * and copying go through them. Kernel code is built with -mstrict-align.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -14,7 +15,12 @@ void *memset(void *dst, int c, size_t n)
     unsigned char *d = dst;
     if (((uintptr_t)d & 7) == 0 && (n & 7) == 0) {
         uint64_t word = (unsigned char)c * 0x0101010101010101UL;
-        for (uint64_t *w = dst; n; n -= 8)
+        uint64_t *w = dst;
+        for (; n >= 64; n -= 64, w += 8) {
+            w[0] = w[1] = w[2] = w[3] = word;
+            w[4] = w[5] = w[6] = w[7] = word;
+        }
+        for (; n; n -= 8)
             *w++ = word;
         return dst;
     }
@@ -28,6 +34,12 @@ void *memcpy(void *restrict dst, const void *restrict src, size_t n)
     if ((((uintptr_t)dst | (uintptr_t)src | n) & 7) == 0) {
         uint64_t *d = dst;
         const uint64_t *s = src;
+        for (; n >= 64; n -= 64, d += 8, s += 8) {
+            uint64_t a0 = s[0], a1 = s[1], a2 = s[2], a3 = s[3];
+            uint64_t a4 = s[4], a5 = s[5], a6 = s[6], a7 = s[7];
+            d[0] = a0, d[1] = a1, d[2] = a2, d[3] = a3;
+            d[4] = a4, d[5] = a5, d[6] = a6, d[7] = a7;
+        }
         for (; n; n -= 8)
             *d++ = *s++;
         return dst;
