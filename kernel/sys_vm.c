@@ -23,6 +23,17 @@ static int vmo_rw(struct trap_frame *f, bool write)
     return vmo_copy_user((struct vmo *)h->obj, f->x[1], f->x[2], f->x[3], write);
 }
 
+int sys_vmo_copy(struct trap_frame *f)
+{
+    struct handle *dst, *src;
+    int err = lookup(f->x[0], MICA_OBJ_VMO, MICA_RIGHT_WRITE, &dst);
+    if (!err)
+        err = lookup(f->x[2], MICA_OBJ_VMO, MICA_RIGHT_READ, &src);
+    if (err)
+        return err;
+    return vmo_copy((struct vmo *)dst->obj, f->x[1], (struct vmo *)src->obj, f->x[3], f->x[4]);
+}
+
 int sys_vmo_read(struct trap_frame *f)
 {
     return vmo_rw(f, false);

@@ -248,6 +248,31 @@ int vmo_copy_user(struct vmo *v, uint64_t offset, uintptr_t ubuf, size_t len, bo
     return err;
 }
 
+int vmo_copy(struct vmo *dst, uint64_t dst_off, struct vmo *src, uint64_t src_off, size_t len)
+{
+    int err = check_range(dst, dst_off, len);
+    if (!err)
+        err = check_range(src, src_off, len);
+    if (!err && (dst->physical || src->physical))
+        err = ERR_NOT_SUPPORTED; /* device registers: map them instead */
+    if (!err && dst == src && dst_off < src_off + len && src_off < dst_off + len)
+        err = ERR_INVALID_ARGS;
+    while (!err && len) {
+        size_t n = MIN(len, PAGE_SIZE - (dst_off & PAGE_MASK));
+        n = MIN(n, PAGE_SIZE - (src_off & PAGE_MASK));
+        paddr_t from, to;
+        if ((err = vmo_get_page(src, src_off, false, &from, NULL)) != OK ||
+            (err = vmo_get_page(dst, dst_off, true, &to, NULL)) != OK)
+            break;
+        memcpy((char *)phys_to_virt(to) + (dst_off & PAGE_MASK),
+               (const char *)phys_to_virt(from) + (src_off & PAGE_MASK), n);
+        dst_off += n;
+        src_off += n;
+        len -= n;
+    }
+    return err;
+}
+
 void vmo_destroy(struct object *obj)
 {
     struct vmo *v = (struct vmo *)obj;

@@ -88,6 +88,12 @@ int mica_vmo_write(mica_handle_t vmo, uint64_t offset, const void *buf, size_t l
     return (int)S4(MICA_SYS_VMO_WRITE, vmo, offset, buf, len).status;
 }
 
+int mica_vmo_copy(mica_handle_t dst, uint64_t dst_offset, mica_handle_t src, uint64_t src_offset,
+                  size_t len)
+{
+    return (int)mica_syscall(MICA_SYS_VMO_COPY, dst, dst_offset, src, src_offset, len, 0).status;
+}
+
 int mica_vmo_get_size(mica_handle_t vmo, uint64_t *size)
 {
     struct mica_result r = S1(MICA_SYS_VMO_GET_SIZE, vmo);

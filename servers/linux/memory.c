@@ -60,14 +60,40 @@ int lx_write(struct lproc *p, uintptr_t va, const void *buf, size_t len)
     return copy(p, va, (void *)buf, len, true);
 }
 
+int lx_transfer(struct lproc *dst, uintptr_t dst_va, struct lproc *src, uintptr_t src_va,
+                size_t len)
+{
+    while (len) {
+        struct region *d = find_region(dst, dst_va), *s = find_region(src, src_va);
+        if (!d || !s)
+            return -LX_EFAULT;
+        size_t n = d->start + d->size - dst_va;
+        if (n > s->start + s->size - src_va)
+            n = s->start + s->size - src_va;
+        if (n > len)
+            n = len;
+        if (mica_vmo_copy(d->vmo, d->offset + (dst_va - d->start), s->vmo,
+                          s->offset + (src_va - s->start), n) != MICA_OK)
+            return -LX_EFAULT;
+        dst_va += n, src_va += n, len -= n;
+    }
+    return 0;
+}
+
 int lx_read_string(struct lproc *p, uintptr_t va, char *buf, size_t size)
 {
-    for (size_t i = 0; i < size; i++) {
-        int err = lx_read(p, va + i, &buf[i], 1);
+    /* A page at a time (never past the page the string may end in, which
+     * could be followed by unmapped memory), not a system call per byte. */
+    for (size_t i = 0; i < size;) {
+        size_t n = PAGE - ((va + i) & (PAGE - 1));
+        if (n > size - i)
+            n = size - i;
+        int err = lx_read(p, va + i, &buf[i], n);
         if (err)
             return err;
-        if (buf[i] == '\0')
+        if (memchr(&buf[i], '\0', n))
             return 0;
+        i += n;
     }
     return -LX_ENAMETOOLONG;
 }

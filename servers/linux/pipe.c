@@ -134,6 +134,23 @@ int64_t lx_pipe_read(struct lproc *p, struct lfile *f, uintptr_t buf, size_t len
     return LX_DEFERRED;
 }
 
+/* A reader waits on an empty pipe: the writer's bytes go straight into its
+ * buffer, one copy in the kernel instead of two through the ring. Returns
+ * how many; 0 if there is no such reader or the copy failed (then the ring
+ * path runs and reports any fault as usual). */
+static size_t direct_to_reader(struct pipe *pp, struct lproc *p, uintptr_t buf, size_t len)
+{
+    struct waiting *r = &pp->reader;
+    struct lproc *rp;
+    if (!r->pid || pp->len || !len || !(rp = lx_by_pid(r->pid)))
+        return 0;
+    size_t n = len < r->len ? len : r->len;
+    if (lx_transfer(rp, r->buf, p, buf, n) != 0)
+        return 0;
+    finish(r, (int64_t)n);
+    return n;
+}
+
 int64_t lx_pipe_write(struct lproc *p, struct lfile *f, uintptr_t buf, size_t len)
 {
     struct pipe *pp = f->pipe;
@@ -144,8 +161,11 @@ int64_t lx_pipe_write(struct lproc *p, struct lfile *f, uintptr_t buf, size_t le
         }
         return -LX_EPIPE;
     }
-    int64_t n = put(pp, p, buf, len);
+    size_t direct = direct_to_reader(pp, p, buf, len);
+    int64_t n = put(pp, p, buf + direct, len - direct);
     pump(pp);
+    if (n >= 0 || direct)
+        n = (n > 0 ? n : 0) + (int64_t)direct;
     if (n < 0 || (size_t)n == len || (f->flags & O_NONBLOCK))
         return n == 0 && len ? -LX_EAGAIN : n;
     if (pp->writer.pid || mica_reply_save(&pp->writer.reply) != MICA_OK)

@@ -31,7 +31,6 @@
 #define SIG_IGN 1
 #define SIG_DFL 0
 #define SIGCHLD 17
-#define COPY_CHUNK 65536
 
 static int next_pid = 2;
 
@@ -250,16 +249,16 @@ void lx_reap(void)
     }
 }
 
-/* Copy [from, to) of region r into a fresh VMO mapped the same in c. */
+/* Copy [from, to) of region r into a fresh VMO mapped the same in c: one
+ * vmo_copy, VMO to VMO inside the kernel. */
 static int copy_region(struct lproc *c, const struct region *r, uintptr_t from, uintptr_t to)
 {
-    static char chunk[COPY_CHUNK];
     uintptr_t va;
     int err = lx_map_new(c, r->start, r->size, r->prot, true, &va);
-    for (uintptr_t at = from; !err && at < to; at += COPY_CHUNK) {
-        size_t n = to - at < COPY_CHUNK ? to - at : COPY_CHUNK;
-        if (mica_vmo_read(r->vmo, r->offset + (at - r->start), chunk, n) != MICA_OK ||
-            lx_write(c, at, chunk, n) != 0)
+    if (!err && to > from) {
+        const struct region *copy = &c->regions[c->n_regions - 1]; /* the new one, offset 0 */
+        if (mica_vmo_copy(copy->vmo, from - r->start, r->vmo, r->offset + (from - r->start),
+                          to - from) != MICA_OK)
             err = -LX_ENOMEM;
     }
     return err;

@@ -124,9 +124,51 @@ static int test_map_rights_and_placement(void)
     return 0;
 }
 
+/* vmo_copy: page-crossing copies between VMOs, untouched source pages
+ * reading as zeros, rights, bounds and overlap. */
+static int test_vmo_copy(void)
+{
+    mica_handle_t a, b, read_only, write_only;
+    static char out[3 * 4096], in[3 * 4096];
+    CHECK_OK(mica_vmo_create(3 * 4096, &a));
+    CHECK_OK(mica_vmo_create(4 * 4096, &b));
+    for (unsigned i = 0; i < sizeof(out); i++)
+        out[i] = (char)(i * 13 + 1);
+    CHECK_OK(mica_vmo_write(a, 0, out, sizeof(out)));
+    CHECK_OK(mica_vmo_copy(b, 4096 + 10, a, 100, 2 * 4096 + 50)); /* unaligned on both sides */
+    CHECK_OK(mica_vmo_read(b, 4096 + 10, in, 2 * 4096 + 50));
+    CHECK(memcmp(in, out + 100, 2 * 4096 + 50) == 0);
+    CHECK_OK(mica_vmo_read(b, 4096, in, 10)); /* nothing before the destination */
+    for (unsigned i = 0; i < 10; i++)
+        CHECK(in[i] == 0);
+    CHECK_OK(mica_vmo_copy(a, 0, b, 0, 4096)); /* an untouched page copies as zeros */
+    CHECK_OK(mica_vmo_read(a, 0, in, 4096));
+    for (unsigned i = 0; i < 4096; i++)
+        CHECK(in[i] == 0);
+    CHECK_OK(mica_vmo_copy(a, 8192, a, 0, 4096)); /* within one VMO, apart */
+    CHECK_STATUS(mica_vmo_copy(a, 100, a, 0, 4096), MICA_ERR_INVALID_ARGS); /* overlapping */
+    CHECK_STATUS(mica_vmo_copy(a, 0, b, 4 * 4096 - 1, 2), MICA_ERR_OUT_OF_RANGE);
+    CHECK_STATUS(mica_vmo_copy(a, 3 * 4096 - 1, b, 0, 2), MICA_ERR_OUT_OF_RANGE);
+    CHECK_STATUS(mica_vmo_copy(a, ~0UL, b, 0, 2), MICA_ERR_OUT_OF_RANGE);
+    CHECK_OK(mica_vmo_copy(a, 3 * 4096, b, 0, 0));
+    CHECK_OK(mica_handle_dup(a, MICA_RIGHT_READ, &read_only));
+    CHECK_OK(mica_handle_dup(a, MICA_RIGHT_WRITE, &write_only));
+    CHECK_STATUS(mica_vmo_copy(read_only, 0, b, 0, 16), MICA_ERR_ACCESS_DENIED);
+    CHECK_STATUS(mica_vmo_copy(b, 0, write_only, 0, 16), MICA_ERR_ACCESS_DENIED);
+    CHECK_OK(mica_vmo_copy(b, 0, read_only, 0, 16));
+    CHECK_STATUS(mica_vmo_copy(kt_bootinfo()->self_aspace, 0, b, 0, 16), MICA_ERR_WRONG_TYPE);
+    CHECK_STATUS(mica_vmo_copy(b, 0, 0x12345, 0, 16), MICA_ERR_BAD_HANDLE);
+    CHECK_OK(mica_handle_close(read_only));
+    CHECK_OK(mica_handle_close(write_only));
+    CHECK_OK(mica_handle_close(a));
+    CHECK_OK(mica_handle_close(b));
+    return 0;
+}
+
 const struct ktest ktests_memory[] = {
     {"user_vmo_read_write", test_vmo_read_write},
     {"user_map_and_touch", test_map_and_touch},
     {"user_map_rights_placement", test_map_rights_and_placement},
+    {"user_vmo_copy", test_vmo_copy},
     {NULL, NULL},
 };

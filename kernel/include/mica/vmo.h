@@ -57,5 +57,9 @@ int vmo_create_child(struct process *charge_to, struct vmo *parent, uint64_t off
 /* Copy between the VMO and a kernel buffer / a user buffer. */
 int vmo_write_kernel(struct vmo *v, uint64_t offset, const void *buf, size_t len);
 int vmo_copy_user(struct vmo *v, uint64_t offset, uintptr_t ubuf, size_t len, bool to_vmo);
+/* Copy len bytes from src at src_off to dst at dst_off, page by page, with
+ * no bounce through user memory (sys_vmo_copy: a server moving data
+ * between two clients). Overlapping ranges of one VMO are refused. */
+int vmo_copy(struct vmo *dst, uint64_t dst_off, struct vmo *src, uint64_t src_off, size_t len);
 
 #endif

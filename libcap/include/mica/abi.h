@@ -118,7 +118,8 @@
 #define MICA_SYS_CONSOLE_READ 56              /* (console resource, buf, len) -> x1 bytes */
 #define MICA_SYS_THREAD_READ_FP 57            /* (thread, buf, len): struct mica_fp_state */
 #define MICA_SYS_THREAD_WRITE_FP 58           /* (thread, buf, len) */
-#define MICA_SYS_COUNT 59
+#define MICA_SYS_VMO_COPY 59                  /* (dst vmo, dst offset, src vmo, src offset, len) */
+#define MICA_SYS_COUNT 60
 
 /*
  * Resources: authority over physical things. The root resource (init's)

@@ -55,6 +55,9 @@ int mica_vmo_create(uint64_t size, mica_handle_t *out);
 int mica_vmo_read(mica_handle_t vmo, uint64_t offset, void *buf, size_t len);
 int mica_vmo_write(mica_handle_t vmo, uint64_t offset, const void *buf, size_t len);
 int mica_vmo_get_size(mica_handle_t vmo, uint64_t *size);
+/* len bytes from src at src_offset to dst at dst_offset, in the kernel. */
+int mica_vmo_copy(mica_handle_t dst, uint64_t dst_offset, mica_handle_t src, uint64_t src_offset,
+                  size_t len);
 int mica_aspace_map(mica_handle_t aspace, mica_handle_t vmo, uint64_t offset, size_t size,
                     uintptr_t va, uint32_t flags, uintptr_t *out);
 int mica_aspace_unmap(mica_handle_t aspace, uintptr_t va, size_t size);
