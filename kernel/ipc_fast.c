@@ -6,7 +6,9 @@
  *     endpoint (what ipc_syscall does);
  *   - MICA_SYS_CALL with at most six words, no handles and no timeout;
  *   - MICA_SYS_REPLY_RECV answering such a caller (a plain reply, or
- *     MICA_SYSCALL_RETURN's x0) and then waiting without a timeout.
+ *     MICA_SYSCALL_RETURN's x0) and then waiting without a timeout;
+ *   - MICA_SYS_RECV that must wait (no timeout): the thread blocks and the
+ *     next ready thread runs (sched_block_fast).
  *
  * It applies only when the partner is already waiting and may run at once
  * (no higher-priority thread ready, no pending reschedule, not suspended).
@@ -59,12 +61,7 @@ FAST bool can_switch_to(const struct thread *next)
 FAST void switch_fast(struct thread *prev, struct thread *next)
 {
     struct cpu *c = this_cpu();
-    uint64_t tpidr;
-    __asm__ volatile("mrs %0, tpidr_el0" : "=r"(tpidr));
-    prev->ctx.tpidr_el0 = tpidr;
-    prev->ctx.sp = (uintptr_t)prev->frame;
-    prev->ctx.lr = (uintptr_t)thread_fast_resume;
-    prev->ctx.fp = 0;
+    thread_park_fast(prev);
     if (next->timeout.pending)
         timer_cancel(&next->timeout);
     next->state = THREAD_RUNNING;
@@ -207,6 +204,29 @@ FAST struct trap_frame *fast_reply_recv(struct thread *self, struct trap_frame *
     return switch_to_partner(self, c);
 }
 
+/* recv with nothing to take: wait on the endpoint keeping no kernel
+ * context, and run whatever is ready (never returns). A sender or a
+ * notification already waiting, a timeout or poll, or a reply still owed
+ * take the ordinary path. */
+FAST struct trap_frame *fast_recv(struct thread *self, struct trap_frame *f)
+{
+    uint64_t info = f->x[1];
+    struct handle *h;
+    if ((info >> 32) || (info & MICA_MSG_POLL) || self->reply_to || self->killed ||
+        (self->bound && self->bound->bits) ||
+        !(h = endpoint_handle(self->proc, f->x[0], MICA_RIGHT_READ)))
+        return NULL;
+    struct endpoint *ep = (struct endpoint *)h->obj;
+    if (ep->senders.head)
+        return NULL;
+    self->reply_abandoned = false;
+    wait_queue_append(&ep->receivers, self);
+    self->ipc_op = IPC_RECV;
+    self->fast_op = FAST_RECV;
+    self->state = THREAD_BLOCKED;
+    sched_block_fast(self);
+}
+
 struct trap_frame *ipc_fast(struct trap_frame *f)
 {
     struct thread *self = current_thread();
@@ -216,6 +236,8 @@ struct trap_frame *ipc_fast(struct trap_frame *f)
         return fast_call(self, f);
     if (f->x[8] == MICA_SYS_REPLY_RECV)
         return fast_reply_recv(self, f);
+    if (f->x[8] == MICA_SYS_RECV)
+        return fast_recv(self, f);
     return NULL;
 }
 

@@ -132,6 +132,25 @@ void schedule(void)
     sched_finish_switch();
 }
 
+void sched_block_fast(struct thread *prev)
+{
+    struct cpu *c = this_cpu();
+    struct runqueue *rq = &runqueues[c->id];
+    thread_park_fast(prev);
+    int top = rq_top(rq);
+    struct thread *next = top >= 0 ? rq->head[top] : c->idle;
+    if (top >= 0)
+        rq_remove(rq, next);
+    next->state = THREAD_RUNNING;
+    c->need_resched = false;
+    c->current = next;
+    update_slice(c, rq);
+    if (!next->is_idle && prev->proc != next->proc)
+        aspace_activate(next->proc->aspace);
+    fpsimd_switch(next);
+    context_load(&next->ctx); /* its own kernel context, or thread_fast_resume */
+}
+
 void sched_yield(void)
 {
     schedule();

@@ -142,6 +142,23 @@ extern struct runqueue runqueues[MAX_CPUS];
 int rq_top(struct runqueue *rq);
 void update_slice(struct cpu *c, struct runqueue *rq);
 
+void thread_fast_resume(void); /* ctx.lr of a thread blocked by the IPC fast path */
+/* The IPC fast path blocked t with all its user state in its trap frame:
+ * its kernel stack holds nothing, so when next scheduled it starts afresh
+ * at thread_fast_resume on an empty stack. Keeps its TPIDR_EL0. */
+static inline void thread_park_fast(struct thread *t)
+{
+    uint64_t tpidr;
+    __asm__ volatile("mrs %0, tpidr_el0" : "=r"(tpidr));
+    t->ctx.tpidr_el0 = tpidr;
+    t->ctx.sp = (uintptr_t)t->frame;
+    t->ctx.lr = (uintptr_t)thread_fast_resume;
+    t->ctx.fp = 0;
+}
+/* The current thread, parked so, gives the CPU to the next ready thread
+ * (or idle) without saving a kernel context. */
+NORETURN void sched_block_fast(struct thread *prev);
+
 /* Queue t at the tail of wq / take it off its queue (if any), no wake-up.
  * Inline: the IPC fast path does both on every call. */
 static inline void wait_queue_append(struct wait_queue *wq, struct thread *t)
@@ -209,6 +226,5 @@ void fpsimd_set(struct thread *t, const uint64_t area[66]);
 void context_switch(struct context *from, struct context *to);
 NORETURN void context_load(struct context *to);
 void thread_enter_user(void);
-void thread_fast_resume(void); /* ctx.lr of a thread blocked by the IPC fast path */
 
 #endif
