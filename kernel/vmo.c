@@ -261,11 +261,21 @@ int vmo_copy(struct vmo *dst, uint64_t dst_off, struct vmo *src, uint64_t src_of
         size_t n = MIN(len, PAGE_SIZE - (dst_off & PAGE_MASK));
         n = MIN(n, PAGE_SIZE - (src_off & PAGE_MASK));
         paddr_t from, to;
-        if ((err = vmo_get_page(src, src_off, false, &from, NULL)) != OK ||
-            (err = vmo_get_page(dst, dst_off, true, &to, NULL)) != OK)
+        size_t i = dst_off / PAGE_SIZE;
+        if ((err = vmo_get_page(src, src_off, false, &from, NULL)) != OK)
             break;
-        memcpy((char *)phys_to_virt(to) + (dst_off & PAGE_MASK),
-               (const char *)phys_to_virt(from) + (src_off & PAGE_MASK), n);
+        if (n == PAGE_SIZE && !dst->pages[i] && !dst->parent) {
+            /* A whole page nobody wrote yet: fill it from the source as it
+             * is allocated, without zeroing it first. */
+            if ((err = own_page(dst, i, phys_to_virt(from), &to)) != OK)
+                break;
+            aspace_vmo_page_changed(dst, dst_off); /* it may show the zero page */
+        } else {
+            if ((err = vmo_get_page(dst, dst_off, true, &to, NULL)) != OK)
+                break;
+            memcpy((char *)phys_to_virt(to) + (dst_off & PAGE_MASK),
+                   (const char *)phys_to_virt(from) + (src_off & PAGE_MASK), n);
+        }
         dst_off += n;
         src_off += n;
         len -= n;

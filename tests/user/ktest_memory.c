@@ -141,6 +141,14 @@ static int test_vmo_copy(void)
     CHECK_OK(mica_vmo_read(b, 4096, in, 10)); /* nothing before the destination */
     for (unsigned i = 0; i < 10; i++)
         CHECK(in[i] == 0);
+    mica_handle_t fresh; /* whole pages into pages nobody wrote (filled as allocated) */
+    CHECK_OK(mica_vmo_create(3 * 4096, &fresh));
+    CHECK_OK(mica_vmo_copy(fresh, 4096, a, 4096, 2 * 4096));
+    CHECK_OK(mica_vmo_read(fresh, 0, in, sizeof(in)));
+    for (unsigned i = 0; i < 4096; i++)
+        CHECK(in[i] == 0);
+    CHECK(memcmp(in + 4096, out + 4096, 2 * 4096) == 0);
+    CHECK_OK(mica_handle_close(fresh));
     CHECK_OK(mica_vmo_copy(a, 0, b, 0, 4096)); /* an untouched page copies as zeros */
     CHECK_OK(mica_vmo_read(a, 0, in, 4096));
     for (unsigned i = 0; i < 4096; i++)
