@@ -32,6 +32,11 @@ static int test_vmo_read_write(void)
     CHECK_STATUS(mica_vmo_read(vmo, 0, (void *)MICA_BOOTINFO_VA, 16), MICA_ERR_FAULT);
     CHECK_OK(mica_vmo_write(vmo, 0, (const void *)MICA_BOOTINFO_VA, 16)); /* reading it is fine */
     CHECK_OK(mica_vmo_read(vmo, 1, in + 1, 5));                           /* unaligned is fine */
+    /* Buffer and VMO offset misaligned to each other, across pages. */
+    CHECK_OK(mica_vmo_write(vmo, 3, out + 1, 5001));
+    memset(in, 0, sizeof(in));
+    CHECK_OK(mica_vmo_read(vmo, 3, in + 6, 5001));
+    CHECK(memcmp(in + 6, out + 1, 5001) == 0 && in[5] == 0 && in[5007] == 0);
     CHECK_OK(mica_handle_close(vmo));
     /* Sizes. */
     CHECK_STATUS(mica_vmo_create(0, &vmo), MICA_ERR_INVALID_ARGS);
