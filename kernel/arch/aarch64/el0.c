@@ -45,13 +45,10 @@ static uint64_t fault_kind(unsigned ec, uint64_t esr)
     }
 }
 
+/* Every synchronous exception from EL0 but svc (el0_trap takes those). */
 void el0_sync(struct trap_frame *f)
 {
     unsigned ec = (unsigned)(f->esr >> 26) & 0x3F;
-    if (ec == EC_SVC64) {
-        syscall_dispatch(f);
-        return;
-    }
     struct thread *t = current_thread();
     if (ec == EC_FP_ACCESS) {
         fpsimd_trap(t);
@@ -83,13 +80,13 @@ struct trap_frame *el0_trap(unsigned kind, struct trap_frame *f)
 {
     spin_lock(&kernel_lock);
     if (kind == 8 && ((f->esr >> 26) & 0x3F) == EC_SVC64) {
-        struct trap_frame *next = ipc_fast(f);
-        if (next)
+        struct trap_frame *next;
+        if (ipc_fast_candidate(current_thread(), f) && (next = ipc_fast(f)) != NULL)
             return next; /* vectors.S moves there, then ipc_fast_entered */
-    }
-    if (kind == 8)
+        syscall_dispatch(f);
+    } else if (kind == 8) {
         el0_sync(f);
-    else if (kind == 9)
+    } else if (kind == 9)
         irq_handle();
     else
         fault_kill(f); /* FIQ, SError, AArch32 */

@@ -73,6 +73,13 @@ enum { FAST_NONE, FAST_AWAIT_SYSCALL, FAST_AWAIT_REPLY, FAST_RECV };
  * frame if the call was done and the CPU switched to the partner, NULL to
  * take the ordinary path. */
 struct trap_frame *ipc_fast(struct trap_frame *f);
+/* Could ipc_fast take this svc at all? Inline, so that other system calls
+ * pay two compares, not a call. */
+static inline bool ipc_fast_candidate(const struct thread *t, const struct trap_frame *f)
+{
+    uint64_t nr = f->x[8];
+    return t->linux_abi || nr == MICA_SYS_CALL || nr == MICA_SYS_REPLY_RECV || nr == MICA_SYS_RECV;
+}
 extern uint64_t ipc_fast_count; /* handovers it made (kernel_stats) */
 /* vectors.S, on the new thread's stack after ipc_fast switched. */
 void ipc_fast_entered(struct trap_frame *f);
