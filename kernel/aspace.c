@@ -195,8 +195,7 @@ static int cut_mapping(struct aspace *as, struct mapping **link, vaddr_t va, siz
 {
     struct mapping *m = *link;
     vaddr_t start = MAX(va, m->base), end = MIN(va + size, m->base + m->size);
-    for (vaddr_t p = start; p < end; p += PAGE_SIZE)
-        upt_unmap(as, p);
+    upt_unmap_range(as, start, end);
     if (start > m->base && end < m->base + m->size) {
         if (as->n_mappings >= ASPACE_MAX_MAPPINGS)
             return ERR_LIMIT; /* a split would pass the limit */
@@ -276,8 +275,7 @@ int aspace_protect(struct aspace *as, vaddr_t va, size_t size, uint32_t flags)
     for (vaddr_t p = va; p < va + size;) {
         struct mapping *m = find_mapping(as, p);
         m->flags = flags & (MICA_MAP_READ | MICA_MAP_WRITE | MICA_MAP_EXEC);
-        for (vaddr_t q = m->base; q < m->base + m->size; q += PAGE_SIZE)
-            upt_unmap(as, q); /* re-entered lazily with the new rights */
+        upt_unmap_range(as, m->base, m->base + m->size); /* re-entered lazily, new rights */
         p += m->size;
     }
     return OK;

@@ -290,9 +290,11 @@ void vmo_destroy(struct object *obj)
         if (v->contiguous_pages)
             page_free_pages(&kernel_page_alloc, v->pages[0], v->contiguous_pages);
         else
-            for (size_t i = 0; i < v->npages; i++)
-                if (v->pages[i])
+            for (size_t i = 0, left = v->committed; left && i < v->npages; i++)
+                if (v->pages[i]) { /* stops after the last committed page */
                     page_free_pages(&kernel_page_alloc, v->pages[i], 1);
+                    left--;
+                }
         page_free_pages(&kernel_page_alloc, virt_to_phys(v->pages), list_pages(v->npages));
         process_uncharge(v->charged, v->committed + list_pages(v->npages));
         if (v->charged)

@@ -114,10 +114,12 @@ int lx_read(struct lproc *p, uintptr_t va, void *buf, size_t len); /* 0 or -EFAU
 int lx_write(struct lproc *p, uintptr_t va, const void *buf, size_t len);
 int lx_read_string(struct lproc *p, uintptr_t va, char *buf, size_t size); /* -ENAMETOOLONG */
 /* len bytes from src's memory to dst's, VMO to VMO in the kernel: 0 or -EFAULT. */
-int lx_transfer(struct lproc *dst, uintptr_t dst_va, struct lproc *src, uintptr_t src_va, size_t len);
+int lx_transfer(struct lproc *dst, uintptr_t dst_va, struct lproc *src, uintptr_t src_va,
+                size_t len);
 int lx_map_new(struct lproc *p, uintptr_t va, size_t size, unsigned prot, bool fixed,
                uintptr_t *out);
-void lx_unmap_all(struct lproc *p);
+/* Close every region's VMO; unmap them too unless the address space dies anyway. */
+void lx_unmap_all(struct lproc *p, bool unmap);
 int64_t lx_sys_memory(struct lproc *p, unsigned nr, const uint64_t *a);
 
 /* proc.c: fork, execve, exit, wait4, kill */

@@ -191,10 +191,10 @@ static int unmap_range(struct lproc *p, uintptr_t va, size_t len)
     return 0;
 }
 
-void lx_unmap_all(struct lproc *p)
+void lx_unmap_all(struct lproc *p, bool unmap)
 {
     for (unsigned i = 0; i < p->n_regions; i++) {
-        if (p->regions[i].prot)
+        if (unmap && p->regions[i].prot)
             mica_aspace_unmap(p->aspace, p->regions[i].start, p->regions[i].size);
         mica_handle_close(p->regions[i].vmo);
     }

@@ -147,7 +147,7 @@ static void release_resources(struct lproc *p)
     lx_poll_forget(p);
     lx_console_restore(p);
     lx_files_close_all(p);
-    lx_unmap_all(p);
+    lx_unmap_all(p, false); /* the address space goes with the process */
     if (p->fs)
         mica_handle_close(p->fs);
     for (unsigned i = 0; i < LX_MAX_THREADS; i++)
@@ -538,7 +538,7 @@ int64_t lx_execve(struct lproc *p, const uint64_t *a)
             p->threads[i].handle = 0;
         }
     }
-    lx_unmap_all(p);
+    lx_unmap_all(p, true);
     for (int fd = 0; fd < LX_MAX_FDS; fd++) {
         if (p->fds[fd] && (p->cloexec & (1u << fd))) {
             lx_put_file(p, p->fds[fd]);

@@ -80,6 +80,34 @@ void upt_unmap(struct aspace *as, vaddr_t va)
     tlb_flush_page(as, va);
 }
 
+void upt_unmap_range(struct aspace *as, vaddr_t va, vaddr_t end)
+{
+    while (va < end) {
+        uint64_t *table = table_va(as->root);
+        int level = 0;
+        for (; level < 3; level++) {
+            uint64_t e = table[index_at(va, level)];
+            if (!(e & PTE_VALID))
+                break;
+            table = table_va(e & PTE_ADDR_MASK);
+        }
+        /* The missing entry (or, at level 3, the leaf table) covers span
+         * bytes; go on at the next span. */
+        vaddr_t span = 1UL << (39 - 9 * (level < 3 ? level : 2));
+        vaddr_t next = (va & ~(span - 1)) + span;
+        if (level == 3) {
+            for (; va < end && va < next; va += PAGE_SIZE) {
+                uint64_t *leaf = &table[index_at(va, 3)];
+                if (*leaf & PTE_VALID) {
+                    *leaf = 0;
+                    tlb_flush_page(as, va);
+                }
+            }
+        }
+        va = next; /* user addresses are below 2^48: no wrap */
+    }
+}
+
 void upt_flush_asid(struct aspace *as)
 {
     uint64_t arg = (uint64_t)as->asid << 48;

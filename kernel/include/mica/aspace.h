@@ -75,6 +75,9 @@ void aspace_deactivate(void);
 /* arch/aarch64/user_pgtable.c */
 int upt_map(struct aspace *as, vaddr_t va, paddr_t pa, uint32_t flags, bool device);
 void upt_unmap(struct aspace *as, vaddr_t va);
+/* Every page of [va, end): tables that do not exist are skipped whole, so
+ * an untouched reservation costs a few steps, not one per page. */
+void upt_unmap_range(struct aspace *as, vaddr_t va, vaddr_t end);
 void upt_destroy(struct aspace *as);
 void upt_flush_asid(struct aspace *as);
 
