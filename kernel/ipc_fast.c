@@ -100,15 +100,13 @@ FAST struct thread *fast_receiver(struct endpoint *ep)
     return r && can_switch_to(r) ? r : NULL;
 }
 
-uint64_t ipc_fast_count;
-
 /* The current thread has blocked: run `next`, whose system call is done. */
 FAST struct trap_frame *switch_to_partner(struct thread *self, struct thread *next)
 {
     bool was_fast = next->fast_op != FAST_NONE;
     next->fast_op = FAST_NONE;
     next->wake_status = OK;
-    ipc_fast_count++;
+    this_cpu()->ipc_fast++;
     switch_fast(self, next);
     if (!was_fast)
         context_load(&next->ctx); /* back into its wait in endpoint.c */
@@ -227,9 +225,8 @@ FAST struct trap_frame *fast_recv(struct thread *self, struct trap_frame *f)
     sched_block_fast(self);
 }
 
-struct trap_frame *ipc_fast(struct trap_frame *f)
+struct trap_frame *ipc_fast(struct thread *self, struct trap_frame *f)
 {
-    struct thread *self = current_thread();
     if (self->linux_abi)
         return fast_linux_syscall(self, f);
     if (f->x[8] == MICA_SYS_CALL)

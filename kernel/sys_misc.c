@@ -100,7 +100,8 @@ int sys_kernel_stats(struct trap_frame *f)
     st.handles = live_handles;
     st.free_pages = page_alloc_free_count(&kernel_page_alloc);
     st.asid_rollovers = asid_rollovers;
-    st.ipc_fast = ipc_fast_count;
+    for (unsigned c = 0; c < MAX_CPUS; c++)
+        st.ipc_fast += cpus[c].ipc_fast;
     return copy_to_user(f->x[0], &st, sizeof(st));
 }
 

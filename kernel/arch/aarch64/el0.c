@@ -80,8 +80,9 @@ struct trap_frame *el0_trap(unsigned kind, struct trap_frame *f)
 {
     spin_lock(&kernel_lock);
     if (kind == 8 && ((f->esr >> 26) & 0x3F) == EC_SVC64) {
+        struct thread *self = current_thread();
         struct trap_frame *next;
-        if (ipc_fast_candidate(current_thread(), f) && (next = ipc_fast(f)) != NULL)
+        if (ipc_fast_candidate(self, f) && (next = ipc_fast(self, f)) != NULL)
             return next; /* vectors.S moves there, then ipc_fast_entered */
         syscall_dispatch(f);
     } else if (kind == 8) {

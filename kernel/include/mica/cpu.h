@@ -56,6 +56,7 @@ struct cpu {
     struct thread *fp_owner;
     uint64_t fpen;
     struct aspace *active_aspace; /* in TTBR0 (kernel/aspace.c) */
+    uint64_t ipc_fast;            /* handovers by the IPC fast path (kernel_stats) */
 };
 
 extern struct cpu cpus[MAX_CPUS];

@@ -72,7 +72,7 @@ enum { FAST_NONE, FAST_AWAIT_SYSCALL, FAST_AWAIT_REPLY, FAST_RECV };
 /* From el0_trap, for an svc, with the kernel lock held: the partner's trap
  * frame if the call was done and the CPU switched to the partner, NULL to
  * take the ordinary path. */
-struct trap_frame *ipc_fast(struct trap_frame *f);
+struct trap_frame *ipc_fast(struct thread *self, struct trap_frame *f);
 /* Could ipc_fast take this svc at all? Inline, so that other system calls
  * pay two compares, not a call. */
 static inline bool ipc_fast_candidate(const struct thread *t, const struct trap_frame *f)
@@ -80,7 +80,6 @@ static inline bool ipc_fast_candidate(const struct thread *t, const struct trap_
     uint64_t nr = f->x[8];
     return t->linux_abi || nr == MICA_SYS_CALL || nr == MICA_SYS_REPLY_RECV || nr == MICA_SYS_RECV;
 }
-extern uint64_t ipc_fast_count; /* handovers it made (kernel_stats) */
 /* vectors.S, on the new thread's stack after ipc_fast switched. */
 void ipc_fast_entered(struct trap_frame *f);
 /* switch.S thread_fast_resume: a fast-blocked thread woken by the ordinary
