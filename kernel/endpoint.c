@@ -455,6 +455,28 @@ int ipc_set_buffer(struct thread *t, vaddr_t va)
 
 /* ---- saved replies ---- */
 
+/* A server that defers answers saves and drops a reply object per request:
+ * a few freed ones are kept for the next reply_save instead of going back
+ * to the slab (the charge is taken and released each time as usual). */
+#define SPARE_REPLIES 8
+static struct reply_obj *spare_replies[SPARE_REPLIES];
+static unsigned n_spare_replies;
+
+static struct reply_obj *reply_alloc(struct process *payer, int *err)
+{
+    if (!n_spare_replies)
+        return object_create(&reply_cache, MICA_OBJ_REPLY, payer, 1, err);
+    struct charge charge = {0};
+    if ((*err = charge_take(&charge, payer, 1)) != OK)
+        return NULL;
+    struct reply_obj *r = spare_replies[--n_spare_replies];
+    object_init(&r->obj, MICA_OBJ_REPLY);
+    r->obj.charge = charge;
+    r->caller = NULL;
+    r->used = false;
+    return r;
+}
+
 int ipc_reply_save(struct process *payer, struct reply_obj **out)
 {
     struct thread *self = current_thread();
@@ -473,7 +495,7 @@ int ipc_reply_save(struct process *payer, struct reply_obj **out)
         return ERR_PEER_CLOSED;
     }
     int err;
-    struct reply_obj *r = object_create(&reply_cache, MICA_OBJ_REPLY, payer, 1, &err);
+    struct reply_obj *r = reply_alloc(payer, &err);
     if (!r)
         return err;
     r->caller = c;
@@ -511,5 +533,8 @@ void reply_destroy(struct object *obj)
         c->saved_reply = NULL;
         thread_wake(c, ERR_PEER_CLOSED);
     }
-    kmem_cache_free(&reply_cache, r);
+    if (n_spare_replies < SPARE_REPLIES)
+        spare_replies[n_spare_replies++] = r; /* for the next reply_save */
+    else
+        kmem_cache_free(&reply_cache, r);
 }
