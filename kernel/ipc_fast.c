@@ -67,8 +67,8 @@ FAST void switch_fast(struct thread *prev, struct thread *next)
     next->state = THREAD_RUNNING;
     c->current = next;
     struct runqueue *rq = &runqueues[c->id];
-    if (c->slice.pending || rq->head[next->priority])
-        update_slice(c, rq);
+    if (!c->slice.pending && rq->head[next->priority])
+        update_slice(c, rq); /* arms it: see update_slice */
     if (prev->proc != next->proc)
         aspace_activate(next->proc->aspace);
     fpsimd_switch(next);

@@ -56,23 +56,31 @@ int rq_top(struct runqueue *rq)
     return -1;
 }
 
+/* The slice ran out: switch if a thread of the running priority waits
+ * (the timer may have outlived the competition: see update_slice). */
 static void slice_expired(struct timer *t, void *arg)
 {
     (void)t;
     (void)arg;
-    this_cpu()->need_resched = true;
+    struct cpu *c = this_cpu();
+    if (!c->current->is_idle && runqueues[c->id].head[c->current->priority])
+        c->need_resched = true;
 }
 
 /* Arm the time slice only if another thread of the running priority waits. */
 void update_slice(struct cpu *c, struct runqueue *rq)
 {
     struct thread *cur = c->current;
-    if (!cur->is_idle && rq->head[cur->priority]) {
-        if (!c->slice.pending) /* a running slice keeps its deadline */
-            timer_arm(&c->slice, time_now_ns() + TIME_SLICE_NS, slice_expired, NULL);
-    } else if (c->slice.pending) {
-        timer_cancel(&c->slice);
+    if (cur->is_idle) {
+        if (c->slice.pending)
+            timer_cancel(&c->slice); /* an idle CPU takes no slice interrupts */
+    } else if (rq->head[cur->priority] && !c->slice.pending) {
+        timer_arm(&c->slice, time_now_ns() + TIME_SLICE_NS, slice_expired, NULL);
     }
+    /* With no competitor left, a pending slice stays armed rather than
+     * being cancelled and re-armed at every IPC hand-off between threads
+     * of one priority; if it fires with nobody waiting it is ignored. A
+     * running slice keeps its deadline. */
 }
 
 void sched_ready(struct thread *t)

@@ -83,6 +83,7 @@ struct lproc {
     mica_handle_t fs; /* this program's own fs handle (own badge, own open files) */
     struct region regions[LX_MAX_REGIONS];
     unsigned n_regions;
+    unsigned region_hint; /* where find_region last found an address: tried first */
     uintptr_t brk_base, brk, mmap_next;
     struct lfile *fds[LX_MAX_FDS];
     uint32_t cloexec; /* bit per descriptor */

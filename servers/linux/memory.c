@@ -22,10 +22,15 @@
 
 static struct region *find_region(struct lproc *p, uintptr_t va)
 {
+    struct region *r = &p->regions[p->region_hint];
+    if (p->region_hint < p->n_regions && va >= r->start && va - r->start < r->size)
+        return r; /* a program's buffers are mostly in one place */
     for (unsigned i = 0; i < p->n_regions; i++) {
-        struct region *r = &p->regions[i];
-        if (va >= r->start && va - r->start < r->size)
+        r = &p->regions[i];
+        if (va >= r->start && va - r->start < r->size) {
+            p->region_hint = i;
             return r;
+        }
     }
     return NULL;
 }

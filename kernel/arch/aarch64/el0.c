@@ -87,10 +87,11 @@ struct trap_frame *el0_trap(unsigned kind, struct trap_frame *f)
         syscall_dispatch(f);
     } else if (kind == 8) {
         el0_sync(f);
-    } else if (kind == 9)
+    } else if (kind == 9) {
         irq_handle();
-    else
+    } else {
         fault_kill(f); /* FIQ, SError, AArch32 */
+    }
     console_kick();    /* tell the UART driver about new log text */
     user_return(f);
     return f;
