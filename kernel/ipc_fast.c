@@ -205,18 +205,21 @@ FAST struct trap_frame *fast_reply_recv(struct thread *self, struct trap_frame *
 /* recv with nothing to take: wait on the endpoint keeping no kernel
  * context, and run whatever is ready (never returns). A sender or a
  * notification already waiting, a timeout or poll, or a reply still owed
- * take the ordinary path. */
+ * (unless MICA_MSG_SAVE_REPLY saves it) take the ordinary path. */
 FAST struct trap_frame *fast_recv(struct thread *self, struct trap_frame *f)
 {
     uint64_t info = f->x[1];
+    bool save = info & MICA_MSG_SAVE_REPLY;
     struct handle *h;
-    if ((info >> 32) || (info & MICA_MSG_POLL) || self->reply_to || self->killed ||
+    if ((info >> 32) || (info & MICA_MSG_POLL) || (self->reply_to && !save) || self->killed ||
         (self->bound && self->bound->bits) ||
         !(h = endpoint_handle(self->proc, f->x[0], MICA_RIGHT_READ)))
         return NULL;
     struct endpoint *ep = (struct endpoint *)h->obj;
     if (ep->senders.head)
         return NULL;
+    if (save) /* from here on the fast path goes through with it */
+        ipc_save_reply_to_x9(f);
     self->reply_abandoned = false;
     wait_queue_append(&ep->receivers, self);
     self->ipc_op = IPC_RECV;

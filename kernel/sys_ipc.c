@@ -5,6 +5,7 @@
 #include <mica/syscall.h>
 
 #define EP_RIGHTS (MICA_RIGHT_READ | MICA_RIGHT_WRITE | MICA_RIGHT_DUPLICATE | MICA_RIGHT_TRANSFER)
+#define REPLY_RIGHTS (MICA_RIGHT_WRITE | MICA_RIGHT_TRANSFER)
 #define NTFN_RIGHTS                                                                                \
     (MICA_RIGHT_SIGNAL | MICA_RIGHT_WAIT | MICA_RIGHT_DUPLICATE | MICA_RIGHT_TRANSFER)
 
@@ -54,6 +55,8 @@ int sys_recv(struct trap_frame *f)
     int err = lookup(f->x[0], MICA_OBJ_ENDPOINT, MICA_RIGHT_READ, &h);
     if (err)
         return err;
+    if (f->x[1] & MICA_MSG_SAVE_REPLY)
+        ipc_save_reply_to_x9(f);
     return ipc_recv((struct endpoint *)h->obj, deadline_of(f->x[1]));
 }
 
@@ -72,11 +75,24 @@ int sys_reply_recv(struct trap_frame *f)
     return ipc_reply_recv((struct endpoint *)h->obj, deadline_of(f->x[1]));
 }
 
+void ipc_save_reply_to_x9(struct trap_frame *f)
+{
+    struct reply_obj *r;
+    uint32_t h;
+    f->x[9] = 0;
+    if (ipc_reply_save(current_process(), &r) != OK)
+        return;
+    int err = handle_install(current_process(), &r->obj, REPLY_RIGHTS, 0, NULL, &h);
+    object_unref(&r->obj); /* without a handle it dies: its caller gets PEER_CLOSED */
+    if (!err)
+        f->x[9] = h;
+}
+
 int sys_reply_save(struct trap_frame *f)
 {
     struct reply_obj *r;
     int err = ipc_reply_save(current_process(), &r);
-    return err ? err : install_new_handle(&r->obj, MICA_RIGHT_WRITE | MICA_RIGHT_TRANSFER, f);
+    return err ? err : install_new_handle(&r->obj, REPLY_RIGHTS, f);
 }
 
 int sys_reply_to(struct trap_frame *f)

@@ -109,6 +109,10 @@ extern mica_handle_t lx_console; /* the uart driver's "console", or 0 */
 
 /* Finish a syscall whose reply was saved: result into x0 (main.c). */
 void lx_answer(mica_handle_t reply, int64_t result);
+/* A handler about to return LX_DEFERRED: the reply owed to the caller is
+ * saved by the server's next receive (MICA_MSG_SAVE_REPLY) into *slot,
+ * which must stay valid until then (0 there: the caller already left). */
+void lx_defer_reply(mica_handle_t *slot);
 
 /* memory.c: the program's memory seen from here, and its map. */
 int lx_read(struct lproc *p, uintptr_t va, void *buf, size_t len); /* 0 or -EFAULT */

@@ -35,6 +35,14 @@ typedef int64_t (*syscall_group)(struct lproc *p, unsigned nr, const uint64_t *a
 static const syscall_group groups[] = {lx_sys_files, lx_sys_memory, lx_sys_misc};
 static uint8_t group_of[512];
 
+/* Where the reply saved by the next receive goes (lx_defer_reply). */
+static mica_handle_t *defer_slot;
+
+void lx_defer_reply(mica_handle_t *slot)
+{
+    defer_slot = slot;
+}
+
 void lx_answer(mica_handle_t reply, int64_t result)
 {
     struct mica_msg m = {.info = mica_msg_info(MICA_SYSCALL_RETURN, 1, 0, 0),
@@ -244,7 +252,10 @@ int main(const struct mica_bootinfo *bi)
     struct mica_msg m;
     bool reply = false;
     for (;;) {
-        int err = reply ? mica_reply_recv(service_ep, &m) : mica_recv(service_ep, 0, &m);
+        int err = reply        ? mica_reply_recv(service_ep, &m)
+                  : defer_slot ? mica_recv_saving_reply(service_ep, 0, &m, defer_slot)
+                               : mica_recv(service_ep, 0, &m);
+        defer_slot = NULL;
         if (err == MICA_ERR_PEER_CLOSED) { /* the caller went away: nothing to answer */
             reply = false;
             continue;

@@ -128,9 +128,10 @@ int64_t lx_pipe_read(struct lproc *p, struct lfile *f, uintptr_t buf, size_t len
         return 0; /* end of file */
     if (f->flags & O_NONBLOCK)
         return -LX_EAGAIN;
-    if (pp->reader.pid || mica_reply_save(&pp->reader.reply) != MICA_OK)
+    if (pp->reader.pid)
         return -LX_EAGAIN; /* one waiting reader per pipe */
-    pp->reader = (struct waiting){p->pid, pp->reader.reply, buf, len, 0};
+    pp->reader = (struct waiting){p->pid, 0, buf, len, 0};
+    lx_defer_reply(&pp->reader.reply);
     return LX_DEFERRED;
 }
 
@@ -168,9 +169,10 @@ int64_t lx_pipe_write(struct lproc *p, struct lfile *f, uintptr_t buf, size_t le
         n = (n > 0 ? n : 0) + (int64_t)direct;
     if (n < 0 || (size_t)n == len || (f->flags & O_NONBLOCK))
         return n == 0 && len ? -LX_EAGAIN : n;
-    if (pp->writer.pid || mica_reply_save(&pp->writer.reply) != MICA_OK)
+    if (pp->writer.pid)
         return n ? n : -LX_EAGAIN;
-    pp->writer = (struct waiting){p->pid, pp->writer.reply, buf, len, (size_t)n};
+    pp->writer = (struct waiting){p->pid, 0, buf, len, (size_t)n};
+    lx_defer_reply(&pp->writer.reply);
     return LX_DEFERRED;
 }
 

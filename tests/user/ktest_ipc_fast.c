@@ -3,7 +3,8 @@
  * give the same results as the ordinary path; threads it blocked can still
  * be woken by the ordinary path: a notification to a waiting server, a
  * caller killed while it waits for its reply, a reply saved and sent
- * later (with MICA_MSG_CLOSE_REPLY, which also closes its handle). */
+ * later (saved by the receive itself, MICA_MSG_SAVE_REPLY, and answered
+ * with MICA_MSG_CLOSE_REPLY, which also closes its handle). */
 #include "ktest.h"
 
 static mica_handle_t fast_ep, fast_ntfn;
@@ -12,7 +13,8 @@ static volatile int hold_seen, hold_go, hold_status = 1, deferred_result = 1, se
 static volatile uint64_t deferred_value;
 static volatile int release_status = 1, closed_status = 1;
 
-enum { STOP, PING, HOLD, DEFER, RELEASE };
+enum { STOP, PING, HOLD, DEFER, DEFER_SLOW, RELEASE };
+static volatile uint64_t first_saved = 99; /* the reply saved when none was owed */
 
 static uint64_t fast_count(void)
 {
@@ -28,13 +30,16 @@ static void wait_flag(volatile int *flag)
 
 /* PING: reply with every word + 1 and the caller's badge; HOLD: answer
  * only when told (the caller is killed meanwhile); DEFER/RELEASE: save a
- * reply, answer it on the next request; bound notifications are noted. */
+ * reply with the next receive (MICA_MSG_SAVE_REPLY; DEFER_SLOW's receive
+ * has a timeout, so it takes the ordinary path), answer it on the next
+ * request; bound notifications are noted. */
 static void fast_server(uint64_t arg)
 {
     (void)arg;
     struct mica_msg m;
-    mica_handle_t saved = 0;
-    int err = mica_recv(fast_ep, 0, &m);
+    mica_handle_t saved = 0, none;
+    int err = mica_recv_saving_reply(fast_ep, 0, &m, &none); /* nothing is owed yet */
+    first_saved = none;
     while (!err) {
         if (m.info & MICA_MSG_NOTIFICATION) {
             notified_bits = m.w[0];
@@ -54,7 +59,10 @@ static void fast_server(uint64_t arg)
             wait_flag(&hold_go);
             hold_status = mica_reply(&(struct mica_msg){.info = 0});
             break;
-        case DEFER: mica_reply_save(&saved); break;
+        case DEFER: err = mica_recv_saving_reply(fast_ep, 0, &m, &saved); continue;
+        case DEFER_SLOW:
+            err = mica_recv_saving_reply(fast_ep, mica_msg_info(0, 0, 0, 30000000), &m, &saved);
+            continue;
         case RELEASE:
             release_status = mica_reply_to_close(
                 saved, &(struct mica_msg){.info = mica_msg_info(0, 1, 0, 0), .w = {77}});
@@ -113,10 +121,9 @@ static void held_caller(uint64_t arg)
     mica_call(fast_ep, &m); /* killed while it waits */
 }
 
-static void deferred_caller(uint64_t arg)
+static void deferred_caller(uint64_t label)
 {
-    (void)arg;
-    struct mica_msg m = {.info = mica_msg_info(DEFER, 0, 0, 0)};
+    struct mica_msg m = {.info = mica_msg_info((uint32_t)label, 0, 0, 0)};
     deferred_result = mica_call(fast_ep, &m);
     deferred_value = m.w[0];
 }
@@ -148,18 +155,25 @@ static int test_fast_path_wakeups(void)
         mica_sleep_until(mica_clock_ns() + 1000000);
     CHECK_STATUS(hold_status, MICA_ERR_PEER_CLOSED);
     CHECK_OK(mica_handle_close(caller));
-    /* A reply saved and sent later reaches a caller the fast path blocked. */
-    CHECK_OK(kt_thread(deferred_caller, 0, &caller));
-    for (int i = 0; i < 10; i++)
-        mica_sleep_until(mica_clock_ns() + 1000000);
-    CHECK(deferred_result == 1); /* still waiting */
-    CHECK_OK(mica_call(fast_ep, &(struct mica_msg){.info = mica_msg_info(RELEASE, 0, 0, 0)}));
-    for (int i = 0; i < 2000 && deferred_result == 1; i++)
-        mica_sleep_until(mica_clock_ns() + 1000000);
-    CHECK_OK(deferred_result);
-    CHECK(deferred_value == 77);
-    CHECK_OK(release_status);                         /* reply_to with MICA_MSG_CLOSE_REPLY... */
-    CHECK_STATUS(closed_status, MICA_ERR_BAD_HANDLE); /* ...closed the handle too */
+    CHECK(first_saved == 0); /* MICA_MSG_SAVE_REPLY with no reply owed */
+    /* A reply saved and sent later reaches a caller the fast path blocked,
+     * saved by a receive through the fast path and through the ordinary one. */
+    for (uint64_t label = DEFER; label <= DEFER_SLOW; label++) {
+        deferred_result = release_status = closed_status = 1;
+        deferred_value = 0;
+        CHECK_OK(kt_thread(deferred_caller, label, &caller));
+        for (int i = 0; i < 10; i++)
+            mica_sleep_until(mica_clock_ns() + 1000000);
+        CHECK(deferred_result == 1); /* still waiting */
+        CHECK_OK(mica_call(fast_ep, &(struct mica_msg){.info = mica_msg_info(RELEASE, 0, 0, 0)}));
+        for (int i = 0; i < 2000 && deferred_result == 1; i++)
+            mica_sleep_until(mica_clock_ns() + 1000000);
+        CHECK_OK(deferred_result);
+        CHECK(deferred_value == 77);
+        CHECK_OK(release_status);                         /* reply_to, MICA_MSG_CLOSE_REPLY... */
+        CHECK_STATUS(closed_status, MICA_ERR_BAD_HANDLE); /* ...closed the handle too */
+        CHECK_OK(mica_handle_close(caller));
+    }
     /* The server still works, through the fast path again. */
     m = (struct mica_msg){.info = mica_msg_info(PING, 6, 0, 0), .w = {41}};
     CHECK_OK(mica_call(fast_ep, &m));
@@ -167,7 +181,6 @@ static int test_fast_path_wakeups(void)
     CHECK_OK(mica_call(fast_ep, &(struct mica_msg){.info = mica_msg_info(STOP, 0, 0, 0)}));
     wait_flag(&server_done);
     CHECK(server_done);
-    CHECK_OK(mica_handle_close(caller));
     CHECK_OK(mica_handle_close(server));
     CHECK_OK(mica_handle_close(fast_ntfn));
     CHECK_OK(mica_handle_close(fast_ep));

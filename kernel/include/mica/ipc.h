@@ -41,6 +41,11 @@ struct reply_obj {
 
 void ipc_init(void);
 int ipc_reply_save(struct process *payer, struct reply_obj **out);
+/* recv's MICA_MSG_SAVE_REPLY: the reply the current thread owes becomes a
+ * reply handle in f->x[9], as reply_save would make it (0 if it owes none,
+ * its caller left, or the handle table is full: the caller is then told
+ * MICA_ERR_PEER_CLOSED). */
+void ipc_save_reply_to_x9(struct trap_frame *f);
 int ipc_reply_to(struct reply_obj *r);
 int endpoint_create(struct process *payer, struct endpoint **out);
 int notification_create(struct process *payer, struct notification **out);

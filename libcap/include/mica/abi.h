@@ -241,6 +241,7 @@ struct mica_fp_state {
 #define MICA_MSG_NOTIFICATION (1UL << 28) /* out: a notification, not a message */
 #define MICA_MSG_TRUNCATED (1UL << 29)    /* out: words beyond the receiver's buffer dropped */
 #define MICA_MSG_CLOSE_REPLY (1UL << 30)  /* in, reply_to: close the reply handle too */
+#define MICA_MSG_SAVE_REPLY (1UL << 31)   /* in, recv: reply_save first; its handle in x9 */
 
 static inline uint64_t mica_msg_info(uint32_t label, unsigned words, unsigned handles,
                                      uint32_t timeout_us)

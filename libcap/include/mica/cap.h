@@ -121,6 +121,11 @@ int mica_call(mica_handle_t ep, struct mica_msg *msg);
 int mica_send(mica_handle_t ep, const struct mica_msg *msg);
 /* recv: `flags` is the info word's timeout/poll part; the message comes out. */
 int mica_recv(mica_handle_t ep, uint64_t flags, struct mica_msg *msg);
+/* mica_reply_save and mica_recv in one system call (MICA_MSG_SAVE_REPLY):
+ * *reply is the saved reply's handle, 0 if no reply was owed or its caller
+ * left; it is set even when the receive fails. */
+int mica_recv_saving_reply(mica_handle_t ep, uint64_t flags, struct mica_msg *msg,
+                           mica_handle_t *reply);
 int mica_reply(const struct mica_msg *msg);
 /* Turn the reply owed to the last caller into a one-shot reply handle, so
  * the server can receive other requests and answer this one later with
