@@ -13,10 +13,15 @@
  * and x30 = the sa_restorer, which calls rt_sigreturn to put everything
  * back (including FP/SIMD registers the handler changed in the frame).
  *
- * Not done: a process that never makes a system call never sees its
- * handler run, and in a process with several threads a signal waits for
- * the next syscall return of any of them (it does not interrupt a
- * waiting call).
+ * A single-threaded process running user code (no system call under
+ * way, e.g. a busy loop) is interrupted: we suspend its thread, and unless
+ * the kernel reports it waiting for us (MICA_THREAD_IN_HANDLER_CALL: its
+ * call's reply will deliver the signal), write the frame and resume it
+ * in the handler.
+ *
+ * Not done: in a process with several threads a signal waits for the
+ * next syscall return of any of them (it does not interrupt a waiting
+ * call or a running thread).
  */
 #include "linux.h"
 #include <string.h>
@@ -60,6 +65,43 @@ bool lx_signal_ready(struct lproc *p)
     return deliverable(p) != 0;
 }
 
+/* Push sig's frame for the registers in st and point them at its handler,
+ * with the signal mask it asks for. False if there was no room for the
+ * frame: the process is ended by SIGSEGV, as Linux does. */
+static bool enter_handler(struct lproc *p, int sig, struct mica_thread_state *st)
+{
+    struct sigaction_k *act = &p->actions[sig];
+    uint64_t old_mask = p->suspended ? p->suspend_saved_mask : p->sigmask;
+    p->sig_pending &= ~bit(sig);
+    p->suspended = false;
+    if (lx_frame_push(p, p->cur, st, sig, act, old_mask) != 0) {
+        lx_end(p, 11 /* SIGSEGV: no room for the frame */, MICA_KILL_WITH_CODE);
+        return false;
+    }
+    p->sigmask = old_mask | act->mask | (act->flags & SA_NODEFER ? 0 : bit(sig));
+    p->sigmask &= ~(bit(SIGKILL) | bit(SIGSTOP));
+    if (act->flags & SA_RESETHAND)
+        memset(act, 0, sizeof(*act));
+    return true;
+}
+
+/* p's only thread may be running user code: stop it there and enter the
+ * handler now, unless it waits for us (then its reply delivers it). */
+static void interrupt_running(struct lproc *p)
+{
+    struct mica_thread_state st;
+    int sig = deliverable(p);
+    mica_handle_t thread = p->thread;
+    if (!sig || mica_thread_suspend(thread) != MICA_OK)
+        return;
+    if (mica_thread_read_state(thread, &st) == MICA_OK &&
+        !(st.flags & MICA_THREAD_IN_HANDLER_CALL) && enter_handler(p, sig, &st)) {
+        mica_thread_write_state(thread, &st);
+    }
+    if (p->used && !p->zombie)
+        mica_thread_resume(thread);
+}
+
 /* Answer p's syscall (through `reply`, or the current caller if 0) by
  * entering the handler of its lowest deliverable signal; the syscall's
  * result goes into the saved registers. False if none is deliverable. */
@@ -69,24 +111,15 @@ bool lx_signal_deliver(struct lproc *p, int64_t result, mica_handle_t reply)
     int sig = deliverable(p);
     if (!sig || mica_thread_read_state(p->thread, &st) != MICA_OK)
         return false;
-    struct sigaction_k *act = &p->actions[sig];
-    uint64_t old_mask = p->suspended ? p->suspend_saved_mask : p->sigmask;
-    p->sig_pending &= ~bit(sig);
-    p->suspended = false;
-    if (result == -LX_EINTR && (act->flags & SA_RESTART) && restartable(st.x[8]))
+    if (result == -LX_EINTR && (p->actions[sig].flags & SA_RESTART) && restartable(st.x[8]))
         st.pc -= 4; /* after the handler, the svc again, with its arguments (x0 unchanged) */
     else
         st.x[0] = (uint64_t)result; /* what the interrupted call returns after sigreturn */
-    if (lx_frame_push(p, p->cur, &st, sig, act, old_mask) != 0) {
-        lx_end(p, 11 /* SIGSEGV: no room for the frame */, MICA_KILL_WITH_CODE);
+    if (!enter_handler(p, sig, &st)) {
         if (reply)
             mica_handle_close(reply);
         return true;
     }
-    p->sigmask = old_mask | act->mask | (act->flags & SA_NODEFER ? 0 : bit(sig));
-    p->sigmask &= ~(bit(SIGKILL) | bit(SIGSTOP));
-    if (act->flags & SA_RESETHAND)
-        memset(act, 0, sizeof(*act));
     struct mica_msg m = {.info = mica_msg_info(MICA_FAULT_RESUME, 2, 0, 0), .w = {st.pc, st.x[0]}};
     if (mica_thread_write_state(p->thread, &st) != MICA_OK)
         return false;
@@ -136,7 +169,9 @@ void lx_signal_send(struct lproc *t, int sig)
     t->cur = last; /* the only thread (the last caller may have exited) */
     t->thread = t->threads[last].handle;
     mica_handle_t reply = take_deferred(t);
-    if (reply && !lx_signal_deliver(t, -LX_EINTR, reply))
+    if (!reply)
+        interrupt_running(t); /* not waiting in a call: running, or queued to us */
+    else if (!lx_signal_deliver(t, -LX_EINTR, reply))
         lx_answer(reply, -LX_EINTR);
 }
 

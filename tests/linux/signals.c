@@ -6,12 +6,15 @@
  * them, visible in the frame's fpsimd_context, and changed by a handler
  * that edits the frame. The raw sigaltstack syscall is used where musl's
  * wrapper would answer itself (its MINSIGSTKSZ is not the kernel's).
+ * And a signal for a process busy in a loop without system calls: its
+ * handler runs at once, interrupting the loop.
  */
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -249,9 +252,47 @@ static void test_fp_frame(void)
     signal(SIGUSR1, SIG_DFL);
 }
 
+static volatile int spin_stop;
+
+static void stop_spinning(int sig)
+{
+    spin_stop = sig;
+}
+
+/* The child spins on a flag only its SIGUSR1 handler sets, never making a
+ * system call; the parent's kill must run that handler. */
+static void test_busy_loop(void)
+{
+    int status = -1;
+    pid_t child = fork();
+    if (child == 0) {
+        signal(SIGUSR1, stop_spinning);
+        spin_stop = 0;
+        write(1, "", 0); /* ready: set up before the parent's kill */
+        while (!spin_stop)
+            ; /* no system call in here */
+        _exit(spin_stop == SIGUSR1 ? 42 : 1);
+    }
+    CHECK(child > 0);
+    struct timespec pause = {0, 20000000};
+    nanosleep(&pause, NULL); /* the child is spinning by now */
+    CHECK(kill(child, SIGUSR1) == 0);
+    pid_t got = 0;
+    for (int i = 0; i < 200 && got == 0; i++) {
+        nanosleep(&pause, NULL);
+        got = waitpid(child, &status, WNOHANG);
+    }
+    if (got == 0) { /* the handler never ran */
+        kill(child, SIGKILL);
+        waitpid(child, &status, 0);
+    }
+    CHECK(got == child && WIFEXITED(status) && WEXITSTATUS(status) == 42);
+}
+
 int main(void)
 {
     test_sigaltstack();
     test_fp_frame();
+    test_busy_loop();
     return finish("lx-signals");
 }

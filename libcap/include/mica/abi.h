@@ -208,7 +208,13 @@ struct mica_thread_state {
     uint64_t pc;
     uint64_t pstate;
     uint64_t tpidr; /* TPIDR_EL0, the user thread pointer (TLS) */
+    uint64_t flags; /* read_state only: MICA_THREAD_* below (write_state ignores it) */
 };
+/* The thread waits for its fault endpoint's handler: a fault message or a
+ * personality's system call, queued or being handled. The handler's reply
+ * will set its registers, so a debugger or a personality should not
+ * redirect it now (a Linux signal is delivered with that reply instead). */
+#define MICA_THREAD_IN_HANDLER_CALL 1UL
 
 /* A thread's FP/SIMD registers (thread_read_fp / thread_write_fp): q0-q31
  * as two words each (v[2n] the low half of qn, v[2n+1] the high half),
