@@ -13,15 +13,15 @@
  * and x30 = the sa_restorer, which calls rt_sigreturn to put everything
  * back (including FP/SIMD registers the handler changed in the frame).
  *
- * A single-threaded process running user code (no system call under
- * way, e.g. a busy loop) is interrupted: we suspend its thread, and unless
+ * A process running user code (no system call under way, e.g. a busy
+ * loop) is interrupted: we suspend its thread, and unless
  * the kernel reports it waiting for us (MICA_THREAD_IN_HANDLER_CALL: its
  * call's reply will deliver the signal), write the frame and resume it
  * in the handler.
  *
- * Not done: in a process with several threads a signal waits for the
- * next syscall return of any of them (it does not interrupt a waiting
- * call or a running thread).
+ * With several threads, the first thread found running user code takes
+ * it the same way. Not done there: interrupting a call one of them waits
+ * in (the signal then waits for the next syscall return of any of them).
  */
 #include "linux.h"
 #include <string.h>
@@ -85,21 +85,45 @@ static bool enter_handler(struct lproc *p, int sig, struct mica_thread_state *st
     return true;
 }
 
-/* p's only thread may be running user code: stop it there and enter the
- * handler now, unless it waits for us (then its reply delivers it). */
-static void interrupt_running(struct lproc *p)
+/* Thread t of p may be running user code: stop it there and enter the
+ * handler now, unless it waits for us (then a reply delivers the signal).
+ * True if the handler was entered (or the process ended for want of room
+ * for the frame). */
+static bool interrupt_thread(struct lproc *p, unsigned t)
 {
     struct mica_thread_state st;
     int sig = deliverable(p);
-    mica_handle_t thread = p->thread;
-    if (!sig || mica_thread_suspend(thread) != MICA_OK)
-        return;
+    mica_handle_t thread = p->threads[t].handle;
+    if (!sig || !thread || mica_thread_suspend(thread) != MICA_OK)
+        return false;
+    p->cur = t; /* enter_handler's thread (its alternate stack) */
+    p->thread = thread;
+    bool entered = false;
     if (mica_thread_read_state(thread, &st) == MICA_OK &&
-        !(st.flags & MICA_THREAD_IN_HANDLER_CALL) && enter_handler(p, sig, &st)) {
-        mica_thread_write_state(thread, &st);
+        !(st.flags & MICA_THREAD_IN_HANDLER_CALL)) {
+        entered = true;
+        if (enter_handler(p, sig, &st))
+            mica_thread_write_state(thread, &st);
     }
     if (p->used && !p->zombie)
         mica_thread_resume(thread);
+    return entered;
+}
+
+/* A process with several threads: the first one running user code takes
+ * the signal; if all wait in calls, the next one to come back does. The
+ * thread being served (p->cur) is left as it was. */
+static void interrupt_some_thread(struct lproc *p)
+{
+    unsigned cur = p->cur;
+    mica_handle_t thread = p->thread;
+    for (unsigned i = 0; i < LX_MAX_THREADS && p->used && deliverable(p); i++)
+        if (p->threads[i].handle && interrupt_thread(p, i))
+            break;
+    if (p->used) {
+        p->cur = cur;
+        p->thread = thread;
+    }
 }
 
 /* Answer p's syscall (through `reply`, or the current caller if 0) by
@@ -164,13 +188,15 @@ void lx_signal_send(struct lproc *t, int sig)
     for (unsigned i = 0; i < LX_MAX_THREADS; i++)
         if (t->threads[i].handle)
             threads++, last = i;
-    if (threads != 1)
-        return;    /* which thread waits is not recorded: the next syscall's return */
+    if (threads != 1) { /* which thread waits in a call is not recorded */
+        interrupt_some_thread(t);
+        return;
+    }
     t->cur = last; /* the only thread (the last caller may have exited) */
     t->thread = t->threads[last].handle;
     mica_handle_t reply = take_deferred(t);
     if (!reply)
-        interrupt_running(t); /* not waiting in a call: running, or queued to us */
+        interrupt_thread(t, last); /* not waiting in a call: running, or queued to us */
     else if (!lx_signal_deliver(t, -LX_EINTR, reply))
         lx_answer(reply, -LX_EINTR);
 }

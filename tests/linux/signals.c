@@ -6,9 +6,10 @@
  * them, visible in the frame's fpsimd_context, and changed by a handler
  * that edits the frame. The raw sigaltstack syscall is used where musl's
  * wrapper would answer itself (its MINSIGSTKSZ is not the kernel's).
- * And a signal for a process busy in a loop without system calls: its
- * handler runs at once, interrupting the loop.
+ * And a signal for a process busy in a loop without system calls (in its
+ * only thread, or one of two): its handler runs at once, interrupting it.
  */
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -259,18 +260,32 @@ static void stop_spinning(int sig)
     spin_stop = sig;
 }
 
+static void *spinner(void *arg)
+{
+    (void)arg;
+    while (!spin_stop)
+        ; /* no system call in here */
+    return NULL;
+}
+
 /* The child spins on a flag only its SIGUSR1 handler sets, never making a
- * system call; the parent's kill must run that handler. */
-static void test_busy_loop(void)
+ * system call, in its only thread or (threaded) in a second thread while
+ * the first waits for it in pthread_join; the parent's kill must run that
+ * handler. */
+static void test_busy_loop(bool threaded)
 {
     int status = -1;
     pid_t child = fork();
     if (child == 0) {
         signal(SIGUSR1, stop_spinning);
         spin_stop = 0;
-        write(1, "", 0); /* ready: set up before the parent's kill */
-        while (!spin_stop)
-            ; /* no system call in here */
+        pthread_t t;
+        if (threaded) {
+            if (pthread_create(&t, NULL, spinner, NULL) != 0 || pthread_join(t, NULL) != 0)
+                _exit(2);
+        } else {
+            spinner(NULL);
+        }
         _exit(spin_stop == SIGUSR1 ? 42 : 1);
     }
     CHECK(child > 0);
@@ -293,6 +308,7 @@ int main(void)
 {
     test_sigaltstack();
     test_fp_frame();
-    test_busy_loop();
+    test_busy_loop(false);
+    test_busy_loop(true);
     return finish("lx-signals");
 }
