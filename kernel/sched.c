@@ -112,6 +112,27 @@ void sched_finish_switch(void)
     }
 }
 
+/* The highest-priority ready thread (or idle) becomes the current one, with
+ * its address space and FP trap setting; the caller switches stacks.
+ * schedule and sched_block_fast share it. */
+static struct thread *run_next(struct cpu *c, struct runqueue *rq, struct thread *prev)
+{
+    int top = rq_top(rq);
+    struct thread *next = top >= 0 ? rq->head[top] : c->idle;
+    if (top >= 0)
+        rq_remove(rq, next);
+    next->state = THREAD_RUNNING;
+    c->need_resched = false;
+    c->current = next;
+    update_slice(c, rq);
+    if (next == prev)
+        return next;
+    if (!next->is_idle && (prev->is_idle || prev->proc != next->proc))
+        aspace_activate(next->proc->aspace);
+    fpsimd_switch(next);
+    return next;
+}
+
 void schedule(void)
 {
     struct cpu *c = this_cpu();
@@ -123,19 +144,9 @@ void schedule(void)
     } else if (prev->state == THREAD_DEAD) {
         c->reap = prev;
     }
-    int top = rq_top(rq);
-    struct thread *next = top >= 0 ? rq->head[top] : c->idle;
-    if (top >= 0)
-        rq_remove(rq, next);
-    next->state = THREAD_RUNNING;
-    c->need_resched = false;
-    c->current = next;
-    update_slice(c, rq);
+    struct thread *next = run_next(c, rq, prev);
     if (next == prev)
         return;
-    if (!next->is_idle && (prev->is_idle || prev->proc != next->proc))
-        aspace_activate(next->proc->aspace);
-    fpsimd_switch(next);
     context_switch(&prev->ctx, &next->ctx);
     sched_finish_switch();
 }
@@ -145,17 +156,7 @@ void sched_block_fast(struct thread *prev)
     struct cpu *c = this_cpu();
     struct runqueue *rq = &runqueues[c->id];
     thread_park_fast(prev);
-    int top = rq_top(rq);
-    struct thread *next = top >= 0 ? rq->head[top] : c->idle;
-    if (top >= 0)
-        rq_remove(rq, next);
-    next->state = THREAD_RUNNING;
-    c->need_resched = false;
-    c->current = next;
-    update_slice(c, rq);
-    if (!next->is_idle && prev->proc != next->proc)
-        aspace_activate(next->proc->aspace);
-    fpsimd_switch(next);
+    struct thread *next = run_next(c, rq, prev);
     context_load(&next->ctx); /* its own kernel context, or thread_fast_resume */
 }
 

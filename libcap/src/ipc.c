@@ -6,7 +6,9 @@
  */
 #include <mica/cap.h>
 
-static inline int ipc_trap(uint64_t num, uint64_t ep, struct mica_msg *m)
+/* svc with the message in x1..x7; the reply or received message comes back
+ * into *m (on success), and x9 into *x9 if given (recv's saved reply). */
+static inline int ipc_trap_x9(uint64_t num, uint64_t ep, struct mica_msg *m, uint64_t *x9_out)
 {
     register uint64_t x0 __asm__("x0") = ep;
     register uint64_t x1 __asm__("x1") = m->info;
@@ -17,11 +19,14 @@ static inline int ipc_trap(uint64_t num, uint64_t ep, struct mica_msg *m)
     register uint64_t x6 __asm__("x6") = m->w[4];
     register uint64_t x7 __asm__("x7") = m->w[5];
     register uint64_t x8 __asm__("x8") = num;
+    register uint64_t x9 __asm__("x9") = 0; /* stays 0 unless the kernel sets it */
     __asm__ volatile("svc #0"
                      : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3), "+r"(x4), "+r"(x5), "+r"(x6),
-                       "+r"(x7), "+r"(x8)
+                       "+r"(x7), "+r"(x8), "+r"(x9)
                      :
                      : "memory");
+    if (x9_out)
+        *x9_out = x9;
     if ((int64_t)x0 == MICA_OK) {
         m->info = x1;
         m->w[0] = x2;
@@ -33,6 +38,11 @@ static inline int ipc_trap(uint64_t num, uint64_t ep, struct mica_msg *m)
         m->badge = x8;
     }
     return (int)(int64_t)x0;
+}
+
+static inline int ipc_trap(uint64_t num, uint64_t ep, struct mica_msg *m)
+{
+    return ipc_trap_x9(num, ep, m, NULL);
 }
 
 int mica_endpoint_create(mica_handle_t *out)
@@ -63,29 +73,11 @@ int mica_recv(mica_handle_t ep, uint64_t flags, struct mica_msg *msg)
 int mica_recv_saving_reply(mica_handle_t ep, uint64_t flags, struct mica_msg *msg,
                            mica_handle_t *reply)
 {
-    register uint64_t x0 __asm__("x0") = ep;
-    register uint64_t x1 __asm__("x1") = flags | MICA_MSG_SAVE_REPLY;
-    register uint64_t x2 __asm__("x2"), x3 __asm__("x3"), x4 __asm__("x4"), x5 __asm__("x5");
-    register uint64_t x6 __asm__("x6"), x7 __asm__("x7");
-    register uint64_t x9 __asm__("x9") = 0; /* stays 0 if the handle is refused */
-    register uint64_t x8 __asm__("x8") = MICA_SYS_RECV;
-    __asm__ volatile("svc #0"
-                     : "+r"(x0), "+r"(x1), "=r"(x2), "=r"(x3), "=r"(x4), "=r"(x5), "=r"(x6),
-                       "=r"(x7), "+r"(x8), "+r"(x9)
-                     :
-                     : "memory");
-    *reply = (mica_handle_t)x9; /* set whether or not the receive worked */
-    if ((int64_t)x0 == MICA_OK) {
-        msg->info = x1;
-        msg->w[0] = x2;
-        msg->w[1] = x3;
-        msg->w[2] = x4;
-        msg->w[3] = x5;
-        msg->w[4] = x6;
-        msg->w[5] = x7;
-        msg->badge = x8;
-    }
-    return (int)(int64_t)x0;
+    uint64_t saved;
+    msg->info = flags | MICA_MSG_SAVE_REPLY;
+    int err = ipc_trap_x9(MICA_SYS_RECV, ep, msg, &saved);
+    *reply = (mica_handle_t)saved; /* set whether or not the receive worked */
+    return err;
 }
 
 int mica_reply(const struct mica_msg *msg)

@@ -154,21 +154,20 @@ def busybox_session(con, report, args):
     command("cat /boot/manifest | grep '^run'", r"\r\nrun linux/bin/busybox sh -l\r\n",
             "cat and grep read the boot manifest")
     command("echo abX\x7fc", r"\r\nabc\r\n", "busybox's line editing: backspace")
-    con.type("sleep 30\r")
-    time.sleep(1.5)
-    start = time.monotonic()
-    con.type("\x03")
-    report.check(con.expect(re.escape(BB_PROMPT), 15) is not None and time.monotonic() - start < 10,
-                 "^C interrupts sleep 30")
+    def interrupt(line, what):
+        """Type line, let it run, then ^C: the prompt must come back soon."""
+        con.type(line + "\r")
+        time.sleep(1.5)
+        start = time.monotonic()
+        con.type("\x03")
+        report.check(con.expect(re.escape(BB_PROMPT), 15) is not None
+                     and time.monotonic() - start < 10, "^C interrupts " + what)
+
+    interrupt("sleep 30", "sleep 30")
     command("echo $?", r"\r\n130\r\n", "the interrupted command ended by SIGINT (status 130)")
     # The shell itself busy in a loop of builtins, making no system call:
     # SIGINT must still reach its handler.
-    con.type("while :; do :; done\r")
-    time.sleep(1.5)
-    start = time.monotonic()
-    con.type("\x03")
-    report.check(con.expect(re.escape(BB_PROMPT), 15) is not None and time.monotonic() - start < 10,
-                 "^C interrupts a busy shell loop")
+    interrupt("while :; do :; done", "a busy shell loop")
     command("for w in more typed; do echo $w; done | wc -l", r"\r\n2\r\n",
             "commands keep working after ^C")
     # A person sees the fresh prompt before typing on: busybox drops what
