@@ -141,7 +141,10 @@ int lx_find_program(mica_handle_t fs, const char *path, const void **elf, size_t
 
 /* signal.c: handlers, their frames, sigreturn, sigsuspend */
 void lx_signal_send(struct lproc *t, int sig);
-bool lx_signal_ready(struct lproc *p);
+static inline bool lx_signal_ready(const struct lproc *p)
+{
+    return (p->sig_pending & ~p->sigmask) != 0; /* inline: checked at every syscall's reply */
+}
 bool lx_signal_deliver(struct lproc *p, int64_t result, mica_handle_t reply);
 int64_t lx_sigreturn(struct lproc *p);
 int64_t lx_sigsuspend(struct lproc *p, uintptr_t mask_va, uint64_t size);

@@ -60,11 +60,6 @@ static bool restartable(uint64_t nr)
            nr == NR_futex;
 }
 
-bool lx_signal_ready(struct lproc *p)
-{
-    return deliverable(p) != 0;
-}
-
 /* Push sig's frame for the registers in st and point them at its handler,
  * with the signal mask it asks for. False if there was no room for the
  * frame: the process is ended by SIGSEGV, as Linux does. */
