@@ -149,7 +149,7 @@ static void link_reply(struct thread *server, struct thread *caller)
 }
 
 /* A server that starts a new receive drops the reply it still owed. */
-static void abandon_reply(struct thread *server)
+void ipc_abandon_reply(struct thread *server)
 {
     struct thread *caller = server->reply_to;
     if (!caller)
@@ -201,7 +201,7 @@ int ipc_send(struct endpoint *ep, uint64_t badge, bool call, uint64_t deadline)
 static int receive(struct endpoint *ep, uint64_t deadline, struct thread *handoff)
 {
     struct thread *self = current_thread();
-    abandon_reply(self);
+    ipc_abandon_reply(self);
     self->reply_abandoned = false;
     struct notification *n = self->bound;
     if (n && n->bits) {
@@ -345,7 +345,7 @@ int ipc_reply_recv(struct endpoint *ep, uint64_t deadline)
 
 void ipc_thread_exit(struct thread *t)
 {
-    abandon_reply(t);
+    ipc_abandon_reply(t);
     ipc_forget_server(t);
     if (t->ipc_buffer_vmo) {
         object_unref(&t->ipc_buffer_vmo->obj);

@@ -80,8 +80,10 @@ void ipc_save_reply_to_x9(struct trap_frame *f)
     struct reply_obj *r;
     uint32_t h;
     f->x[9] = 0;
-    if (ipc_reply_save(current_process(), &r) != OK)
+    if (ipc_reply_save(current_process(), &r) != OK) {
+        ipc_abandon_reply(current_thread()); /* no reply object: the caller hears so */
         return;
+    }
     int err = handle_install(current_process(), &r->obj, REPLY_RIGHTS, 0, NULL, &h);
     object_unref(&r->obj); /* without a handle it dies: its caller gets PEER_CLOSED */
     if (!err)
@@ -101,10 +103,12 @@ int sys_reply_to(struct trap_frame *f)
     int err = lookup(f->x[0], MICA_OBJ_REPLY, MICA_RIGHT_WRITE, &h);
     if (err)
         return err;
-    err = ipc_reply_to((struct reply_obj *)h->obj);
-    /* MICA_MSG_CLOSE_REPLY: the handle goes too, unless the message itself
-     * was bad (the caller may fix it and send again). */
-    if ((f->x[1] & MICA_MSG_CLOSE_REPLY) && err != ERR_INVALID_ARGS)
+    struct reply_obj *r = (struct reply_obj *)h->obj;
+    err = ipc_reply_to(r);
+    /* MICA_MSG_CLOSE_REPLY: the handle goes too once the reply is done
+     * with (sent now or before, or its caller gone); a message that could
+     * not be delivered leaves it to be fixed and sent again. */
+    if ((f->x[1] & MICA_MSG_CLOSE_REPLY) && (r->used || !r->caller))
         handle_close(current_process(), (uint32_t)f->x[0]);
     return err;
 }

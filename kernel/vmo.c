@@ -273,8 +273,12 @@ int vmo_copy(struct vmo *dst, uint64_t dst_off, struct vmo *src, uint64_t src_of
         } else {
             if ((err = vmo_get_page(dst, dst_off, true, &to, NULL)) != OK)
                 break;
-            memcpy((char *)phys_to_virt(to) + (dst_off & PAGE_MASK),
-                   (const char *)phys_to_virt(from) + (src_off & PAGE_MASK), n);
+            char *d = (char *)phys_to_virt(to) + (dst_off & PAGE_MASK);
+            const char *s = (const char *)phys_to_virt(from) + (src_off & PAGE_MASK);
+            if (to == from) /* a copy-on-write child reading its parent's page */
+                memmove(d, s, n);
+            else
+                memcpy(d, s, n);
         }
         dst_off += n;
         src_off += n;

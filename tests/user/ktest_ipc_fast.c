@@ -11,7 +11,8 @@ static mica_handle_t fast_ep, fast_ntfn;
 static volatile uint64_t notified_bits;
 static volatile int hold_seen, hold_go, hold_status = 1, deferred_result = 1, server_done;
 static volatile uint64_t deferred_value;
-static volatile int release_status = 1, closed_status = 1;
+static volatile int release_status = 1, closed_status = 1, bad_status = 1;
+static struct mica_ipc_buffer server_buffer __attribute__((aligned(4096)));
 
 enum { STOP, PING, HOLD, DEFER, DEFER_SLOW, RELEASE };
 static volatile uint64_t first_saved = 99; /* the reply saved when none was owed */
@@ -64,6 +65,12 @@ static void fast_server(uint64_t arg)
             err = mica_recv_saving_reply(fast_ep, mica_msg_info(0, 0, 0, 30000000), &m, &saved);
             continue;
         case RELEASE:
+            /* A reply that cannot be delivered (a handle for a caller with
+             * no IPC buffer) fails and, even with MICA_MSG_CLOSE_REPLY,
+             * keeps the reply handle to try again. */
+            mica_ipc_buffer_here()->handles[0] = 0xDEAD0001;
+            bad_status =
+                mica_reply_to_close(saved, &(struct mica_msg){.info = mica_msg_info(0, 1, 1, 0)});
             release_status = mica_reply_to_close(
                 saved, &(struct mica_msg){.info = mica_msg_info(0, 1, 0, 0), .w = {77}});
             closed_status = mica_handle_close(saved); /* already gone */
@@ -84,7 +91,7 @@ static int test_fast_path(void)
     mica_handle_t thread, badged;
     CHECK_OK(mica_endpoint_create(&fast_ep));
     CHECK_OK(mica_handle_mint(fast_ep, MICA_RIGHT_WRITE, 0x5EED, &badged));
-    CHECK_OK(kt_thread(fast_server, 0, &thread));
+    CHECK_OK(kt_thread_ex(fast_server, 0, &server_buffer, &thread));
     uint64_t before = fast_count();
     for (uint64_t round = 0; round < 200; round++) {
         struct mica_msg m = {.info = mica_msg_info(PING, 6, 0, 0), .w = {round, 10, 20, 30, 40, 0}};
@@ -135,7 +142,7 @@ static int test_fast_path_wakeups(void)
     CHECK_OK(mica_notification_create(&fast_ntfn));
     server_done = hold_seen = hold_go = 0;
     hold_status = deferred_result = 1;
-    CHECK_OK(kt_thread(fast_server, 0, &server));
+    CHECK_OK(kt_thread_ex(fast_server, 0, &server_buffer, &server));
     CHECK_OK(mica_thread_bind_notification(server, fast_ntfn));
     struct mica_msg m = {.info = mica_msg_info(PING, 6, 0, 0)};
     for (int i = 0; i < 3; i++) /* leaves the server waiting through the fast path */
@@ -159,7 +166,7 @@ static int test_fast_path_wakeups(void)
     /* A reply saved and sent later reaches a caller the fast path blocked,
      * saved by a receive through the fast path and through the ordinary one. */
     for (uint64_t label = DEFER; label <= DEFER_SLOW; label++) {
-        deferred_result = release_status = closed_status = 1;
+        deferred_result = release_status = closed_status = bad_status = 1;
         deferred_value = 0;
         CHECK_OK(kt_thread(deferred_caller, label, &caller));
         for (int i = 0; i < 10; i++)
@@ -170,6 +177,9 @@ static int test_fast_path_wakeups(void)
             mica_sleep_until(mica_clock_ns() + 1000000);
         CHECK_OK(deferred_result);
         CHECK(deferred_value == 77);
+        /* The caller has no IPC buffer to take the handle into: that
+         * reply is refused, and the reply handle stays for the next try. */
+        CHECK_STATUS(bad_status, MICA_ERR_BAD_STATE);
         CHECK_OK(release_status);                         /* reply_to, MICA_MSG_CLOSE_REPLY... */
         CHECK_STATUS(closed_status, MICA_ERR_BAD_HANDLE); /* ...closed the handle too */
         CHECK_OK(mica_handle_close(caller));

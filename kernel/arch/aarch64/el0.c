@@ -32,6 +32,16 @@ static void fault_kill(struct trap_frame *f)
     process_terminate(t->proc, (int64_t)f->esr, MICA_EXIT_FAULT);
 }
 
+/* Could a lazily mapped page explain this abort? Translation, access-flag
+ * and permission faults, yes; an alignment fault (an unaligned access to
+ * Device memory, say) or an external abort, never: retrying it after
+ * aspace_fault would fault again for ever. */
+static bool lazily_resolvable(uint64_t esr)
+{
+    unsigned fsc = (unsigned)esr & 0x3C;
+    return fsc == 0x04 || fsc == 0x08 || fsc == 0x0C;
+}
+
 /* What kind of fault a synchronous exception is, for the fault message. */
 static uint64_t fault_kind(unsigned ec, uint64_t esr)
 {
@@ -54,7 +64,7 @@ void el0_sync(struct trap_frame *f)
         fpsimd_trap(t);
         return;
     }
-    if (ec == EC_IABT_LOWER || ec == EC_DABT_LOWER) {
+    if ((ec == EC_IABT_LOWER || ec == EC_DABT_LOWER) && lazily_resolvable(f->esr)) {
         bool write = ec == EC_DABT_LOWER && (f->esr & (1 << 6));
         struct aspace *as = t->proc->aspace;
         if (as && aspace_fault(as, f->far, write, ec == EC_IABT_LOWER) == OK)
@@ -92,7 +102,7 @@ struct trap_frame *el0_trap(unsigned kind, struct trap_frame *f)
     } else {
         fault_kill(f); /* FIQ, SError, AArch32 */
     }
-    console_kick();    /* tell the UART driver about new log text */
+    console_kick(); /* tell the UART driver about new log text */
     user_return(f);
     return f;
 }
@@ -105,7 +115,7 @@ bool usercopy_fixup(struct trap_frame *f)
         return false;
     unsigned ec = (unsigned)(f->esr >> 26) & 0x3F;
     struct thread *t = current_thread();
-    if (ec == 0x25 && t && !t->is_idle && t->proc->aspace &&
+    if (ec == 0x25 && lazily_resolvable(f->esr) && t && !t->is_idle && t->proc->aspace &&
         aspace_fault(t->proc->aspace, f->far, f->esr & (1 << 6), false) == OK)
         return true;
     f->elr = (uintptr_t)usercopy_fault;

@@ -69,6 +69,8 @@ int ipc_fault(struct thread *t, uint64_t kind, struct trap_frame *f);
  * endpoint: MICA_SYSCALL_LABEL, w0 = x8, w1..w5 = x0..x4. */
 int ipc_syscall(struct thread *t, struct trap_frame *f);
 int ipc_set_fault_endpoint(struct thread *t, struct endpoint *ep, uint64_t badge);
+/* The server drops the reply it owes: its caller gets ERR_PEER_CLOSED. */
+void ipc_abandon_reply(struct thread *server);
 /* The caller t stops waiting for a reply: unlink it from its server. */
 void ipc_forget_server(struct thread *t);
 

@@ -133,7 +133,7 @@ int mica_reply(const struct mica_msg *msg);
 int mica_reply_save(mica_handle_t *reply);
 int mica_reply_to(mica_handle_t reply, const struct mica_msg *msg);
 /* mica_reply_to, and the reply handle is closed in the same system call
- * (whatever the outcome, unless the message was malformed). */
+ * once the reply is done with (delivered, or its caller gone). */
 int mica_reply_to_close(mica_handle_t reply, const struct mica_msg *msg);
 /* reply with msg, then receive the next message into msg. */
 int mica_reply_recv(mica_handle_t ep, struct mica_msg *msg);
