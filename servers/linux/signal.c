@@ -190,10 +190,12 @@ void lx_signal_send(struct lproc *t, int sig)
     t->cur = last; /* the only thread (the last caller may have exited) */
     t->thread = t->threads[last].handle;
     mica_handle_t reply = take_deferred(t);
+    if (reply && !lx_signal_deliver(t, -LX_EINTR, reply)) {
+        lx_answer(reply, -LX_EINTR); /* a wait it had already left: running now */
+        reply = 0;
+    }
     if (!reply)
         interrupt_thread(t, last); /* not waiting in a call: running, or queued to us */
-    else if (!lx_signal_deliver(t, -LX_EINTR, reply))
-        lx_answer(reply, -LX_EINTR);
 }
 
 int64_t lx_sigreturn(struct lproc *p)
