@@ -51,6 +51,7 @@ enum lx_syscall {
     NR_close = 57,
     NR_getdents64 = 61,
     NR_lseek = 62,
+    NR_sendfile = 71,
     NR_read = 63,
     NR_write = 64,
     NR_readv = 65,

@@ -270,6 +270,54 @@ static int64_t do_read(struct lproc *p, struct lfile *f, uintptr_t ubuf, size_t 
     return (int64_t)done;
 }
 
+/* sendfile: a regular file's bytes to a file or the console, moved here
+ * in the server (busybox's cat uses it). Other kinds of descriptor get
+ * EINVAL, and callers fall back to read and write. With an offset, the
+ * input's own position stays where it was. */
+static int64_t sys_sendfile(struct lproc *p, const uint64_t *a)
+{
+    static char chunk[IO_CHUNK];
+    struct lfile *out = lx_fd(p, a[0]), *in = lx_fd(p, a[1]);
+    int64_t off = -1;
+    uint64_t saved = 0, ignored;
+    if (!out || !in || (in->flags & O_ACCMODE) == O_WRONLY ||
+        (out->kind == FD_FILE && (out->flags & O_ACCMODE) == 0))
+        return -LX_EBADF;
+    if (in->kind != FD_FILE || (out->kind != FD_FILE && out->kind != FD_CONSOLE))
+        return -LX_EINVAL;
+    if (a[2] && lx_read(p, a[2], &off, sizeof(off)))
+        return -LX_EFAULT;
+    if (a[2] && (off < 0 || fs_seek(in->fs, in->fs_fd, 0, FS_SEEK_CUR, &saved) != MICA_OK ||
+                 fs_seek(in->fs, in->fs_fd, (uint64_t)off, FS_SEEK_SET, &ignored) != MICA_OK))
+        return -LX_EINVAL;
+    size_t done = 0;
+    int err = 0;
+    while (!err && done < a[3]) {
+        size_t want = a[3] - done < IO_CHUNK ? a[3] - done : IO_CHUNK, got = 0, wrote = 0;
+        int status = fs_read(in->fs, in->fs_fd, chunk, want, &got);
+        if (status || got == 0) {
+            err = status ? lx_errno(status) : 0;
+            break;
+        }
+        if (out->kind == FD_CONSOLE) {
+            err = console_write(chunk, got);
+            wrote = got;
+        } else if ((status = fs_write(out->fs, out->fs_fd, chunk, got, &wrote)) != 0) {
+            err = lx_errno(status);
+        }
+        done += wrote;
+        if (wrote < got || got < want)
+            break;
+    }
+    if (a[2]) {
+        off += (int64_t)done;
+        fs_seek(in->fs, in->fs_fd, saved, FS_SEEK_SET, &ignored);
+        if (lx_write(p, a[2], &off, sizeof(off)))
+            return -LX_EFAULT;
+    }
+    return done ? (int64_t)done : err;
+}
+
 /* read, write and their vector and positioned forms. */
 static int64_t sys_rw(struct lproc *p, unsigned nr, const uint64_t *a)
 {
@@ -367,6 +415,7 @@ int64_t lx_sys_files(struct lproc *p, unsigned nr, const uint64_t *a)
     case NR_pread64:
     case NR_pwrite64: return sys_rw(p, nr, a);
     case NR_lseek: return sys_lseek(p, a[0], (int64_t)a[1], (unsigned)a[2]);
+    case NR_sendfile: return sys_sendfile(p, a);
     default: return lx_sys_paths(p, nr, a);
     }
 }

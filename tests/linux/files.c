@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -99,9 +100,37 @@ static void names(void)
     close(fd);
 }
 
+/* sendfile from a file to a file: whole, from an offset (which moves
+ * while the file position does not), and the refusals. */
+static void send_file(void)
+{
+    char buf[64];
+    CHECK(mkdir("/tmp-send", 0755) == 0);
+    int in = open("/tmp-send/in", O_CREAT | O_RDWR | O_TRUNC, 0644);
+    int out = open("/tmp-send/out", O_CREAT | O_RDWR | O_TRUNC, 0644);
+    CHECK(in >= 3 && out >= 3);
+    CHECK(write(in, "0123456789", 10) == 10 && lseek(in, 0, SEEK_SET) == 0);
+    CHECK(sendfile(out, in, NULL, 100) == 10);
+    CHECK(lseek(in, 0, SEEK_CUR) == 10);
+    off_t off = 4;
+    CHECK(sendfile(out, in, &off, 3) == 3 && off == 7);
+    CHECK(lseek(in, 0, SEEK_CUR) == 10); /* with an offset the position stays */
+    CHECK(pread(out, buf, sizeof(buf), 0) == 13 && memcmp(buf, "0123456789456", 13) == 0);
+    CHECK(sendfile(out, in, NULL, 5) == 0); /* at the end */
+    int fds[2];
+    CHECK(pipe(fds) == 0);
+    CHECK_ERRNO(sendfile(out, fds[0], NULL, 5), EINVAL); /* from a pipe */
+    CHECK_ERRNO(sendfile(out, 99, NULL, 5), EBADF);
+    off = -1;
+    CHECK_ERRNO(sendfile(out, in, &off, 5), EINVAL);
+    CHECK(close(fds[0]) == 0 && close(fds[1]) == 0 && close(in) == 0 && close(out) == 0);
+    CHECK(unlink("/tmp-send/in") == 0 && unlink("/tmp-send/out") == 0 && rmdir("/tmp-send") == 0);
+}
+
 int main(void)
 {
     read_write();
     names();
+    send_file();
     return finish("lx-files");
 }
