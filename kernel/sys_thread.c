@@ -78,7 +78,8 @@ static void to_state(const struct thread *t, struct mica_thread_state *st)
     st->pc = fr->elr;
     st->pstate = fr->spsr;
     st->tpidr = t->ctx.tpidr_el0; /* saved when it was switched out */
-    st->flags = t->ipc_op == IPC_FAULT || t->ipc_op == IPC_AWAIT_FAULT ? MICA_THREAD_IN_HANDLER_CALL : 0;
+    st->flags =
+        t->ipc_op == IPC_FAULT || t->ipc_op == IPC_AWAIT_FAULT ? MICA_THREAD_IN_HANDLER_CALL : 0;
 }
 
 /* Validation shared by the read_state/write_state and read_fp/write_fp

@@ -7,7 +7,6 @@
 
 #include "ktest.h"
 
-
 #define HOLE 0x0000006000000000UL /* nothing mapped here until the handler does */
 
 static volatile uint64_t fault_result, emulated_result, spin_count;

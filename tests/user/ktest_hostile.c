@@ -2,7 +2,6 @@
  * corrupted or exhausted the kernel from EL0. */
 #include "ktest.h"
 
-
 static mica_handle_t hostile_ep;
 static volatile int sender_result = 1;
 static struct mica_ipc_buffer sender_buf __attribute__((aligned(4096)));

@@ -10,7 +10,6 @@
  */
 #include "ktest.h"
 
-
 #define NW 4
 #define POOL 48
 static volatile mica_handle_t pool[POOL];

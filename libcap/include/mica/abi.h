@@ -295,7 +295,7 @@ struct mica_kernel_stats {
     uint64_t handles;                      /* live handles */
     uint64_t free_pages;
     uint64_t asid_rollovers; /* times the ASID space was recycled */
-    uint64_t ipc_fast;       /* IPC handovers done by the fast path (calls, replies, Linux syscalls) */
+    uint64_t ipc_fast; /* IPC handovers done by the fast path (calls, replies, Linux syscalls) */
 };
 
 /*
