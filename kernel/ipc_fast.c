@@ -31,9 +31,9 @@
  * Locking: the big kernel lock, taken in el0_trap and let go in
  * user_return on the new thread's way out.
  */
-#include <mica/aspace.h>
 #include <mica/ipc.h>
 #include <mica/printk.h>
+#include <mica/sched_switch.h>
 #include <mica/syscall.h>
 #include <mica/trap.h>
 
@@ -54,24 +54,17 @@ FAST bool can_switch_to(const struct thread *next)
            (!rq->ready || rq_top(rq) <= (int)next->priority);
 }
 
-/* Switch to `next` without a kernel context switch (the scheduler's part
- * of switch_to in sched.c, inline). The current thread has blocked with
- * all its user state in its trap frame; its kernel stack is abandoned and
- * it resumes at thread_fast_resume when next scheduled. */
+/* Switch to `next` without a kernel context switch (sched_enter_thread, as
+ * switch_to does, plus TPIDR_EL0, which context_switch would carry). The current thread has blocked
+ * with all its user state in its trap frame; its kernel stack is abandoned and it resumes at
+ * thread_fast_resume when next scheduled. */
 FAST void switch_fast(struct thread *prev, struct thread *next)
 {
     struct cpu *c = this_cpu();
     thread_park_fast(prev);
     if (next->timeout.pending)
         timer_cancel(&next->timeout);
-    next->state = THREAD_RUNNING;
-    c->current = next;
-    struct runqueue *rq = &runqueues[c->id];
-    if (!c->slice.pending && rq->head[next->priority])
-        update_slice(c, rq); /* arms it: see update_slice */
-    if (prev->proc != next->proc)
-        aspace_activate(next->proc->aspace);
-    fpsimd_switch(next);
+    sched_enter_thread(c, prev, next);
     __asm__ volatile("msr tpidr_el0, %0" ::"r"(next->ctx.tpidr_el0));
 }
 
@@ -91,6 +84,16 @@ FAST bool fast_message(uint64_t info)
 {
     return MICA_MSG_WORDS(info) <= MICA_MSG_REG_WORDS && !MICA_MSG_HANDLES(info) && !(info >> 32) &&
            !(info & MICA_MSG_POLL);
+}
+
+/* The register message in f (info, six words) into `to`'s frame, as
+ * transfer in endpoint.c delivers it: the info's label and length only. */
+FAST void put_message(struct trap_frame *to, const struct trap_frame *f, uint64_t badge)
+{
+    to->x[1] = f->x[1] & 0x07FFFFFFUL;
+    for (int i = 2; i < 8; i++)
+        to->x[i] = f->x[i];
+    to->x[8] = badge;
 }
 
 /* The first receiver on ep, if it may run now. */
@@ -158,11 +161,7 @@ FAST struct trap_frame *fast_call(struct thread *self, struct trap_frame *f)
     struct thread *r = fast_receiver((struct endpoint *)h->obj);
     if (!r)
         return NULL;
-    uint64_t *x = r->frame->x;
-    x[1] = f->x[1] & 0x07FFFFFFUL; /* label, length */
-    for (int i = 2; i < 8; i++)
-        x[i] = f->x[i];
-    x[8] = h->badge;
+    put_message(r->frame, f, h->badge);
     return hand_over(self, r, IPC_AWAIT_REPLY, FAST_AWAIT_REPLY);
 }
 
@@ -184,12 +183,8 @@ FAST struct trap_frame *fast_reply_recv(struct thread *self, struct trap_frame *
             return NULL; /* kill, resume elsewhere, a bad verdict: ordinary path */
         c->frame->x[0] = f->x[2];
     } else {
-        uint64_t *x = c->frame->x;
-        x[0] = OK;
-        x[1] = info & 0x07FFFFFFUL;
-        for (int i = 2; i < 8; i++)
-            x[i] = f->x[i];
-        x[8] = 0;
+        c->frame->x[0] = OK; /* its call succeeded */
+        put_message(c->frame, f, 0);
     }
     self->reply_to = NULL;
     self->reply_abandoned = false;
@@ -236,9 +231,7 @@ struct trap_frame *ipc_fast(struct thread *self, struct trap_frame *f)
         return fast_call(self, f);
     if (f->x[8] == MICA_SYS_REPLY_RECV)
         return fast_reply_recv(self, f);
-    if (f->x[8] == MICA_SYS_RECV)
-        return fast_recv(self, f);
-    return NULL;
+    return fast_recv(self, f); /* ipc_fast_candidate lets only these through */
 }
 
 void ipc_fast_entered(struct trap_frame *f)

@@ -9,6 +9,7 @@
 #include <mica/memory.h>
 #include <mica/panic.h>
 #include <mica/process.h>
+#include <mica/sched_switch.h>
 #include <mica/status.h>
 #include <mica/thread.h>
 #include <mica/vm.h>
@@ -67,20 +68,10 @@ static void slice_expired(struct timer *t, void *arg)
         c->need_resched = true;
 }
 
-/* Arm the time slice only if another thread of the running priority waits. */
-void update_slice(struct cpu *c, struct runqueue *rq)
+/* A time slice from now (update_slice in mica/thread.h decides when). */
+void slice_arm(struct cpu *c)
 {
-    struct thread *cur = c->current;
-    if (cur->is_idle) {
-        if (c->slice.pending)
-            timer_cancel(&c->slice); /* an idle CPU takes no slice interrupts */
-    } else if (rq->head[cur->priority] && !c->slice.pending) {
-        timer_arm(&c->slice, time_now_ns() + TIME_SLICE_NS, slice_expired, NULL);
-    }
-    /* With no competitor left, a pending slice stays armed rather than
-     * being cancelled and re-armed at every IPC hand-off between threads
-     * of one priority; if it fires with nobody waiting it is ignored. A
-     * running slice keeps its deadline. */
+    timer_arm(&c->slice, time_now_ns() + TIME_SLICE_NS, slice_expired, NULL);
 }
 
 void sched_ready(struct thread *t)
@@ -121,15 +112,7 @@ static struct thread *run_next(struct cpu *c, struct runqueue *rq, struct thread
     struct thread *next = top >= 0 ? rq->head[top] : c->idle;
     if (top >= 0)
         rq_remove(rq, next);
-    next->state = THREAD_RUNNING;
-    c->need_resched = false;
-    c->current = next;
-    update_slice(c, rq);
-    if (next == prev)
-        return next;
-    if (!next->is_idle && (prev->is_idle || prev->proc != next->proc))
-        aspace_activate(next->proc->aspace);
-    fpsimd_switch(next);
+    sched_enter(c, prev, next);
     return next;
 }
 
@@ -282,13 +265,7 @@ static void switch_to(struct thread *next)
         prev->state = THREAD_READY;
         rq_push(rq, prev);
     }
-    next->state = THREAD_RUNNING;
-    c->current = next;
-    c->need_resched = false;
-    update_slice(c, rq);
-    if (prev->proc != next->proc)
-        aspace_activate(next->proc->aspace);
-    fpsimd_switch(next);
+    sched_enter_thread(c, prev, next);
     context_switch(&prev->ctx, &next->ctx);
     sched_finish_switch();
 }

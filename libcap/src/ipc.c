@@ -19,14 +19,21 @@ static inline int ipc_trap_x9(uint64_t num, uint64_t ep, struct mica_msg *m, uin
     register uint64_t x6 __asm__("x6") = m->w[4];
     register uint64_t x7 __asm__("x7") = m->w[5];
     register uint64_t x8 __asm__("x8") = num;
-    register uint64_t x9 __asm__("x9") = 0; /* stays 0 unless the kernel sets it */
-    __asm__ volatile("svc #0"
-                     : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3), "+r"(x4), "+r"(x5), "+r"(x6),
-                       "+r"(x7), "+r"(x8), "+r"(x9)
-                     :
-                     : "memory");
-    if (x9_out)
+    if (x9_out) { /* only recv's saved reply pays for x9 (constant-folded) */
+        register uint64_t x9 __asm__("x9") = 0; /* stays 0 unless the kernel sets it */
+        __asm__ volatile("svc #0"
+                         : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3), "+r"(x4), "+r"(x5), "+r"(x6),
+                           "+r"(x7), "+r"(x8), "+r"(x9)
+                         :
+                         : "memory");
         *x9_out = x9;
+    } else {
+        __asm__ volatile("svc #0"
+                         : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3), "+r"(x4), "+r"(x5), "+r"(x6),
+                           "+r"(x7), "+r"(x8)
+                         :
+                         : "memory");
+    }
     if ((int64_t)x0 == MICA_OK) {
         m->info = x1;
         m->w[0] = x2;

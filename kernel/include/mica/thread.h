@@ -135,12 +135,29 @@ int thread_block(struct wait_queue *wq, uint64_t deadline, struct thread *handof
 /* Make a thread that was handed to us for a direct switch runnable the
  * ordinary way after all (its wake status is already set). */
 void sched_wake_handoff(struct thread *t);
-/* For the IPC fast path (ipc_fast.c), which switches threads inline:
- * the run queues, their highest ready priority (-1: none), and the time
- * slice's re-evaluation after a switch. */
+/* For the IPC fast path (ipc_fast.c), which switches threads inline, and
+ * mica/sched_switch.h: the run queues, their highest ready priority (-1:
+ * none), and the time slice. */
 extern struct runqueue runqueues[MAX_CPUS];
 int rq_top(struct runqueue *rq);
-void update_slice(struct cpu *c, struct runqueue *rq);
+void slice_arm(struct cpu *c); /* sched.c: the time slice from now */
+
+/* The running thread changed, or one of its priority became ready: arm
+ * the time slice if another thread of that priority waits and none runs;
+ * the idle thread takes no slice. Otherwise nothing: a running slice keeps
+ * its deadline, and with no competitor left a pending one stays armed
+ * rather than being cancelled and re-armed at every IPC hand-off (if it
+ * fires with nobody waiting it is ignored). Inline: it is on every switch. */
+static inline void update_slice(struct cpu *c, struct runqueue *rq)
+{
+    struct thread *cur = c->current;
+    if (cur->is_idle) {
+        if (c->slice.pending)
+            timer_cancel(&c->slice);
+    } else if (!c->slice.pending && rq->head[cur->priority]) {
+        slice_arm(c);
+    }
+}
 
 void thread_fast_resume(void); /* ctx.lr of a thread blocked by the IPC fast path */
 /* The IPC fast path blocked t with all its user state in its trap frame:

@@ -1,0 +1,48 @@
+/*
+ * How the CPU passes from one thread to the next, in one place for every
+ * switch: schedule, the IPC hand-off (switch_to), sched_block_fast in
+ * sched.c, and the IPC fast path (ipc_fast.c). Inline, because the fast
+ * path runs it on every call. The caller then changes stacks
+ * (context_switch, context_load, or vectors.S for the fast path).
+ * Under the big kernel lock.
+ */
+#ifndef MICA_SCHED_SWITCH_H
+#define MICA_SCHED_SWITCH_H
+
+#include <mica/aspace.h>
+#include <mica/thread.h>
+
+/* next (off the run queue) becomes the running thread in place of prev:
+ * the scheduler's bookkeeping, the time slice (update_slice, with neither
+ * thread idle), next's address space and the lazy-FP trap. For switches
+ * between two threads of processes: switch_to and the IPC fast path. */
+static inline void sched_enter_thread(struct cpu *c, struct thread *prev, struct thread *next)
+{
+    next->state = THREAD_RUNNING;
+    c->current = next;
+    c->need_resched = false;
+    if (!c->slice.pending && runqueues[c->id].head[next->priority])
+        slice_arm(c);
+    if (prev->proc != next->proc)
+        aspace_activate(next->proc->aspace);
+    fpsimd_switch(next);
+}
+
+/* The same when either may be the idle thread (schedule, sched_block_fast):
+ * idle keeps whatever address space was active and takes no slice. */
+static inline void sched_enter(struct cpu *c, struct thread *prev, struct thread *next)
+{
+    if (!prev->is_idle && !next->is_idle) {
+        sched_enter_thread(c, prev, next);
+        return;
+    }
+    next->state = THREAD_RUNNING;
+    c->current = next;
+    c->need_resched = false;
+    update_slice(c, &runqueues[c->id]);
+    if (!next->is_idle)
+        aspace_activate(next->proc->aspace);
+    fpsimd_switch(next);
+}
+
+#endif
