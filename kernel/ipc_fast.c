@@ -1,6 +1,6 @@
 /*
  * The IPC fast path. The commonest IPC shapes take it straight from the
- * SVC vector (el0_trap calls ipc_fast before any other dispatch):
+ * SVC vector (vectors.S calls el0_svc for every svc from EL0):
  *
  *   - a Linux system call of a MICA_PROCESS_LINUX thread, to its fault
  *     endpoint (what ipc_syscall does);
@@ -28,8 +28,8 @@
  * and ipc_fast_resumed finishes its system call from its wake status, as
  * the ordinary path would have on its way out.
  *
- * Locking: the big kernel lock, taken in el0_trap and let go in
- * user_return on the new thread's way out.
+ * Locking: the big kernel lock, taken in el0_svc and let go there (or in
+ * user_return) on the new thread's way out.
  */
 #include <mica/ipc.h>
 #include <mica/printk.h>
@@ -104,7 +104,7 @@ FAST struct thread *fast_receiver(struct endpoint *ep)
 }
 
 /* The current thread has blocked: run `next`, whose system call is done. */
-FAST struct trap_frame *switch_to_partner(struct thread *self, struct thread *next)
+FAST struct thread *switch_to_partner(struct thread *self, struct thread *next)
 {
     bool was_fast = next->fast_op != FAST_NONE;
     next->fast_op = FAST_NONE;
@@ -113,12 +113,12 @@ FAST struct trap_frame *switch_to_partner(struct thread *self, struct thread *ne
     switch_fast(self, next);
     if (!was_fast)
         context_load(&next->ctx); /* back into its wait in endpoint.c */
-    return next->frame;
+    return next;
 }
 
 /* self's message is now in r's frame: r leaves the endpoint, self waits for
  * r's reply (how: fast_op), and the CPU goes to r. */
-FAST struct trap_frame *hand_over(struct thread *self, struct thread *r, uint8_t ipc_op,
+FAST struct thread *hand_over(struct thread *self, struct thread *r, uint8_t ipc_op,
                                   uint8_t fast_op)
 {
     r->frame->x[0] = OK; /* r's receive succeeded */
@@ -134,7 +134,7 @@ FAST struct trap_frame *hand_over(struct thread *self, struct thread *r, uint8_t
 }
 
 /* A Linux system call: MICA_SYSCALL_LABEL, w0 = x8, w1..w5 = x0..x4. */
-FAST struct trap_frame *fast_linux_syscall(struct thread *self, struct trap_frame *f)
+FAST struct thread *fast_linux_syscall(struct thread *self, struct trap_frame *f)
 {
     struct endpoint *ep = self->fault_ep;
     struct thread *r = ep ? fast_receiver(ep) : NULL;
@@ -152,7 +152,7 @@ FAST struct trap_frame *fast_linux_syscall(struct thread *self, struct trap_fram
     return hand_over(self, r, IPC_AWAIT_FAULT, FAST_AWAIT_SYSCALL);
 }
 
-FAST struct trap_frame *fast_call(struct thread *self, struct trap_frame *f)
+FAST struct thread *fast_call(struct thread *self, struct trap_frame *f)
 {
     struct handle *h;
     if (!fast_message(f->x[1]) || self->killed ||
@@ -165,7 +165,7 @@ FAST struct trap_frame *fast_call(struct thread *self, struct trap_frame *f)
     return hand_over(self, r, IPC_AWAIT_REPLY, FAST_AWAIT_REPLY);
 }
 
-FAST struct trap_frame *fast_reply_recv(struct thread *self, struct trap_frame *f)
+FAST struct thread *fast_reply_recv(struct thread *self, struct trap_frame *f)
 {
     uint64_t info = f->x[1];
     struct thread *c = self->reply_to;
@@ -201,7 +201,7 @@ FAST struct trap_frame *fast_reply_recv(struct thread *self, struct trap_frame *
  * context, and run whatever is ready (never returns). A sender or a
  * notification already waiting, a timeout or poll, or a reply still owed
  * (unless MICA_MSG_SAVE_REPLY saves it) take the ordinary path. */
-FAST struct trap_frame *fast_recv(struct thread *self, struct trap_frame *f)
+FAST struct thread *fast_recv(struct thread *self, struct trap_frame *f)
 {
     uint64_t info = f->x[1];
     bool save = info & MICA_MSG_SAVE_REPLY;
@@ -223,27 +223,33 @@ FAST struct trap_frame *fast_recv(struct thread *self, struct trap_frame *f)
     sched_block_fast(self);
 }
 
-struct trap_frame *ipc_fast(struct thread *self, struct trap_frame *f)
+struct trap_frame *el0_svc(struct trap_frame *f)
 {
+    spin_lock(&kernel_lock);
+    struct thread *self = current_thread();
+    struct thread *next = NULL;
     if (self->linux_abi)
-        return fast_linux_syscall(self, f);
-    if (f->x[8] == MICA_SYS_CALL)
-        return fast_call(self, f);
-    if (f->x[8] == MICA_SYS_REPLY_RECV)
-        return fast_reply_recv(self, f);
-    return fast_recv(self, f); /* ipc_fast_candidate lets only these through */
+        next = fast_linux_syscall(self, f);
+    else if (f->x[8] == MICA_SYS_CALL)
+        next = fast_call(self, f);
+    else if (f->x[8] == MICA_SYS_REPLY_RECV)
+        next = fast_reply_recv(self, f);
+    else if (f->x[8] == MICA_SYS_RECV)
+        next = fast_recv(self, f); /* NULL, or it blocked and never returns */
+    if (!next)
+        return el0_syscall(f);
+    /* The switch left next running with need_resched clear; a kill or new
+     * log text still needs user_return's work, on next's own stack. */
+    if (__builtin_expect(console_kick_pending || next->killed, 0))
+        return (struct trap_frame *)((uintptr_t)next->frame | 1);
+    spin_unlock(&kernel_lock);
+    return next->frame;
 }
 
 void ipc_fast_entered(struct trap_frame *f)
 {
-    struct cpu *c = this_cpu();
-    struct thread *t = c->current;
-    if (__builtin_expect(console_kick_pending || c->need_resched || t->killed || t->suspended, 0)) {
-        console_kick();
-        user_return(f);
-        return;
-    }
-    spin_unlock(&kernel_lock); /* what user_return comes to when nothing is pending */
+    console_kick();
+    user_return(f);
 }
 
 void ipc_fast_resumed(struct trap_frame *f)

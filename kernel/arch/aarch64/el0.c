@@ -1,9 +1,11 @@
 /*
  * Exceptions from EL0: system calls, page faults, interrupts, and every
  * other synchronous exception, which goes to the thread's fault endpoint
- * (mica/abi.h, "Faults") or, without one, ends the faulting process. trap_dispatch() sends
- * every exception taken from EL0 here; we take the big kernel lock, handle
- * it, and user_return() releases it on the way back.
+ * (mica/abi.h, "Faults") or, without one, ends the faulting process.
+ * vectors.S sends an svc to el0_svc (ipc_fast.c), which takes the big
+ * kernel lock and, when the fast path does not apply, comes to
+ * el0_syscall here; everything else comes to el0_trap, which takes the
+ * lock itself. user_return() releases it on the way back.
  */
 #include <mica/aspace.h>
 #include <mica/ipc.h>
@@ -15,7 +17,6 @@
 #include <mica/usercopy.h>
 
 #define EC_FP_ACCESS 0x07
-#define EC_SVC64 0x15
 #define EC_IABT_LOWER 0x20
 #define EC_DABT_LOWER 0x24
 
@@ -55,7 +56,7 @@ static uint64_t fault_kind(unsigned ec, uint64_t esr)
     }
 }
 
-/* Every synchronous exception from EL0 but svc (el0_trap takes those). */
+/* Every synchronous exception from EL0 but svc. */
 void el0_sync(struct trap_frame *f)
 {
     unsigned ec = (unsigned)(f->esr >> 26) & 0x3F;
@@ -86,16 +87,20 @@ void user_return(struct trap_frame *f)
     spin_unlock(&kernel_lock);
 }
 
+struct trap_frame *el0_syscall(struct trap_frame *f)
+{
+    syscall_dispatch(f);
+    console_kick(); /* tell the UART driver about new log text */
+    user_return(f);
+    return f;
+}
+
+/* vectors.S: every exception from EL0 but svc (kind: the vector's number,
+ * 8 synchronous, 9 IRQ, 10 FIQ, 11 SError, 12..15 from AArch32). */
 struct trap_frame *el0_trap(unsigned kind, struct trap_frame *f)
 {
     spin_lock(&kernel_lock);
-    if (kind == 8 && ((f->esr >> 26) & 0x3F) == EC_SVC64) {
-        struct thread *self = current_thread();
-        struct trap_frame *next;
-        if (ipc_fast_candidate(self, f) && (next = ipc_fast(self, f)) != NULL)
-            return next; /* vectors.S moves there, then ipc_fast_entered */
-        syscall_dispatch(f);
-    } else if (kind == 8) {
+    if (kind == 8) {
         el0_sync(f);
     } else if (kind == 9) {
         irq_handle();

@@ -8,7 +8,7 @@
  *
  * thread_enter_user: where a new thread's first context_switch "returns".
  * Its stack pointer is its trap frame: finish the switch in C, then leave
- * through the common exception return path (vectors.S trap_restore).
+ * through the common exception return path (vectors.S el0_restore).
  *
  * context_load(to): the second half alone, for the IPC fast path, whose
  * current thread keeps no kernel context (it resumes at thread_fast_resume).
@@ -50,10 +50,10 @@ thread_enter_user:
     bl      sched_finish_switch
     mov     x0, sp
     bl      user_return
-    b       trap_restore
+    b       el0_restore
 
     .global thread_fast_resume
 thread_fast_resume:
     mov     x0, sp
     bl      ipc_fast_resumed
-    b       trap_restore
+    b       el0_restore

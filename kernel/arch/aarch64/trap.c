@@ -1,6 +1,6 @@
 /*
- * Exception dispatch. vectors.S calls trap_dispatch() for every exception
- * with the saved frame. Today the kernel expects only IRQs from EL1 (and
+ * Exception dispatch for exceptions taken at EL1 (vectors.S sends those
+ * from EL0 to el0.c and ipc_fast.c itself). Today the kernel expects only IRQs from EL1 (and
  * synchronous faults from EL1 while a self-test has armed a recovery);
  * everything else is a bug, reported with a decoded dump — exception class
  * by name, ESR, FAR, ELR, SPSR, all registers, a symbolised backtrace —
@@ -154,15 +154,11 @@ static bool try_recover(struct trap_frame *f)
     return true;
 }
 
-struct trap_frame *el0_trap(unsigned kind, struct trap_frame *frame);
 bool usercopy_fixup(struct trap_frame *frame);
 
-/* Returns the frame to return through (vectors.S): `frame`, or another
- * thread's after an IPC fast-path switch (only from EL0). */
-struct trap_frame *trap_dispatch(unsigned kind, struct trap_frame *frame)
+/* vectors.S, for kinds 0..7 (taken at EL1); returns to the same frame. */
+void trap_dispatch(unsigned kind, struct trap_frame *frame)
 {
-    if (kind >= 8) /* from EL0 (vectors.S calls el0_trap itself) */
-        return el0_trap(kind, frame);
     switch (kind) {
     case 5:
         /* IRQ from EL1h: only the idle loop (or a self-test) runs with
@@ -170,10 +166,10 @@ struct trap_frame *trap_dispatch(unsigned kind, struct trap_frame *frame)
         spin_lock(&kernel_lock);
         irq_handle();
         spin_unlock(&kernel_lock);
-        return frame;
+        return;
     case 4: /* sync from EL1h */
         if (usercopy_fixup(frame) || try_recover(frame))
-            return frame;
+            return;
         break;
     default: break;
     }

@@ -76,18 +76,14 @@ void ipc_forget_server(struct thread *t);
 
 /* The fast path (ipc_fast.c): how a thread it blocked waits (thread->fast_op). */
 enum { FAST_NONE, FAST_AWAIT_SYSCALL, FAST_AWAIT_REPLY, FAST_RECV };
-/* From el0_trap, for an svc, with the kernel lock held: the partner's trap
- * frame if the call was done and the CPU switched to the partner, NULL to
- * take the ordinary path. */
-struct trap_frame *ipc_fast(struct thread *self, struct trap_frame *f);
-/* Could ipc_fast take this svc at all? Inline, so that other system calls
- * pay two compares, not a call. */
-static inline bool ipc_fast_candidate(const struct thread *t, const struct trap_frame *f)
-{
-    uint64_t nr = f->x[8];
-    return t->linux_abi || nr == MICA_SYS_CALL || nr == MICA_SYS_REPLY_RECV || nr == MICA_SYS_RECV;
-}
-/* vectors.S, on the new thread's stack after ipc_fast switched. */
+/* vectors.S: every svc from EL0 (the kernel lock not yet held). Tries the
+ * fast path, else el0_syscall; returns the frame to return through (see
+ * vectors.S el0_leave). */
+struct trap_frame *el0_svc(struct trap_frame *f);
+/* el0.c: the ordinary system call path, with the kernel lock held. */
+struct trap_frame *el0_syscall(struct trap_frame *f);
+/* vectors.S, on the new thread's stack after the fast path switched to a
+ * thread with something to do before it returns to EL0. */
 void ipc_fast_entered(struct trap_frame *f);
 /* switch.S thread_fast_resume: a fast-blocked thread woken by the ordinary
  * path finishes its system call. */

@@ -4,6 +4,11 @@
 
 #include <mica/cpu.h>
 
+/* vectors.S: every exception from EL0 but svc (el0.c), and every one
+ * taken at EL1 (trap.c). el0_svc is in mica/ipc.h. */
+struct trap_frame *el0_trap(unsigned kind, struct trap_frame *f);
+void trap_dispatch(unsigned kind, struct trap_frame *frame);
+
 const char *exception_class_name(unsigned ec);
 /* "translation fault, level 3" etc. for a data/instruction abort's ISS. */
 void fault_status_describe(uint32_t iss, char *buf, size_t len);
