@@ -63,7 +63,7 @@ void aspace_deactivate(void)
     this_cpu()->active_aspace = NULL;
 }
 
-static void assign_asid(struct aspace *as)
+void aspace_assign_asid(struct aspace *as)
 {
     if (next_asid == ASID_COUNT) {
         aspace_deactivate(); /* before the flush, not after */
@@ -74,13 +74,9 @@ static void assign_asid(struct aspace *as)
     }
     as->asid = (uint16_t)next_asid++;
     as->asid_generation = asid_generation;
+    as->ttbr = as->root | ((uint64_t)as->asid << 48);
 }
 
-void aspace_activate_new_asid(struct aspace *as)
-{
-    assign_asid(as);
-    aspace_activate(as);
-}
 
 static struct mapping *find_mapping(struct aspace *as, vaddr_t va)
 {

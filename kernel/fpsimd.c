@@ -20,7 +20,7 @@ void fpsimd_load(const uint64_t *area);
 void fpsimd_init_cpu(void)
 {
     this_cpu()->fpen = 0;
-    fpsimd_set_fpen(FPEN_TRAP_EL0);
+    fpsimd_set_fpen(this_cpu(), FPEN_TRAP_EL0);
 }
 
 void fpsimd_trap(struct thread *t)
@@ -36,7 +36,7 @@ void fpsimd_trap(struct thread *t)
         fpsimd_load(t->fp_regs);
         c->fp_owner = t;
     }
-    fpsimd_set_fpen(FPEN_NO_TRAP);
+    fpsimd_set_fpen(this_cpu(), FPEN_NO_TRAP);
 }
 
 void fpsimd_release(struct thread *t)

@@ -45,26 +45,25 @@ void user_return(struct trap_frame *f);
 
 /* May `next` (blocked, off the run queue) run now in place of the current
  * thread without a trip through the run queue? Not if a reschedule is
- * pending, it is suspended, or a higher-priority thread is ready. */
-FAST bool can_switch_to(const struct thread *next)
+ * pending, it is suspended, or a higher-priority thread is ready; nor if
+ * its wait has a timeout to cancel (the ordinary path does that), which
+ * keeps the path free of calls and so of saved registers. */
+FAST bool can_switch_to(struct cpu *c, const struct thread *next)
 {
-    struct cpu *c = this_cpu();
-    struct runqueue *rq = &runqueues[c->id];
-    return !c->need_resched && !next->suspended &&
-           (!rq->ready || rq_top(rq) <= (int)next->priority);
+    struct runqueue *rq = c->rq;
+    return !c->need_resched && !next->suspended && !next->timeout.pending &&
+           (!rq->ready || rq_top(rq) <= (int)next->priority) &&
+           sched_enter_is_simple(c, c->current, next);
 }
 
 /* Switch to `next` without a kernel context switch (sched_enter_thread, as
  * switch_to does, plus TPIDR_EL0, which context_switch would carry). The current thread has blocked
  * with all its user state in its trap frame; its kernel stack is abandoned and it resumes at
  * thread_fast_resume when next scheduled. */
-FAST void switch_fast(struct thread *prev, struct thread *next)
+FAST void switch_fast(struct cpu *c, struct thread *prev, struct thread *next)
 {
-    struct cpu *c = this_cpu();
     thread_park_fast(prev);
-    if (next->timeout.pending)
-        timer_cancel(&next->timeout);
-    sched_enter_thread(c, prev, next);
+    sched_enter_simple(c, prev, next);
     __asm__ volatile("msr tpidr_el0, %0" ::"r"(next->ctx.tpidr_el0));
 }
 
@@ -97,32 +96,32 @@ FAST void put_message(struct trap_frame *to, const struct trap_frame *f, uint64_
 }
 
 /* The first receiver on ep, if it may run now. */
-FAST struct thread *fast_receiver(struct endpoint *ep)
+FAST struct thread *fast_receiver(struct cpu *c, struct endpoint *ep)
 {
     struct thread *r = ep->receivers.head;
-    return r && can_switch_to(r) ? r : NULL;
+    return r && can_switch_to(c, r) ? r : NULL;
 }
 
 /* The current thread has blocked: run `next`, whose system call is done. */
-FAST struct thread *switch_to_partner(struct thread *self, struct thread *next)
+FAST struct thread *switch_to_partner(struct cpu *c, struct thread *self, struct thread *next)
 {
     bool was_fast = next->fast_op != FAST_NONE;
     next->fast_op = FAST_NONE;
     next->wake_status = OK;
-    this_cpu()->ipc_fast++;
-    switch_fast(self, next);
+    c->ipc_fast++;
+    switch_fast(c, self, next);
     if (!was_fast)
         context_load(&next->ctx); /* back into its wait in endpoint.c */
     return next;
 }
 
-/* self's message is now in r's frame: r leaves the endpoint, self waits for
+/* self's message is now in r's frame: r (the first receiver) leaves the endpoint, self waits for
  * r's reply (how: fast_op), and the CPU goes to r. */
-FAST struct thread *hand_over(struct thread *self, struct thread *r, uint8_t ipc_op,
+FAST struct thread *hand_over(struct cpu *cpu, struct thread *self, struct thread *r, uint8_t ipc_op,
                                   uint8_t fast_op)
 {
     r->frame->x[0] = OK; /* r's receive succeeded */
-    wait_queue_remove(r);
+    wait_queue_pop(r);
     r->ipc_op = IPC_NONE;
     r->reply_to = self;
     r->reply_abandoned = false;
@@ -130,14 +129,14 @@ FAST struct thread *hand_over(struct thread *self, struct thread *r, uint8_t ipc
     self->ipc_op = ipc_op;
     self->fast_op = fast_op;
     self->state = THREAD_BLOCKED;
-    return switch_to_partner(self, r);
+    return switch_to_partner(cpu, self, r);
 }
 
 /* A Linux system call: MICA_SYSCALL_LABEL, w0 = x8, w1..w5 = x0..x4. */
-FAST struct thread *fast_linux_syscall(struct thread *self, struct trap_frame *f)
+FAST struct thread *fast_linux_syscall(struct cpu *cpu, struct thread *self, struct trap_frame *f)
 {
     struct endpoint *ep = self->fault_ep;
-    struct thread *r = ep ? fast_receiver(ep) : NULL;
+    struct thread *r = ep ? fast_receiver(cpu, ep) : NULL;
     if (!r || self->killed)
         return NULL;
     uint64_t *x = r->frame->x;
@@ -149,29 +148,29 @@ FAST struct thread *fast_linux_syscall(struct thread *self, struct trap_frame *f
     x[6] = f->x[3];
     x[7] = f->x[4];
     x[8] = self->fault_badge;
-    return hand_over(self, r, IPC_AWAIT_FAULT, FAST_AWAIT_SYSCALL);
+    return hand_over(cpu, self, r, IPC_AWAIT_FAULT, FAST_AWAIT_SYSCALL);
 }
 
-FAST struct thread *fast_call(struct thread *self, struct trap_frame *f)
+FAST struct thread *fast_call(struct cpu *cpu, struct thread *self, struct trap_frame *f)
 {
     struct handle *h;
     if (!fast_message(f->x[1]) || self->killed ||
         !(h = endpoint_handle(self->proc, f->x[0], MICA_RIGHT_WRITE)))
         return NULL;
-    struct thread *r = fast_receiver((struct endpoint *)h->obj);
+    struct thread *r = fast_receiver(cpu, (struct endpoint *)h->obj);
     if (!r)
         return NULL;
     put_message(r->frame, f, h->badge);
-    return hand_over(self, r, IPC_AWAIT_REPLY, FAST_AWAIT_REPLY);
+    return hand_over(cpu, self, r, IPC_AWAIT_REPLY, FAST_AWAIT_REPLY);
 }
 
-FAST struct thread *fast_reply_recv(struct thread *self, struct trap_frame *f)
+FAST struct thread *fast_reply_recv(struct cpu *cpu, struct thread *self, struct trap_frame *f)
 {
     uint64_t info = f->x[1];
     struct thread *c = self->reply_to;
     struct handle *h;
     if (!fast_message(info) || !c || c->reply_from != self || c->state != THREAD_BLOCKED ||
-        (c->ipc_op != IPC_AWAIT_REPLY && c->ipc_op != IPC_AWAIT_FAULT) || !can_switch_to(c) ||
+        (c->ipc_op != IPC_AWAIT_REPLY && c->ipc_op != IPC_AWAIT_FAULT) || !can_switch_to(cpu, c) ||
         (self->bound && self->bound->bits) ||
         !(h = endpoint_handle(self->proc, f->x[0], MICA_RIGHT_READ)))
         return NULL;
@@ -194,14 +193,17 @@ FAST struct thread *fast_reply_recv(struct thread *self, struct trap_frame *f)
     self->ipc_op = IPC_RECV;
     self->fast_op = FAST_RECV;
     self->state = THREAD_BLOCKED;
-    return switch_to_partner(self, c);
+    return switch_to_partner(cpu, self, c);
 }
 
 /* recv with nothing to take: wait on the endpoint keeping no kernel
  * context, and run whatever is ready (never returns). A sender or a
  * notification already waiting, a timeout or poll, or a reply still owed
- * (unless MICA_MSG_SAVE_REPLY saves it) take the ordinary path. */
-FAST struct thread *fast_recv(struct thread *self, struct trap_frame *f)
+ * (unless MICA_MSG_SAVE_REPLY saves it) take the ordinary path, from here.
+ * Out of line: its call to ipc_save_reply_to_x9 would cost el0_svc saved
+ * registers on every path. */
+__attribute__((noinline)) static struct trap_frame *recv_fast(struct thread *self,
+                                                              struct trap_frame *f)
 {
     uint64_t info = f->x[1];
     bool save = info & MICA_MSG_SAVE_REPLY;
@@ -209,10 +211,10 @@ FAST struct thread *fast_recv(struct thread *self, struct trap_frame *f)
     if ((info >> 32) || (info & MICA_MSG_POLL) || (self->reply_to && !save) || self->killed ||
         (self->bound && self->bound->bits) ||
         !(h = endpoint_handle(self->proc, f->x[0], MICA_RIGHT_READ)))
-        return NULL;
+        return el0_syscall(f);
     struct endpoint *ep = (struct endpoint *)h->obj;
     if (ep->senders.head)
-        return NULL;
+        return el0_syscall(f);
     if (save) /* from here on the fast path goes through with it */
         ipc_save_reply_to_x9(f);
     self->reply_abandoned = false;
@@ -226,16 +228,17 @@ FAST struct thread *fast_recv(struct thread *self, struct trap_frame *f)
 struct trap_frame *el0_svc(struct trap_frame *f)
 {
     spin_lock(&kernel_lock);
-    struct thread *self = current_thread();
+    struct cpu *cpu = this_cpu();
+    struct thread *self = cpu->current;
     struct thread *next = NULL;
     if (self->linux_abi)
-        next = fast_linux_syscall(self, f);
+        next = fast_linux_syscall(cpu, self, f);
     else if (f->x[8] == MICA_SYS_CALL)
-        next = fast_call(self, f);
+        next = fast_call(cpu, self, f);
     else if (f->x[8] == MICA_SYS_REPLY_RECV)
-        next = fast_reply_recv(self, f);
+        next = fast_reply_recv(cpu, self, f);
     else if (f->x[8] == MICA_SYS_RECV)
-        next = fast_recv(self, f); /* NULL, or it blocked and never returns */
+        return recv_fast(self, f);
     if (!next)
         return el0_syscall(f);
     /* The switch left next running with need_resched clear; a kill or new

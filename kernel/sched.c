@@ -48,15 +48,6 @@ static void rq_remove(struct runqueue *rq, struct thread *t)
     rq->ready--;
 }
 
-/* Highest priority with a ready thread, or -1. */
-int rq_top(struct runqueue *rq)
-{
-    for (int w = NUM_PRIORITIES / 64 - 1; w >= 0; w--)
-        if (rq->bitmap[w])
-            return w * 64 + 63 - __builtin_clzl(rq->bitmap[w]);
-    return -1;
-}
-
 /* The slice ran out: switch if a thread of the running priority waits
  * (the timer may have outlived the competition: see update_slice). */
 static void slice_expired(struct timer *t, void *arg)
@@ -130,6 +121,7 @@ void schedule(void)
     struct thread *next = run_next(c, rq, prev);
     if (next == prev)
         return;
+    thread_fast_ctx(next);
     context_switch(&prev->ctx, &next->ctx);
     sched_finish_switch();
 }
@@ -140,6 +132,7 @@ void sched_block_fast(struct thread *prev)
     struct runqueue *rq = &runqueues[c->id];
     thread_park_fast(prev);
     struct thread *next = run_next(c, rq, prev);
+    thread_fast_ctx(next);
     context_load(&next->ctx); /* its own kernel context, or thread_fast_resume */
 }
 
@@ -156,6 +149,7 @@ void sched_init_cpu(void)
     idle->state = THREAD_RUNNING;
     idle->priority = 0;
     c->idle = c->current = idle;
+    c->rq = &runqueues[c->id];
 }
 
 void sched_run_idle(void)
@@ -266,6 +260,7 @@ static void switch_to(struct thread *next)
         rq_push(rq, prev);
     }
     sched_enter_thread(c, prev, next);
+    thread_fast_ctx(next);
     context_switch(&prev->ctx, &next->ctx);
     sched_finish_switch();
 }

@@ -31,6 +31,7 @@ struct aspace {
     paddr_t root; /* level 0 table */
     uint16_t asid;
     uint64_t asid_generation;
+    uint64_t ttbr; /* root | asid << 48: TTBR0_EL1 while it runs */
     struct mapping *mappings; /* sorted by base, non-overlapping */
     unsigned n_mappings;
     size_t table_pages;
@@ -39,20 +40,28 @@ struct aspace {
 
 extern uint64_t asid_rollovers;
 extern uint64_t asid_generation; /* ASIDs of an older generation are stale */
-void aspace_activate_new_asid(struct aspace *as);
+/* Give as a new ASID (its own is stale); a rollover flushes every TLB. */
+void aspace_assign_asid(struct aspace *as);
 
+/* Does as need a new ASID before it can be loaded (its own is stale)? */
+static inline bool aspace_asid_stale(const struct aspace *as)
+{
+    return as->asid_generation != asid_generation;
+}
+/* Load as, whose ASID is current, into TTBR0 on CPU c. Inline: the IPC
+ * fast path switches address spaces on every call. */
+static inline void aspace_load(struct cpu *c, struct aspace *as)
+{
+    c->active_aspace = as;
+    __asm__ volatile("msr ttbr0_el1, %0\n isb" ::"r"(as->ttbr) : "memory");
+}
 /* Load as into TTBR0 (the scheduler, on a switch of process), assigning
- * an ASID if its own is stale. Inline: the
- * IPC fast path switches address spaces on every call. */
+ * an ASID if its own is stale. */
 static inline void aspace_activate(struct aspace *as)
 {
-    if (as->asid_generation != asid_generation) {
-        aspace_activate_new_asid(as);
-        return;
-    }
-    this_cpu()->active_aspace = as;
-    uint64_t ttbr = as->root | ((uint64_t)as->asid << 48);
-    __asm__ volatile("msr ttbr0_el1, %0\n isb" ::"r"(ttbr) : "memory");
+    if (aspace_asid_stale(as))
+        aspace_assign_asid(as);
+    aspace_load(this_cpu(), as);
 }
 
 void aspace_init(void);

@@ -13,6 +13,7 @@
 #define MAX_CPUS 8
 
 struct thread;
+struct runqueue;
 
 /* Saved by kernel/arch/aarch64/vectors.S on every exception. */
 struct trap_frame {
@@ -48,6 +49,7 @@ struct cpu {
     /* Scheduling (kernel/sched.c), under the big kernel lock. */
     struct thread *current;
     struct thread *idle;
+    struct runqueue *rq; /* &runqueues[id] */
     struct thread *reap; /* exited thread whose stack the next thread frees */
     bool need_resched;
     struct timer slice; /* armed only while same-priority threads wait */

@@ -12,20 +12,35 @@
 #include <mica/aspace.h>
 #include <mica/thread.h>
 
+/* May sched_enter_simple switch from prev to next: no time slice to arm
+ * (update_slice, with neither thread idle) and no ASID to assign? */
+static inline bool sched_enter_is_simple(const struct cpu *c, const struct thread *prev,
+                                         const struct thread *next)
+{
+    return (c->slice.pending || !c->rq->head[next->priority]) &&
+           (prev->proc == next->proc || !aspace_asid_stale(next->proc->aspace));
+}
 /* next (off the run queue) becomes the running thread in place of prev:
- * the scheduler's bookkeeping, the time slice (update_slice, with neither
- * thread idle), next's address space and the lazy-FP trap. For switches
- * between two threads of processes: switch_to and the IPC fast path. */
-static inline void sched_enter_thread(struct cpu *c, struct thread *prev, struct thread *next)
+ * the scheduler's bookkeeping, next's address space and the lazy-FP trap.
+ * No calls: the IPC fast path uses it after checking sched_enter_is_simple. */
+static inline void sched_enter_simple(struct cpu *c, struct thread *prev, struct thread *next)
 {
     next->state = THREAD_RUNNING;
     c->current = next;
     c->need_resched = false;
-    if (!c->slice.pending && runqueues[c->id].head[next->priority])
-        slice_arm(c);
     if (prev->proc != next->proc)
-        aspace_activate(next->proc->aspace);
-    fpsimd_switch(next);
+        aspace_load(c, next->proc->aspace);
+    fpsimd_switch(c, next);
+}
+/* The same, first arming the time slice or assigning an ASID if needed. For
+ * switches between two threads of processes (switch_to in sched.c). */
+static inline void sched_enter_thread(struct cpu *c, struct thread *prev, struct thread *next)
+{
+    if (!c->slice.pending && c->rq->head[next->priority])
+        slice_arm(c);
+    if (prev->proc != next->proc && aspace_asid_stale(next->proc->aspace))
+        aspace_assign_asid(next->proc->aspace);
+    sched_enter_simple(c, prev, next);
 }
 
 /* The same when either may be the idle thread (schedule, sched_block_fast):
@@ -39,10 +54,10 @@ static inline void sched_enter(struct cpu *c, struct thread *prev, struct thread
     next->state = THREAD_RUNNING;
     c->current = next;
     c->need_resched = false;
-    update_slice(c, &runqueues[c->id]);
+    update_slice(c, c->rq);
     if (!next->is_idle)
         aspace_activate(next->proc->aspace);
-    fpsimd_switch(next);
+    fpsimd_switch(c, next);
 }
 
 #endif

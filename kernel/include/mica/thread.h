@@ -139,7 +139,15 @@ void sched_wake_handoff(struct thread *t);
  * mica/sched_switch.h: the run queues, their highest ready priority (-1:
  * none), and the time slice. */
 extern struct runqueue runqueues[MAX_CPUS];
-int rq_top(struct runqueue *rq);
+/* Highest priority with a ready thread, or -1. Inline: the IPC fast path
+ * asks on every hand-off and makes no calls. */
+static inline int rq_top(const struct runqueue *rq)
+{
+    for (int w = NUM_PRIORITIES / 64 - 1; w >= 0; w--)
+        if (rq->bitmap[w])
+            return w * 64 + 63 - __builtin_clzl(rq->bitmap[w]);
+    return -1;
+}
 void slice_arm(struct cpu *c); /* sched.c: the time slice from now */
 
 /* The running thread changed, or one of its priority became ready: arm
@@ -160,17 +168,25 @@ static inline void update_slice(struct cpu *c, struct runqueue *rq)
 }
 
 void thread_fast_resume(void); /* ctx.lr of a thread blocked by the IPC fast path */
-/* The IPC fast path blocked t with all its user state in its trap frame:
- * its kernel stack holds nothing, so when next scheduled it starts afresh
- * at thread_fast_resume on an empty stack. Keeps its TPIDR_EL0. */
+/* The IPC fast path blocked t (and set t->fast_op) with all its user
+ * state in its trap frame: its kernel stack holds nothing. Keeps its
+ * TPIDR_EL0; the rest of its kernel context is made only if the ordinary
+ * path ever resumes it (thread_fast_ctx), as the fast path does not. */
 static inline void thread_park_fast(struct thread *t)
 {
     uint64_t tpidr;
     __asm__ volatile("mrs %0, tpidr_el0" : "=r"(tpidr));
     t->ctx.tpidr_el0 = tpidr;
-    t->ctx.sp = (uintptr_t)t->frame;
-    t->ctx.lr = (uintptr_t)thread_fast_resume;
-    t->ctx.fp = 0;
+}
+/* Before a context switch or load to t (sched.c): a thread the fast path
+ * parked starts afresh at thread_fast_resume on an empty stack. */
+static inline void thread_fast_ctx(struct thread *t)
+{
+    if (t->fast_op) { /* not FAST_NONE (mica/ipc.h) */
+        t->ctx.sp = (uintptr_t)t->frame;
+        t->ctx.lr = (uintptr_t)thread_fast_resume;
+        t->ctx.fp = 0;
+    }
 }
 /* The current thread, parked so, gives the CPU to the next ready thread
  * (or idle) without saving a kernel context. */
@@ -207,6 +223,19 @@ static inline void wait_queue_remove(struct thread *t)
     t->wq_next = t->wq_prev = NULL;
 }
 
+/* wait_queue_remove for the first thread on its queue. */
+static inline void wait_queue_pop(struct thread *t)
+{
+    struct wait_queue *wq = t->wq;
+    struct thread *next = t->wq_next;
+    wq->head = next;
+    if (next)
+        next->wq_prev = NULL;
+    else
+        wq->tail = NULL;
+    t->wq = NULL;
+    t->wq_next = NULL;
+}
 /* Wake the first waiter / every waiter with status; returns how many. */
 unsigned wait_queue_wake_one(struct wait_queue *wq, int status);
 unsigned wait_queue_wake_all(struct wait_queue *wq, int status);
@@ -219,10 +248,9 @@ void fpsimd_trap(struct thread *t); /* EL0 touched FP/SIMD */
 #define CPACR_FPEN_SHIFT 20
 #define FPEN_TRAP_EL0 1UL
 #define FPEN_NO_TRAP 3UL
-/* Set CPACR_EL1.FPEN (the kernel uses no other CPACR_EL1 field). */
-static inline void fpsimd_set_fpen(uint64_t value)
+/* Set CPACR_EL1.FPEN on CPU c (the kernel uses no other CPACR_EL1 field). */
+static inline void fpsimd_set_fpen(struct cpu *c, uint64_t value)
 {
-    struct cpu *c = this_cpu();
     if (c->fpen == value)
         return;
     c->fpen = value;
@@ -230,9 +258,9 @@ static inline void fpsimd_set_fpen(uint64_t value)
 }
 /* The scheduler switches to next: EL0 FP/SIMD traps unless next owns the
  * registers. Inline: it is on the IPC fast path. */
-static inline void fpsimd_switch(struct thread *next)
+static inline void fpsimd_switch(struct cpu *c, struct thread *next)
 {
-    fpsimd_set_fpen(this_cpu()->fp_owner == next ? FPEN_NO_TRAP : FPEN_TRAP_EL0);
+    fpsimd_set_fpen(c, c->fp_owner == next ? FPEN_NO_TRAP : FPEN_TRAP_EL0);
 }
 void fpsimd_release(struct thread *t); /* t is exiting */
 /* A stopped thread's registers, in fp_regs' layout (thread_read_fp/_write_fp). */
