@@ -46,14 +46,20 @@ void user_return(struct trap_frame *f);
 /* May `next` (blocked, off the run queue) run now in place of the current
  * thread without a trip through the run queue? Not if a reschedule is
  * pending, it is suspended, or a higher-priority thread is ready; nor if
- * its wait has a timeout to cancel (the ordinary path does that), which
- * keeps the path free of calls and so of saved registers. */
+ * its wait has a timeout to cancel, a time slice must be armed or its
+ * address space needs a new ASID (sched_enter_is_simple): the ordinary path
+ * does those, which keeps this one free of calls and so of saved
+ * registers. With no thread ready (the usual case) there is no slice to
+ * arm, so only the ASID is left to check. */
 FAST bool can_switch_to(struct cpu *c, const struct thread *next)
 {
     struct runqueue *rq = c->rq;
-    return !c->need_resched && !next->suspended && !next->timeout.pending &&
-           (!rq->ready || rq_top(rq) <= (int)next->priority) &&
-           sched_enter_is_simple(c, c->current, next);
+    const struct thread *prev = c->current;
+    if (c->need_resched || next->suspended || next->timeout.pending)
+        return false;
+    if (__builtin_expect(rq->ready != 0, 0))
+        return rq_top(rq) <= (int)next->priority && sched_enter_is_simple(c, prev, next);
+    return prev->proc == next->proc || !aspace_asid_stale(next->proc->aspace);
 }
 
 /* Switch to `next` without a kernel context switch (sched_enter_thread, as

@@ -89,12 +89,12 @@ el0_sync_common:
     save_el0_state
     lsr     x3, x3, #26             /* ESR.EC */
     cmp     x3, #0x15               /* SVC from AArch64 */
-    mov     x1, sp
     b.ne    1f
     mov     x0, sp
     bl      el0_svc
     b       el0_leave
-1:  bl      el0_trap
+1:  mov     x1, sp
+    bl      el0_trap
     b       el0_leave
 
 /* IRQ, FIQ and SError from EL0, and everything from AArch32. */
