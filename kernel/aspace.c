@@ -77,7 +77,6 @@ void aspace_assign_asid(struct aspace *as)
     as->ttbr = as->root | ((uint64_t)as->asid << 48);
 }
 
-
 static struct mapping *find_mapping(struct aspace *as, vaddr_t va)
 {
     for (struct mapping *m = as->mappings; m; m = m->next)

@@ -123,8 +123,8 @@ FAST struct thread *switch_to_partner(struct cpu *c, struct thread *self, struct
 
 /* self's message is now in r's frame: r (the first receiver) leaves the endpoint, self waits for
  * r's reply (how: fast_op), and the CPU goes to r. */
-FAST struct thread *hand_over(struct cpu *cpu, struct thread *self, struct thread *r, uint8_t ipc_op,
-                                  uint8_t fast_op)
+FAST struct thread *hand_over(struct cpu *cpu, struct thread *self, struct thread *r,
+                              uint8_t ipc_op, uint8_t fast_op)
 {
     r->frame->x[0] = OK; /* r's receive succeeded */
     wait_queue_pop(r);

@@ -31,7 +31,7 @@ struct aspace {
     paddr_t root; /* level 0 table */
     uint16_t asid;
     uint64_t asid_generation;
-    uint64_t ttbr; /* root | asid << 48: TTBR0_EL1 while it runs */
+    uint64_t ttbr;            /* root | asid << 48: TTBR0_EL1 while it runs */
     struct mapping *mappings; /* sorted by base, non-overlapping */
     unsigned n_mappings;
     size_t table_pages;
