@@ -47,17 +47,23 @@
     str     x30, [sp, #240]
 .endm
 
-/* The rest of an EL0 frame: SP_EL0, ELR, SPSR, ESR, FAR; leaves ESR in x3.
- * A zero frame pointer ends kernel backtraces at the exception. */
+/* ELR, SPSR, ESR and FAR into the frame at sp, through the four scratch
+ * registers named (ESR is left in \esr). */
+.macro save_exception_state elr, spsr, esr, far
+    mrs     \elr, elr_el1
+    mrs     \spsr, spsr_el1
+    stp     \elr, \spsr, [sp, #OFF_ELR]
+    mrs     \esr, esr_el1
+    mrs     \far, far_el1
+    stp     \esr, \far, [sp, #OFF_ESR]
+.endm
+
+/* The rest of an EL0 frame: SP_EL0, then save_exception_state; leaves ESR
+ * in x3. A zero frame pointer ends kernel backtraces at the exception. */
 .macro save_el0_state
-    mrs     x1, sp_el0
-    mrs     x2, elr_el1
-    str     x1, [sp, #OFF_SP]
-    mrs     x1, spsr_el1
-    stp     x2, x1, [sp, #OFF_ELR]
-    mrs     x3, esr_el1
-    mrs     x2, far_el1
-    stp     x3, x2, [sp, #OFF_ESR]
+    mrs     x4, sp_el0
+    str     x4, [sp, #OFF_SP]
+    save_exception_state x1, x2, x3, x4
     mov     x29, xzr
 .endm
 
@@ -122,12 +128,7 @@ trap_common:
     save_x2_x30
     add     x1, sp, #FRAME_SIZE     /* the interrupted SP */
     str     x1, [sp, #OFF_SP]
-    mrs     x1, elr_el1
-    mrs     x2, spsr_el1
-    stp     x1, x2, [sp, #OFF_ELR]
-    mrs     x1, esr_el1
-    mrs     x2, far_el1
-    stp     x1, x2, [sp, #OFF_ESR]
+    save_exception_state x1, x2, x3, x4
     mov     x1, sp
     /* A frame record so backtraces walk through the exception. */
     ldr     x2, [sp, #OFF_ELR]
