@@ -14,7 +14,7 @@
 #define MAX_WAITING 8
 
 struct waiter {
-    int pid;
+    int pid, tid;
     mica_handle_t reply;
     uintptr_t buf;
     size_t len;
@@ -142,6 +142,7 @@ int64_t lx_console_read(struct lproc *p, const uint64_t *a, bool vector)
     if (mica_reply_save(&w->reply) != MICA_OK)
         return -LX_EIO;
     w->pid = p->pid;
+    w->tid = lx_tid(p);
     w->buf = buf;
     w->len = len;
     n_waiting++;
@@ -250,11 +251,11 @@ void lx_console_want(void)
     }
 }
 
-/* A signal interrupts p's waiting read: its saved reply, or 0. */
-mica_handle_t lx_console_take(struct lproc *p)
+/* A signal interrupts a waiting read: its saved reply, or 0. */
+mica_handle_t lx_console_take(struct lproc *p, int tid)
 {
     for (unsigned i = 0; i < n_waiting; i++) {
-        if (waiting[i].pid == p->pid) {
+        if (waiting[i].pid == p->pid && waiting[i].tid == tid) {
             mica_handle_t r = waiting[i].reply;
             memmove(&waiting[i], &waiting[i + 1], (--n_waiting - i) * sizeof(waiting[0]));
             return r;

@@ -71,13 +71,18 @@ struct lproc {
     char name[32];
     mica_handle_t process, aspace;
     mica_handle_t thread; /* the thread whose syscall is being handled (threads[cur]) */
-    struct {
+    struct lthread {
         mica_handle_t handle; /* 0: a free entry */
         int tid;
         uintptr_t clear_tid; /* CLONE_CHILD_CLEARTID: zeroed and woken at its exit */
         uintptr_t ss_sp;     /* sigaltstack: the alternate signal stack (size 0: none) */
         size_t ss_size;
-        unsigned ss_flags; /* as set: SS_DISABLE, SS_AUTODISARM */
+        unsigned ss_flags;           /* as set: SS_DISABLE, SS_AUTODISARM */
+        uint64_t sigmask;            /* blocked signals (rt_sigprocmask is per thread) */
+        uint64_t sig_pending;        /* sent to this thread: tkill, tgkill (raise) */
+        bool sigsuspended;           /* in rt_sigsuspend: */
+        uint64_t suspend_saved_mask; /* the mask to restore after the handler */
+        mica_handle_t suspend_reply;
     } threads[LX_MAX_THREADS];
     unsigned cur;
     mica_handle_t fs; /* this program's own fs handle (own badge, own open files) */
@@ -90,16 +95,14 @@ struct lproc {
     char cwd[FS_PATH_MAX + 1];
     unsigned umask;
     uint64_t tid_address;
-    uint64_t sigmask;
     struct sigaction_k actions[65];
     char exe[FS_PATH_MAX + 1];   /* the bootfs path of its program (/proc/self/exe) */
     bool zombie;                 /* ended, waiting for its parent's wait4 */
     int exit_code, term_signal;  /* how it ended (a zombie's) */
-    mica_handle_t wait_reply;    /* a waiting wait4's saved reply, or 0 */
-    uint64_t sig_pending;        /* signals with handlers, not yet delivered */
-    bool suspended;              /* in rt_sigsuspend: */
-    uint64_t suspend_saved_mask; /* the mask to restore after the handler */
-    mica_handle_t suspend_reply;
+    mica_handle_t wait_reply;   /* a waiting wait4's saved reply, or 0 */
+    unsigned wait_thread;       /* the thread waiting in it */
+    uint64_t sig_pending;       /* sent to the process, with handlers, not yet delivered */
+    uint64_t sig_any;           /* sig_pending and every thread's together (0: none) */
     int64_t wait_pid;
     uintptr_t wait_status;
 };
@@ -135,15 +138,29 @@ void lx_end(struct lproc *p, int code, unsigned how); /* MICA_KILL_AS_EXIT or _W
 int64_t lx_fork(struct lproc *p, const uint64_t *a);
 int64_t lx_wait4(struct lproc *p, const uint64_t *a);
 int64_t lx_kill(struct lproc *p, int64_t pid, int sig);
+/* tkill (tgid 0) and tgkill: a signal for one thread. */
+int64_t lx_tkill(struct lproc *p, int tgid, int tid, int sig);
 int64_t lx_execve(struct lproc *p, const uint64_t *a);
 int lx_find_program(mica_handle_t fs, const char *path, const void **elf, size_t *size,
                     void **owned);
 
-/* signal.c: handlers, their frames, sigreturn, sigsuspend */
+/* signal.c: handlers, their frames, sigreturn, sigsuspend. A signal for
+ * the process (thread -1) or for one of its threads (an index). */
 void lx_signal_send(struct lproc *t, int sig);
+void lx_signal_send_thread(struct lproc *p, int thread, int sig);
+void lx_signal_recount(struct lproc *p); /* after a thread's pending signals went */
+/* The lowest signal thread t of p may take now, 0 if none. */
+int lx_signal_deliverable(const struct lproc *p, unsigned t);
+/* Has the thread being served a signal to take? Inline, and one load when
+ * nothing is pending anywhere in p: checked at every syscall's reply. */
 static inline bool lx_signal_ready(const struct lproc *p)
 {
-    return (p->sig_pending & ~p->sigmask) != 0; /* inline: checked at every syscall's reply */
+    return p->sig_any && lx_signal_deliverable(p, p->cur);
+}
+/* The tid of the thread being served (saved replies record it). */
+static inline int lx_tid(const struct lproc *p)
+{
+    return p->threads[p->cur].tid;
 }
 bool lx_signal_deliver(struct lproc *p, int64_t result, mica_handle_t reply);
 int64_t lx_sigreturn(struct lproc *p);
@@ -153,12 +170,13 @@ int lx_frame_push(struct lproc *p, unsigned t, struct mica_thread_state *st, int
                   const struct sigaction_k *act, uint64_t old_mask);
 int lx_frame_pop(struct lproc *p, unsigned t, struct mica_thread_state *st, uint64_t *mask);
 int64_t lx_sigaltstack(struct lproc *p, uintptr_t ss_va, uintptr_t old_va);
-/* Saved replies of waiting calls, for a signal to interrupt (0: none). */
-mica_handle_t lx_console_take(struct lproc *p);
-mica_handle_t lx_timer_take(struct lproc *p);
-mica_handle_t lx_pipe_take(struct lproc *p);
-mica_handle_t lx_poll_take(struct lproc *p);
-mica_handle_t lx_futex_take(struct lproc *p);
+/* The saved reply of a call thread `tid` of p waits in, for a signal to
+ * interrupt (0: none). */
+mica_handle_t lx_console_take(struct lproc *p, int tid);
+mica_handle_t lx_timer_take(struct lproc *p, int tid);
+mica_handle_t lx_pipe_take(struct lproc *p, int tid);
+mica_handle_t lx_poll_take(struct lproc *p, int tid);
+mica_handle_t lx_futex_take(struct lproc *p, int tid);
 int64_t lx_futex_wake(struct lproc *p, uintptr_t addr, int64_t n);
 bool lx_thread_exit(struct lproc *p); /* SYS_exit: false if it was the last thread */
 

@@ -26,7 +26,7 @@
 #define RLIM_INFINITY (~0UL)
 
 struct sleeper {
-    int pid;
+    int pid, tid;
     mica_handle_t reply;
     uint64_t deadline;
 };
@@ -39,7 +39,7 @@ static unsigned n_sleepers;
 #define FUTEX_WAIT_BITSET 9
 #define FUTEX_WAKE_BITSET 10
 struct futex_waiter {
-    int pid;
+    int pid, tid;
     uintptr_t addr;
     mica_handle_t reply;
     uint64_t deadline;
@@ -145,6 +145,7 @@ static int64_t sleep_until(struct lproc *p, uint64_t deadline)
     if (mica_reply_save(&s->reply) != MICA_OK)
         return -LX_EINTR;
     s->pid = p->pid;
+    s->tid = lx_tid(p);
     s->deadline = deadline;
     n_sleepers++;
     lx_timer_rearm();
@@ -226,7 +227,8 @@ static int64_t sys_sigaction(struct lproc *p, const uint64_t *a)
 
 static int64_t sys_sigprocmask(struct lproc *p, const uint64_t *a)
 {
-    uint64_t set, old = p->sigmask;
+    uint64_t *mask = &p->threads[p->cur].sigmask; /* per thread */
+    uint64_t set, old = *mask;
     if (a[3] != 8)
         return -LX_EINVAL;
     if (a[1]) {
@@ -234,11 +236,11 @@ static int64_t sys_sigprocmask(struct lproc *p, const uint64_t *a)
             return -LX_EFAULT;
         set &= ~((1UL << (SIGKILL - 1)) | (1UL << (SIGSTOP - 1)));
         if (a[0] == SIG_BLOCK)
-            p->sigmask |= set;
+            *mask |= set;
         else if (a[0] == SIG_UNBLOCK)
-            p->sigmask &= ~set;
+            *mask &= ~set;
         else if (a[0] == SIG_SETMASK)
-            p->sigmask = set;
+            *mask = set;
         else
             return -LX_EINVAL;
     }
@@ -305,6 +307,7 @@ static int64_t sys_futex(struct lproc *p, const uint64_t *a)
     if (mica_reply_save(&w->reply) != MICA_OK)
         return -LX_EINTR;
     w->pid = p->pid;
+    w->tid = lx_tid(p);
     w->addr = a[0];
     w->deadline = deadline;
     n_futexes++;
@@ -312,10 +315,10 @@ static int64_t sys_futex(struct lproc *p, const uint64_t *a)
     return LX_DEFERRED;
 }
 
-mica_handle_t lx_futex_take(struct lproc *p)
+mica_handle_t lx_futex_take(struct lproc *p, int tid)
 {
     for (unsigned i = 0; i < n_futexes; i++) {
-        if (futexes[i].pid == p->pid) {
+        if (futexes[i].pid == p->pid && futexes[i].tid == tid) {
             mica_handle_t r = futexes[i].reply;
             futexes[i] = futexes[--n_futexes];
             return r;
@@ -383,11 +386,11 @@ int64_t lx_sys_misc(struct lproc *p, unsigned nr, const uint64_t *a)
     }
 }
 
-/* A signal interrupts p's sleep: its saved reply, or 0. */
-mica_handle_t lx_timer_take(struct lproc *p)
+/* A signal interrupts a sleep: its saved reply, or 0. */
+mica_handle_t lx_timer_take(struct lproc *p, int tid)
 {
     for (unsigned i = 0; i < n_sleepers; i++) {
-        if (sleepers[i].pid == p->pid) {
+        if (sleepers[i].pid == p->pid && sleepers[i].tid == tid) {
             mica_handle_t r = sleepers[i].reply;
             sleepers[i] = sleepers[--n_sleepers];
             lx_timer_rearm();

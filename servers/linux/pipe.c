@@ -22,6 +22,7 @@ struct waiting {
     mica_handle_t reply;
     uintptr_t buf;
     size_t len, done;
+    int tid;
 };
 
 struct pipe {
@@ -130,7 +131,7 @@ int64_t lx_pipe_read(struct lproc *p, struct lfile *f, uintptr_t buf, size_t len
         return -LX_EAGAIN;
     if (pp->reader.pid)
         return -LX_EAGAIN; /* one waiting reader per pipe */
-    pp->reader = (struct waiting){p->pid, 0, buf, len, 0};
+    pp->reader = (struct waiting){p->pid, 0, buf, len, 0, lx_tid(p)};
     lx_defer_reply(&pp->reader.reply);
     return LX_DEFERRED;
 }
@@ -171,7 +172,7 @@ int64_t lx_pipe_write(struct lproc *p, struct lfile *f, uintptr_t buf, size_t le
         return n == 0 && len ? -LX_EAGAIN : n;
     if (pp->writer.pid)
         return n ? n : -LX_EAGAIN;
-    pp->writer = (struct waiting){p->pid, 0, buf, len, (size_t)n};
+    pp->writer = (struct waiting){p->pid, 0, buf, len, (size_t)n, lx_tid(p)};
     lx_defer_reply(&pp->writer.reply);
     return LX_DEFERRED;
 }
@@ -248,17 +249,22 @@ void lx_pipe_forget(struct lproc *p)
     }
 }
 
-/* A signal interrupts p's waiting pipe read or write: its reply, or 0. (A
+/* A signal interrupts a waiting pipe read or write: its reply, or 0. (A
  * write that moved some bytes already returns the count instead: the
  * caller answers with -EINTR only for nothing moved; close enough.) */
-mica_handle_t lx_pipe_take(struct lproc *p)
+static bool waits(const struct waiting *w, const struct lproc *p, int tid)
+{
+    return w->pid == p->pid && w->tid == tid;
+}
+
+mica_handle_t lx_pipe_take(struct lproc *p, int tid)
 {
     for (unsigned i = 0; i < MAX_PIPES; i++) {
         struct pipe *pp = pipes[i];
-        struct waiting *w = !pp                        ? NULL
-                            : pp->reader.pid == p->pid ? &pp->reader
-                            : pp->writer.pid == p->pid ? &pp->writer
-                                                       : NULL;
+        struct waiting *w = !pp                           ? NULL
+                            : waits(&pp->reader, p, tid) ? &pp->reader
+                            : waits(&pp->writer, p, tid) ? &pp->writer
+                                                          : NULL;
         if (w) {
             w->pid = 0;
             return w->reply;

@@ -23,7 +23,7 @@ struct pollfd_k {
 };
 
 struct poller {
-    int pid;
+    int pid, tid;
     mica_handle_t reply;
     uintptr_t fds;     /* ppoll: the pollfd array; pselect6: 0 */
     unsigned n;        /* its length, or pselect6's nfds */
@@ -130,6 +130,7 @@ static int64_t wait_ready(struct lproc *p, const uint64_t *a, bool select)
                        : mica_clock_ns() + (uint64_t)ts[0] * 1000000000UL + (uint64_t)ts[1];
     }
     struct poller req = {.pid = p->pid,
+                         .tid = lx_tid(p),
                          .fds = select ? 0 : a[0],
                          .n = (unsigned)(select ? a[0] : a[1]),
                          .sets = {select ? a[1] : 0, select ? a[2] : 0, select ? a[3] : 0},
@@ -202,11 +203,11 @@ uint64_t lx_poll_next_deadline(void)
     return earliest;
 }
 
-/* A signal interrupts p's ppoll: its saved reply, or 0. */
-mica_handle_t lx_poll_take(struct lproc *p)
+/* A signal interrupts a ppoll: its saved reply, or 0. */
+mica_handle_t lx_poll_take(struct lproc *p, int tid)
 {
     for (unsigned i = 0; i < n_pollers; i++) {
-        if (pollers[i].pid == p->pid) {
+        if (pollers[i].pid == p->pid && pollers[i].tid == tid) {
             mica_handle_t r = pollers[i].reply;
             pollers[i] = pollers[--n_pollers];
             return r;

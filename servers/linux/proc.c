@@ -83,10 +83,7 @@ static int add_thread(struct lproc *p, unsigned index, int tid, const struct mic
         mica_handle_close(t);
         return err;
     }
-    p->threads[index].handle = t;
-    p->threads[index].tid = tid;
-    p->threads[index].clear_tid = 0;
-    p->threads[index].ss_sp = p->threads[index].ss_size = p->threads[index].ss_flags = 0;
+    p->threads[index] = (struct lthread){.handle = t, .tid = tid}; /* no mask, nothing pending */
     return 0;
 }
 
@@ -115,6 +112,7 @@ static int64_t new_thread(struct lproc *p, const uint64_t *a, struct mica_thread
         return -LX_EFAULT;
     if (add_thread(p, index, tid, st) != MICA_OK)
         return -LX_EAGAIN;
+    p->threads[index].sigmask = p->threads[p->cur].sigmask; /* the creator's */
     if (a[0] & CLONE_CHILD_CLEARTID)
         p->threads[index].clear_tid = a[4];
     return tid;
@@ -133,8 +131,9 @@ bool lx_thread_exit(struct lproc *p)
         lx_futex_wake(p, ctid, 1); /* pthread_join waits on it */
     mica_thread_kill(p->threads[p->cur].handle);
     mica_handle_close(p->threads[p->cur].handle);
-    p->threads[p->cur].handle = 0;
+    p->threads[p->cur] = (struct lthread){0}; /* signals sent to it go too */
     p->thread = 0;
+    lx_signal_recount(p);
     return true;
 }
 
@@ -150,18 +149,20 @@ static void release_resources(struct lproc *p)
     lx_unmap_all(p, false); /* the address space goes with the process */
     if (p->fs)
         mica_handle_close(p->fs);
-    for (unsigned i = 0; i < LX_MAX_THREADS; i++)
+    for (unsigned i = 0; i < LX_MAX_THREADS; i++) {
         if (p->threads[i].handle)
             mica_handle_close(p->threads[i].handle);
+        if (p->threads[i].suspend_reply)
+            mica_handle_close(p->threads[i].suspend_reply);
+    }
     mica_handle_close(p->aspace);
     mica_handle_close(p->process);
     p->fs = p->thread = p->aspace = p->process = 0;
     memset(p->threads, 0, sizeof(p->threads));
     if (p->wait_reply)
         mica_handle_close(p->wait_reply);
-    if (p->suspend_reply)
-        mica_handle_close(p->suspend_reply);
-    p->wait_reply = p->suspend_reply = 0;
+    p->wait_reply = 0;
+    p->sig_pending = p->sig_any = 0;
 }
 
 static struct lproc *parent_of(struct lproc *p)
@@ -319,7 +320,6 @@ int64_t lx_fork(struct lproc *p, const uint64_t *a)
     c->pgid = p->pgid;
     c->sid = p->sid;
     c->umask = p->umask;
-    c->sigmask = p->sigmask;
     memcpy(c->actions, p->actions, sizeof(c->actions));
     memcpy(c->cwd, p->cwd, sizeof(c->cwd));
     memcpy(c->exe, p->exe, sizeof(c->exe));
@@ -340,10 +340,11 @@ int64_t lx_fork(struct lproc *p, const uint64_t *a)
             st.tpidr = a[3];
         err = lx_start_thread(c, &st) ? -LX_ENOMEM : 0;
     }
-    if (!err) { /* the forking thread's sigaltstack goes with it */
+    if (!err) { /* the forking thread's sigaltstack and signal mask go with it */
         c->threads[0].ss_sp = p->threads[p->cur].ss_sp;
         c->threads[0].ss_size = p->threads[p->cur].ss_size;
         c->threads[0].ss_flags = p->threads[p->cur].ss_flags;
+        c->threads[0].sigmask = p->threads[p->cur].sigmask;
     }
     if (err) {
         mica_process_kill(c->process);
@@ -375,6 +376,7 @@ int64_t lx_wait4(struct lproc *p, const uint64_t *a)
         return 0;
     if (p->wait_reply || mica_reply_save(&p->wait_reply) != MICA_OK)
         return -LX_EINTR;
+    p->wait_thread = p->cur;
     p->wait_pid = pid;
     p->wait_status = a[1];
     return LX_DEFERRED;
@@ -400,6 +402,26 @@ int64_t lx_kill(struct lproc *p, int64_t pid, int sig)
             lx_signal_send(t, sig); /* default action, ignore, or its handler */
     }
     return found ? 0 : -LX_ESRCH;
+}
+
+int64_t lx_tkill(struct lproc *p, int tgid, int tid, int sig)
+{
+    if (sig < 0 || sig > 64 || tid <= 0 || tgid < 0)
+        return -LX_EINVAL;
+    for (unsigned i = 0; i < LX_MAX_PROCS; i++) {
+        struct lproc *t = &procs[i];
+        if (!t->used || t->zombie || (tgid && t->pid != tgid))
+            continue;
+        for (unsigned k = 0; k < LX_MAX_THREADS; k++) {
+            if (t->threads[k].handle && t->threads[k].tid == tid) {
+                if (sig)
+                    lx_signal_send_thread(t, (int)k, sig);
+                return 0;
+            }
+        }
+    }
+    (void)p;
+    return -LX_ESRCH;
 }
 
 #define PROGRAM_MAX (8UL << 20) /* a program read from the fs */
@@ -546,7 +568,8 @@ int64_t lx_execve(struct lproc *p, const uint64_t *a)
         }
     }
     p->cloexec = 0;
-    p->sig_pending = 0;
+    p->sig_pending = p->threads[p->cur].sig_pending = 0;
+    lx_signal_recount(p);
     p->threads[p->cur].ss_sp = p->threads[p->cur].ss_size = p->threads[p->cur].ss_flags = 0;
     for (int sig = 1; sig <= 64; sig++)
         if (p->actions[sig].handler != SIG_IGN)

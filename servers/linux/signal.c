@@ -13,15 +13,18 @@
  * and x30 = the sa_restorer, which calls rt_sigreturn to put everything
  * back (including FP/SIMD registers the handler changed in the frame).
  *
- * A process running user code (no system call under way, e.g. a busy
- * loop) is interrupted: we suspend its thread, and unless
- * the kernel reports it waiting for us (MICA_THREAD_IN_HANDLER_CALL: its
- * call's reply will deliver the signal), write the frame and resume it
- * in the handler.
+ * A thread running user code (no system call under way, e.g. a busy loop)
+ * is interrupted: we suspend it, and unless the kernel reports it waiting
+ * for us (MICA_THREAD_IN_HANDLER_CALL: its call's reply will deliver the
+ * signal), write the frame and resume it in the handler.
  *
- * With several threads, the first thread found running user code takes
- * it the same way. Not done there: interrupting a call one of them waits
- * in (the signal then waits for the next syscall return of any of them).
+ * Threads: each has its own signal mask (rt_sigprocmask, sigsuspend, a
+ * handler's mask) and its own pending set for signals sent to it (tkill,
+ * tgkill). A signal for the process goes to the first thread that does not
+ * block it and can take it now: waiting in a call (every saved reply
+ * records its thread), or running user code. If none can (all block it,
+ * or all are in calls we are serving or have queued), it stays pending
+ * until a thread that does not block it comes back from a system call.
  */
 #include "linux.h"
 #include <string.h>
@@ -45,11 +48,24 @@ static bool ignored_by_default(int sig)
     return sig == SIGCHLD || sig == 23 || sig == 28;
 }
 
-/* The lowest pending signal p may take now, 0 if none. */
-static int deliverable(struct lproc *p)
+static uint64_t thread_ready(const struct lproc *p, unsigned t)
 {
-    uint64_t ready = p->sig_pending & ~p->sigmask;
+    return (p->sig_pending | p->threads[t].sig_pending) & ~p->threads[t].sigmask;
+}
+
+int lx_signal_deliverable(const struct lproc *p, unsigned t)
+{
+    uint64_t ready = thread_ready(p, t);
     return ready ? __builtin_ctzl(ready) + 1 : 0;
+}
+
+/* p->sig_any again, after a pending signal was taken or dropped. */
+void lx_signal_recount(struct lproc *p)
+{
+    uint64_t any = p->sig_pending;
+    for (unsigned i = 0; i < LX_MAX_THREADS; i++)
+        any |= p->threads[i].sig_pending;
+    p->sig_any = any;
 }
 
 /* Calls Linux restarts after a SA_RESTART handler; sleeps, polls and
@@ -66,33 +82,36 @@ static bool restartable(uint64_t nr)
 static bool enter_handler(struct lproc *p, int sig, struct mica_thread_state *st)
 {
     struct sigaction_k *act = &p->actions[sig];
-    uint64_t old_mask = p->suspended ? p->suspend_saved_mask : p->sigmask;
-    p->sig_pending &= ~bit(sig);
-    p->suspended = false;
+    struct lthread *th = &p->threads[p->cur];
+    uint64_t old_mask = th->sigsuspended ? th->suspend_saved_mask : th->sigmask;
+    if (th->sig_pending & bit(sig)) /* its own first, as Linux takes them */
+        th->sig_pending &= ~bit(sig);
+    else
+        p->sig_pending &= ~bit(sig);
+    lx_signal_recount(p);
+    th->sigsuspended = false;
     if (lx_frame_push(p, p->cur, st, sig, act, old_mask) != 0) {
         lx_end(p, 11 /* SIGSEGV: no room for the frame */, MICA_KILL_WITH_CODE);
         return false;
     }
-    p->sigmask = old_mask | act->mask | (act->flags & SA_NODEFER ? 0 : bit(sig));
-    p->sigmask &= ~(bit(SIGKILL) | bit(SIGSTOP));
+    th->sigmask = old_mask | act->mask | (act->flags & SA_NODEFER ? 0 : bit(sig));
+    th->sigmask &= ~(bit(SIGKILL) | bit(SIGSTOP));
     if (act->flags & SA_RESETHAND)
         memset(act, 0, sizeof(*act));
     return true;
 }
 
-/* Thread t of p may be running user code: stop it there and enter the
- * handler now, unless it waits for us (then a reply delivers the signal).
- * True if the handler was entered (or the process ended for want of room
- * for the frame). */
+/* Thread t of p (p->cur) may be running user code: stop it there and
+ * enter the handler now, unless it waits for us (then a reply delivers the
+ * signal). True if the handler was entered (or the process ended for want
+ * of room for the frame). */
 static bool interrupt_thread(struct lproc *p, unsigned t)
 {
     struct mica_thread_state st;
-    int sig = deliverable(p);
+    int sig = lx_signal_deliverable(p, t);
     mica_handle_t thread = p->threads[t].handle;
     if (!sig || !thread || mica_thread_suspend(thread) != MICA_OK)
         return false;
-    p->cur = t; /* enter_handler's thread (its alternate stack) */
-    p->thread = thread;
     bool entered = false;
     if (mica_thread_read_state(thread, &st) == MICA_OK &&
         !(st.flags & MICA_THREAD_IN_HANDLER_CALL)) {
@@ -105,29 +124,13 @@ static bool interrupt_thread(struct lproc *p, unsigned t)
     return entered;
 }
 
-/* A process with several threads: the first one running user code takes
- * the signal; if all wait in calls, the next one to come back does. The
- * thread being served (p->cur) is left as it was. */
-static void interrupt_some_thread(struct lproc *p)
-{
-    unsigned cur = p->cur;
-    mica_handle_t thread = p->thread;
-    for (unsigned i = 0; i < LX_MAX_THREADS && p->used && deliverable(p); i++)
-        if (p->threads[i].handle && interrupt_thread(p, i))
-            break;
-    if (p->used) {
-        p->cur = cur;
-        p->thread = thread;
-    }
-}
-
 /* Answer p's syscall (through `reply`, or the current caller if 0) by
  * entering the handler of its lowest deliverable signal; the syscall's
  * result goes into the saved registers. False if none is deliverable. */
 bool lx_signal_deliver(struct lproc *p, int64_t result, mica_handle_t reply)
 {
     struct mica_thread_state st;
-    int sig = deliverable(p);
+    int sig = lx_signal_deliverable(p, p->cur);
     if (!sig || mica_thread_read_state(p->thread, &st) != MICA_OK)
         return false;
     if (result == -LX_EINTR && (p->actions[sig].flags & SA_RESTART) && restartable(st.x[8]))
@@ -150,52 +153,87 @@ bool lx_signal_deliver(struct lproc *p, int64_t result, mica_handle_t reply)
     return true;
 }
 
-/* The saved reply of p's waiting syscall, taken from whoever holds it. */
-static mica_handle_t take_deferred(struct lproc *p)
+/* The saved reply of the syscall thread t of p waits in, taken from
+ * whoever holds it, or 0. */
+static mica_handle_t take_deferred(struct lproc *p, unsigned t)
 {
-    mica_handle_t r = p->wait_reply ? p->wait_reply : p->suspend_reply;
-    if (r) {
-        p->wait_reply = p->wait_reply == r ? 0 : p->wait_reply;
-        p->suspend_reply = p->suspend_reply == r ? 0 : p->suspend_reply;
-        return r;
+    struct lthread *th = &p->threads[t];
+    mica_handle_t r = 0;
+    if (p->wait_reply && p->wait_thread == t) {
+        r = p->wait_reply;
+        p->wait_reply = 0;
+    } else if (th->suspend_reply) {
+        r = th->suspend_reply;
+        th->suspend_reply = 0;
+    } else if ((r = lx_console_take(p, th->tid)) != 0 || (r = lx_timer_take(p, th->tid)) != 0 ||
+               (r = lx_pipe_take(p, th->tid)) != 0 || (r = lx_poll_take(p, th->tid)) != 0) {
+    } else {
+        r = lx_futex_take(p, th->tid);
     }
-    if ((r = lx_console_take(p)) != 0 || (r = lx_timer_take(p)) != 0 ||
-        (r = lx_pipe_take(p)) != 0 || (r = lx_poll_take(p)) != 0 || (r = lx_futex_take(p)) != 0)
-        return r;
-    return 0;
+    return r;
 }
 
-void lx_signal_send(struct lproc *t, int sig)
+/* Let thread t of p take a signal now if it can: a call it waits in ends
+ * through the handler (with EINTR, or made again after it), user code it
+ * runs is interrupted. False if it is in a call we are serving or have
+ * queued (that call's reply delivers the signal). */
+static bool signal_thread(struct lproc *p, unsigned t)
 {
-    if (!t || t->zombie || sig < 1 || sig > 64)
+    unsigned cur = p->cur; /* the thread being served, maybe of this process */
+    mica_handle_t thread = p->thread;
+    p->cur = t;
+    p->thread = p->threads[t].handle;
+    bool taken = false;
+    mica_handle_t reply = take_deferred(p, t);
+    if (reply && lx_signal_deliver(p, -LX_EINTR, reply)) {
+        taken = true;
+    } else {
+        if (reply)
+            lx_answer(reply, -LX_EINTR); /* a wait it had already left: running now */
+        taken = interrupt_thread(p, t);
+    }
+    if (p->used) {
+        p->cur = cur;
+        p->thread = thread;
+    }
+    return taken;
+}
+
+/* sig for p, or (thread >= 0) for that thread of p. */
+static void post(struct lproc *p, int thread, int sig)
+{
+    if (!p || !p->used || p->zombie || sig < 1 || sig > 64)
         return;
-    uint64_t handler = t->actions[sig].handler;
+    uint64_t handler = p->actions[sig].handler;
     if (sig == SIGKILL || sig == SIGSTOP || (handler == 0 && !ignored_by_default(sig))) {
-        lx_end(t, sig, MICA_KILL_WITH_CODE); /* the default action: terminate */
+        lx_end(p, sig, MICA_KILL_WITH_CODE); /* the default action: terminate */
         return;
     }
     if (handler == SIG_IGN || handler == 0)
         return;
-    t->sig_pending |= bit(sig);
-    if (!deliverable(t))
-        return; /* blocked: delivered when unblocked, at a syscall's return */
-    unsigned threads = 0, last = 0;
-    for (unsigned i = 0; i < LX_MAX_THREADS; i++)
-        if (t->threads[i].handle)
-            threads++, last = i;
-    if (threads != 1) { /* which thread waits in a call is not recorded */
-        interrupt_some_thread(t);
-        return;
+    if (thread >= 0)
+        p->threads[thread].sig_pending |= bit(sig);
+    else
+        p->sig_pending |= bit(sig);
+    p->sig_any |= bit(sig);
+    for (unsigned i = 0; i < LX_MAX_THREADS && p->used; i++) {
+        if ((thread >= 0 && i != (unsigned)thread) || !p->threads[i].handle ||
+            !(thread_ready(p, i) & bit(sig)))
+            continue; /* not this one, or it blocks sig */
+        if (signal_thread(p, i))
+            return;
     }
-    t->cur = last; /* the only thread (the last caller may have exited) */
-    t->thread = t->threads[last].handle;
-    mica_handle_t reply = take_deferred(t);
-    if (reply && !lx_signal_deliver(t, -LX_EINTR, reply)) {
-        lx_answer(reply, -LX_EINTR); /* a wait it had already left: running now */
-        reply = 0;
-    }
-    if (!reply)
-        interrupt_thread(t, last); /* not waiting in a call: running, or queued to us */
+}
+
+void lx_signal_send(struct lproc *t, int sig)
+{
+    post(t, -1, sig);
+}
+
+void lx_signal_send_thread(struct lproc *p, int thread, int sig)
+{
+    if (thread >= 0 && thread < LX_MAX_THREADS && p->threads[thread].handle)
+        post(p, thread, sig);
 }
 
 int64_t lx_sigreturn(struct lproc *p)
@@ -208,7 +246,7 @@ int64_t lx_sigreturn(struct lproc *p)
         lx_end(p, 11, MICA_KILL_WITH_CODE);
         return LX_DEFERRED;
     }
-    p->sigmask = mask & ~(bit(SIGKILL) | bit(SIGSTOP));
+    p->threads[p->cur].sigmask = mask & ~(bit(SIGKILL) | bit(SIGSTOP));
     /* Another signal may have become deliverable with the old mask. */
     if (lx_signal_deliver(p, (int64_t)st.x[0], 0))
         return LX_DEFERRED;
@@ -224,14 +262,15 @@ int64_t lx_sigsuspend(struct lproc *p, uintptr_t mask_va, uint64_t size)
         return -LX_EINVAL;
     if (lx_read(p, mask_va, &mask, 8))
         return -LX_EFAULT;
-    p->suspend_saved_mask = p->sigmask;
-    p->suspended = true;
-    p->sigmask = mask & ~(bit(SIGKILL) | bit(SIGSTOP));
-    if (deliverable(p))
+    struct lthread *th = &p->threads[p->cur];
+    th->suspend_saved_mask = th->sigmask;
+    th->sigsuspended = true;
+    th->sigmask = mask & ~(bit(SIGKILL) | bit(SIGSTOP));
+    if (lx_signal_deliverable(p, p->cur))
         return -LX_EINTR; /* delivered on the way out (main.c) */
-    if (mica_reply_save(&p->suspend_reply) != MICA_OK) {
-        p->sigmask = p->suspend_saved_mask;
-        p->suspended = false;
+    if (mica_reply_save(&th->suspend_reply) != MICA_OK) {
+        th->sigmask = th->suspend_saved_mask;
+        th->sigsuspended = false;
         return -LX_EINTR;
     }
     return LX_DEFERRED;

@@ -8,6 +8,10 @@
  * wrapper would answer itself (its MINSIGSTKSZ is not the kernel's).
  * And a signal for a process busy in a loop without system calls (in its
  * only thread, or one of two): its handler runs at once, interrupting it.
+ * And threads: each has its own signal mask; a signal for the process goes
+ * to a thread that does not block it, one for a thread (pthread_kill,
+ * raise) to that thread, even one waiting in a system call (which ends with
+ * EINTR).
  */
 #include <pthread.h>
 #include <signal.h>
@@ -304,11 +308,132 @@ static void test_busy_loop(bool threaded)
     CHECK(got == child && WIFEXITED(status) && WEXITSTATUS(status) == 42);
 }
 
+static volatile pid_t handler_tid;
+static volatile int thread_handled;
+
+static void note_thread(int sig)
+{
+    (void)sig;
+    handler_tid = (pid_t)syscall(SYS_gettid);
+    thread_handled++;
+}
+
+static pthread_barrier_t ready;
+static volatile pid_t worker_tid;
+static volatile int worker_stop, worker_sleep_errno;
+static volatile long worker_blocked_mask;
+
+/* Blocks nothing (or SIGUSR2 when told to), records its tid and its own
+ * mask, then either waits to be told to stop or sleeps 10 s. */
+static void *worker(void *arg)
+{
+    intptr_t mode = (intptr_t)arg;
+    sigset_t set, old;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR2);
+    pthread_sigmask(mode == 2 ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
+    pthread_sigmask(SIG_BLOCK, NULL, &old);
+    worker_blocked_mask = sigismember(&old, SIGUSR2);
+    worker_tid = (pid_t)syscall(SYS_gettid);
+    pthread_barrier_wait(&ready);
+    if (mode == 1) { /* a long sleep a signal must cut short */
+        struct timespec ts = {10, 0};
+        errno = 0;
+        worker_sleep_errno = nanosleep(&ts, NULL) == -1 ? errno : 0;
+        return NULL;
+    }
+    while (!worker_stop)
+        sched_yield();
+    return NULL;
+}
+
+static bool wait_handled(int n)
+{
+    for (int i = 0; i < 500 && thread_handled < n; i++)
+        sched_yield();
+    return thread_handled >= n;
+}
+
+static void test_thread_signals(void)
+{
+    struct sigaction sa = {.sa_handler = note_thread}; /* no SA_RESTART */
+    sigaction(SIGUSR1, &sa, NULL);
+    sigaction(SIGUSR2, &sa, NULL);
+    pid_t main_tid = (pid_t)syscall(SYS_gettid);
+    pthread_t t;
+
+    /* Masks are per thread: the worker's block does not show in ours. */
+    sigset_t set, old;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR2);
+    CHECK(pthread_sigmask(SIG_BLOCK, &set, NULL) == 0);
+    pthread_barrier_init(&ready, NULL, 2);
+    worker_stop = 0;
+    CHECK(pthread_create(&t, NULL, worker, (void *)0) == 0);
+    pthread_barrier_wait(&ready);
+    CHECK(worker_blocked_mask == 0); /* it unblocked SIGUSR2 for itself only */
+    CHECK(pthread_sigmask(SIG_BLOCK, NULL, &old) == 0 && sigismember(&old, SIGUSR2));
+
+    /* For the process: the thread that does not block it takes it. */
+    thread_handled = 0;
+    CHECK(kill(getpid(), SIGUSR2) == 0);
+    CHECK(wait_handled(1) && handler_tid == worker_tid);
+
+    /* For a thread: pthread_kill (tgkill) reaches that thread, and raise
+     * (tkill) the caller, whatever the other threads block. */
+    thread_handled = 0;
+    CHECK(pthread_kill(t, SIGUSR1) == 0);
+    CHECK(wait_handled(1) && handler_tid == worker_tid);
+    thread_handled = 0;
+    CHECK(raise(SIGUSR1) == 0);
+    CHECK(thread_handled == 1 && handler_tid == main_tid);
+    CHECK(syscall(SYS_tgkill, getpid(), 999999, SIGUSR1) == -1 && errno == ESRCH);
+    worker_stop = 1;
+    CHECK(pthread_join(t, NULL) == 0);
+    pthread_barrier_destroy(&ready);
+
+    /* A thread waiting in a call: a signal for it ends the call with EINTR,
+     * and one for the process goes to it when the others block it. */
+    for (int how = 0; how < 2; how++) {
+        pthread_barrier_init(&ready, NULL, 2);
+        worker_sleep_errno = -1;
+        thread_handled = 0;
+        CHECK(pthread_create(&t, NULL, worker, (void *)1) == 0);
+        pthread_barrier_wait(&ready);
+        struct timespec pause = {0, 20000000};
+        nanosleep(&pause, NULL); /* it is asleep by now */
+        if (how == 0)
+            CHECK(pthread_kill(t, SIGUSR1) == 0);
+        else
+            CHECK(kill(getpid(), SIGUSR2) == 0); /* we block SIGUSR2 */
+        CHECK(pthread_join(t, NULL) == 0);
+        CHECK(worker_sleep_errno == EINTR && thread_handled == 1 && handler_tid == worker_tid);
+        pthread_barrier_destroy(&ready);
+    }
+
+    /* A signal every thread blocks waits, and the first to unblock takes it. */
+    pthread_barrier_init(&ready, NULL, 2);
+    worker_stop = 0;
+    thread_handled = 0;
+    CHECK(pthread_create(&t, NULL, worker, (void *)2) == 0);
+    pthread_barrier_wait(&ready);
+    CHECK(kill(getpid(), SIGUSR2) == 0);
+    CHECK(!wait_handled(1));
+    CHECK(pthread_sigmask(SIG_UNBLOCK, &set, NULL) == 0);
+    CHECK(thread_handled == 1 && handler_tid == main_tid);
+    worker_stop = 1;
+    CHECK(pthread_join(t, NULL) == 0);
+    pthread_barrier_destroy(&ready);
+    signal(SIGUSR1, SIG_DFL);
+    signal(SIGUSR2, SIG_DFL);
+}
+
 int main(void)
 {
     test_sigaltstack();
     test_fp_frame();
     test_busy_loop(false);
     test_busy_loop(true);
+    test_thread_signals();
     return finish("lx-signals");
 }
