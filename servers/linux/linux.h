@@ -96,9 +96,9 @@ struct lproc {
     unsigned umask;
     uint64_t tid_address;
     struct sigaction_k actions[65];
-    char exe[FS_PATH_MAX + 1];   /* the bootfs path of its program (/proc/self/exe) */
-    bool zombie;                 /* ended, waiting for its parent's wait4 */
-    int exit_code, term_signal;  /* how it ended (a zombie's) */
+    char exe[FS_PATH_MAX + 1];  /* the bootfs path of its program (/proc/self/exe) */
+    bool zombie;                /* ended, waiting for its parent's wait4 */
+    int exit_code, term_signal; /* how it ended (a zombie's) */
     mica_handle_t wait_reply;   /* a waiting wait4's saved reply, or 0 */
     unsigned wait_thread;       /* the thread waiting in it */
     uint64_t sig_pending;       /* sent to the process, with handlers, not yet delivered */

@@ -261,10 +261,10 @@ mica_handle_t lx_pipe_take(struct lproc *p, int tid)
 {
     for (unsigned i = 0; i < MAX_PIPES; i++) {
         struct pipe *pp = pipes[i];
-        struct waiting *w = !pp                           ? NULL
+        struct waiting *w = !pp                          ? NULL
                             : waits(&pp->reader, p, tid) ? &pp->reader
                             : waits(&pp->writer, p, tid) ? &pp->writer
-                                                          : NULL;
+                                                         : NULL;
         if (w) {
             w->pid = 0;
             return w->reply;

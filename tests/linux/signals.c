@@ -388,6 +388,8 @@ static void test_thread_signals(void)
     CHECK(raise(SIGUSR1) == 0);
     CHECK(thread_handled == 1 && handler_tid == main_tid);
     CHECK(syscall(SYS_tgkill, getpid(), 999999, SIGUSR1) == -1 && errno == ESRCH);
+    CHECK(syscall(SYS_tgkill, 0, main_tid, SIGUSR1) == -1 && errno == EINVAL);
+    CHECK(syscall(SYS_tgkill, getpid(), main_tid, 0) == 0); /* only asks if it exists */
     worker_stop = 1;
     CHECK(pthread_join(t, NULL) == 0);
     pthread_barrier_destroy(&ready);
