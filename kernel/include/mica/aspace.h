@@ -70,6 +70,9 @@ int aspace_fault(struct aspace *as, vaddr_t va, bool write, bool exec);
 /* The page at `offset` of vmo changed identity (a copy-on-write copy was
  * made): drop it from every mapping so the next touch maps the new one. */
 void aspace_vmo_page_changed(struct vmo *vmo, uint64_t offset);
+/* Every page of vmo changed identity (vmo_create_snapshot): empty all its
+ * mappings; they are filled again lazily. */
+void aspace_vmo_unmap_all(struct vmo *vmo);
 void aspace_deactivate(void);
 
 /* arch/aarch64/user_pgtable.c */
