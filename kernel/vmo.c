@@ -412,8 +412,9 @@ int vmo_create_snapshot(struct process *charge_to, struct vmo *v, uint64_t offse
     v->parent_offset = 0;
     link_child(h, s); /* with h's first reference */
     s->parent_offset = offset;
-    /* v's mappings may show (and write) the pages that are h's now. */
-    aspace_vmo_unmap_all(v);
+    /* v's mappings show the pages that are h's now: still right to read
+     * (v reads them through h), but a write must fault and copy. */
+    aspace_vmo_write_protect(v);
     *out = s;
     return OK;
 }

@@ -13,8 +13,8 @@
  * neither side's later writes, as fork needs. The original's pages move to
  * a new hidden VMO (no handle, never mapped, never written); the original
  * and the snapshot both become copy-on-write children of it, and every
- * mapping of the original is emptied so that its next touch faults and
- * reads the hidden page read-only or copies it. A hidden page no child can
+ * mapping of the original is made read-only, so that its next write
+ * faults and copies the page (reads go on seeing the frozen page). A hidden page no child can
  * see any more is freed at once; when a hidden VMO is down to one child
  * (the other closed, or it wrote all its pages), that child takes the
  * pages it still reads and the hidden VMO's place, and the hidden VMO is
