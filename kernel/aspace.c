@@ -137,6 +137,13 @@ void aspace_vmo_page_changed(struct vmo *vmo, uint64_t offset)
             upt_unmap(m->as, m->base + (offset - m->offset));
 }
 
+void aspace_vmo_write_protect(struct vmo *vmo)
+{
+    for (struct mapping *m = vmo->mappings; m; m = m->vmo_next)
+        if (m->flags & MICA_MAP_WRITE)
+            upt_protect_range(m->as, m->base, m->base + m->size);
+}
+
 static void insert_mapping(struct aspace *as, struct mapping *m)
 {
     struct mapping **p = &as->mappings;

@@ -343,14 +343,21 @@ int ipc_reply_recv(struct endpoint *ep, uint64_t deadline)
     return receive(ep, deadline, caller);
 }
 
+/* Let go of t's IPC buffer page (see ipc_set_buffer). */
+static void unpin_buffer(struct thread *t)
+{
+    if (t->ipc_buffer_vmo) {
+        t->ipc_buffer_vmo->pins--;
+        object_unref(&t->ipc_buffer_vmo->obj);
+    }
+    t->ipc_buffer_vmo = NULL;
+}
+
 void ipc_thread_exit(struct thread *t)
 {
     ipc_abandon_reply(t);
     ipc_forget_server(t);
-    if (t->ipc_buffer_vmo) {
-        object_unref(&t->ipc_buffer_vmo->obj);
-        t->ipc_buffer_vmo = NULL;
-    }
+    unpin_buffer(t);
     ipc_set_fault_endpoint(t, NULL, 0);
     notification_bind(t, NULL);
 }
@@ -426,9 +433,7 @@ static int send_fault(struct thread *t)
 int ipc_set_buffer(struct thread *t, vaddr_t va)
 {
     if (va == 0) {
-        if (t->ipc_buffer_vmo)
-            object_unref(&t->ipc_buffer_vmo->obj);
-        t->ipc_buffer_vmo = NULL;
+        unpin_buffer(t);
         return OK;
     }
     if (!IS_ALIGNED(va, PAGE_SIZE) || va >= MICA_USER_END)
@@ -446,8 +451,8 @@ int ipc_set_buffer(struct thread *t, vaddr_t va)
     if ((err = vmo_get_page(vmo, offset, true, &pa, NULL)) != OK)
         return err;
     object_ref(&vmo->obj); /* pins the page as long as it is the buffer */
-    if (t->ipc_buffer_vmo)
-        object_unref(&t->ipc_buffer_vmo->obj);
+    vmo->pins++;           /* and keeps it the VMO's own (no snapshot) */
+    unpin_buffer(t);
     t->ipc_buffer_vmo = vmo;
     t->ipc_buffer_pa = pa;
     return OK;

@@ -91,6 +91,23 @@ int sys_aspace_protect(struct trap_frame *f)
                : aspace_protect((struct aspace *)as->obj, f->x[1], f->x[2], (uint32_t)f->x[3]);
 }
 
+int sys_vmo_create_snapshot(struct trap_frame *f)
+{
+    struct handle *h;
+    /* WRITE too: the original's pages move (its writes copy from now on). */
+    int err = lookup(f->x[0], MICA_OBJ_VMO,
+                     MICA_RIGHT_READ | MICA_RIGHT_WRITE | MICA_RIGHT_DUPLICATE, &h);
+    if (err)
+        return err;
+    struct vmo *snap;
+    err = vmo_create_snapshot(current_process(), (struct vmo *)h->obj, f->x[1], f->x[2], &snap);
+    if (err)
+        return err;
+    uint32_t rights = MICA_RIGHT_READ | MICA_RIGHT_WRITE | MICA_RIGHT_MAP | MICA_RIGHT_DUPLICATE |
+                      MICA_RIGHT_TRANSFER | (h->rights & MICA_RIGHT_EXEC);
+    return install_new_handle(&snap->obj, rights, f);
+}
+
 int sys_vmo_create_child(struct trap_frame *f)
 {
     struct handle *h;

@@ -1,6 +1,11 @@
 /*
  * VMOs (see mica/vmo.h). Page lists are flat arrays allocated from the page
  * allocator, charged with the pages themselves to the creating process.
+ * A page lookup walks the parent chain in a loop, never recursively; the
+ * chain is bounded by VMO_MAX_COW_DEPTH, counted when a link is made
+ * (vmo_create_child, vmo_create_snapshot) and only shortened afterwards
+ * (collapse), because a VMO with children is never snapshotted. Everything
+ * runs under the big kernel lock (mica/object.h).
  */
 #include <mica/aspace.h>
 #include <mica/memory.h>
@@ -136,14 +141,158 @@ int vmo_create_contiguous(struct process *charge_to, uint64_t size, struct vmo *
     return OK;
 }
 
+/* Children lists (see mica/vmo.h). link_child does not take a reference:
+ * the caller hands the child's reference on the parent over. */
+static void link_child(struct vmo *parent, struct vmo *c)
+{
+    c->parent = parent;
+    c->sibling_prev = NULL;
+    c->sibling_next = parent->children;
+    if (parent->children)
+        parent->children->sibling_prev = c;
+    parent->children = c;
+}
+
+static void unlink_child(struct vmo *c)
+{
+    if (c->sibling_prev)
+        c->sibling_prev->sibling_next = c->sibling_next;
+    else
+        c->parent->children = c->sibling_next;
+    if (c->sibling_next)
+        c->sibling_next->sibling_prev = c->sibling_prev;
+    c->sibling_next = c->sibling_prev = NULL;
+    c->parent = NULL;
+}
+
+static unsigned depth_of(const struct vmo *v)
+{
+    unsigned d = 0;
+    for (; v->parent; v = v->parent)
+        d++;
+    return d;
+}
+
+/* The page at (page-aligned) offset of v changed identity: drop it from
+ * v's mappings and from those of every descendant that reads it through v
+ * (recursion bounded by the chain depth). */
+static void page_changed(struct vmo *v, uint64_t offset)
+{
+    aspace_vmo_page_changed(v, offset);
+    for (struct vmo *c = v->children; c; c = c->sibling_next) {
+        if (offset < c->parent_offset || offset - c->parent_offset >= c->size)
+            continue;
+        uint64_t in_child = offset - c->parent_offset;
+        if (!c->pages[in_child / PAGE_SIZE])
+            page_changed(c, in_child);
+    }
+}
+
+/* Does any child of v read v's page at offset (cover it, not own it)? */
+static bool page_in_use(const struct vmo *v, uint64_t offset)
+{
+    for (const struct vmo *c = v->children; c; c = c->sibling_next)
+        if (offset >= c->parent_offset && offset - c->parent_offset < c->size &&
+            !c->pages[(offset - c->parent_offset) / PAGE_SIZE])
+            return true;
+    return false;
+}
+
+/* Pages of hidden p that its child x reads: with move, give them to x;
+ * either way, count them. */
+static size_t adopt_pages(struct vmo *p, struct vmo *x, bool move)
+{
+    size_t first = x->parent_offset / PAGE_SIZE, n = 0, seen = 0, total = p->committed;
+    size_t count = MIN(x->npages, p->npages - first);
+    for (size_t j = 0; j < count && seen < total; j++) {
+        paddr_t pa = p->pages[first + j];
+        if (!pa)
+            continue;
+        seen++;
+        if (x->pages[j])
+            continue;
+        n++;
+        if (move) {
+            x->pages[j] = pa;
+            p->pages[first + j] = 0;
+        }
+    }
+    if (move) {
+        p->committed -= n;
+        x->committed += n;
+    }
+    return n;
+}
+
+/* Hidden p has one child left, x: x takes the pages of p it still reads
+ * (the same physical pages, so its mappings stay right) and p's place
+ * under p's parent. p goes with the reference x held; what is left in it
+ * nobody can see. If x's payer cannot take the pages, p stays as an
+ * ordinary link in the chain. */
+static void collapse(struct vmo *p)
+{
+    struct vmo *x = p->children, *up = p->parent;
+    if (x->charged != p->charged) {
+        size_t n = adopt_pages(p, x, false);
+        if (process_charge(x->charged, n) != OK)
+            return;
+        process_uncharge(p->charged, n);
+    }
+    adopt_pages(p, x, true);
+    uint64_t offset = x->parent_offset + p->parent_offset;
+    unlink_child(x);
+    if (up) { /* x takes over p's reference on up */
+        unlink_child(p);
+        link_child(up, x);
+        x->parent_offset = offset;
+    } else {
+        x->parent_offset = 0;
+    }
+    object_unref(&p->obj);
+}
+
+/* v no longer needs its parent: drop it, collapsing a hidden parent that
+ * is down to one child. */
+static void leave_parent(struct vmo *v)
+{
+    struct vmo *p = v->parent;
+    unlink_child(v);
+    v->parent_offset = 0;
+    if (p->hidden && p->children && !p->children->sibling_next)
+        collapse(p);
+    object_unref(&p->obj);
+}
+
+/* The nearest ancestor of v that has the page at (page-aligned) offset of
+ * v: its page, and the ancestor and offset in *owner, *owner_off; 0 if
+ * none has (the page reads as zeros). */
+static paddr_t ancestor_page(const struct vmo *v, uint64_t offset, struct vmo **owner,
+                             uint64_t *owner_off)
+{
+    while (v->parent) {
+        offset += v->parent_offset;
+        v = v->parent;
+        if (offset >= v->size)
+            return 0; /* past the parent's end: zeros */
+        paddr_t pa = v->pages[offset / PAGE_SIZE];
+        if (pa) {
+            *owner = (struct vmo *)v;
+            *owner_off = offset;
+            return pa;
+        }
+    }
+    return 0;
+}
+
 int vmo_get_page(struct vmo *v, uint64_t offset, bool write, paddr_t *pa, bool *shared)
 {
     if (shared)
         *shared = false;
     if (offset >= v->size)
         return ERR_OUT_OF_RANGE;
+    offset = ALIGN_DOWN(offset, PAGE_SIZE);
     if (v->physical) {
-        *pa = v->phys_base + ALIGN_DOWN(offset, PAGE_SIZE);
+        *pa = v->phys_base + offset;
         return OK;
     }
     size_t i = offset / PAGE_SIZE;
@@ -151,36 +300,32 @@ int vmo_get_page(struct vmo *v, uint64_t offset, bool write, paddr_t *pa, bool *
         *pa = v->pages[i];
         return OK;
     }
-    uint64_t in_parent = v->parent_offset + ALIGN_DOWN(offset, PAGE_SIZE);
-    bool from_parent = v->parent && in_parent < v->parent->size;
-    if (!write && !from_parent) {
-        /* Reading a page nobody wrote: the shared zero page, read-only, so
-         * that reads commit no memory (a write gets a page of its own). */
-        *pa = zero_page();
+    struct vmo *owner = NULL;
+    uint64_t owner_off = 0;
+    paddr_t src = ancestor_page(v, offset, &owner, &owner_off);
+    if (!write) {
+        /* A page nobody here wrote: an ancestor's, or the shared zero
+         * page; read-only, so that reads commit no memory. */
+        *pa = src ? src : zero_page();
         if (shared)
             *shared = true;
         return OK;
     }
-    int err;
-    if (from_parent) {
-        paddr_t src;
-        err = vmo_get_page(v->parent, in_parent, false, &src, NULL);
-        if (err)
-            return err;
-        if (!write) {
-            *pa = src;
-            if (shared)
-                *shared = true;
-            return OK;
-        }
-        err = own_page(v, i, phys_to_virt(src), pa); /* the copy in copy-on-write */
-    } else {
-        err = own_page(v, i, NULL, pa);
+    /* The copy in copy-on-write (or a fresh zeroed page). */
+    int err = own_page(v, i, src ? phys_to_virt(src) : NULL, pa);
+    if (err)
+        return err;
+    page_changed(v, offset); /* mappings may show the zero page or an ancestor's */
+    if (owner && owner->hidden && !page_in_use(owner, owner_off)) {
+        /* The last child that could see this frozen page has its own now. */
+        page_free_pages(&kernel_page_alloc, src, 1);
+        owner->pages[owner_off / PAGE_SIZE] = 0;
+        owner->committed--;
+        process_uncharge(owner->charged, 1);
     }
-    /* Mappings may show the zero page or a parent's page here: drop them. */
-    if (!err)
-        aspace_vmo_page_changed(v, ALIGN_DOWN(offset, PAGE_SIZE));
-    return err;
+    if (v->parent && v->parent->hidden && v->committed == v->npages)
+        leave_parent(v); /* it wrote every page: the hidden parent is no use to it */
+    return OK;
 }
 
 int vmo_create_child(struct process *charge_to, struct vmo *parent, uint64_t offset, uint64_t size,
@@ -188,7 +333,7 @@ int vmo_create_child(struct process *charge_to, struct vmo *parent, uint64_t off
 {
     if (parent->physical)
         return ERR_NOT_SUPPORTED;
-    if (parent->depth >= VMO_MAX_COW_DEPTH)
+    if (depth_of(parent) >= VMO_MAX_COW_DEPTH)
         return ERR_LIMIT;
     if (!IS_ALIGNED(offset, PAGE_SIZE) || offset >= parent->size)
         return ERR_INVALID_ARGS;
@@ -197,10 +342,80 @@ int vmo_create_child(struct process *charge_to, struct vmo *parent, uint64_t off
     if (err)
         return err;
     object_ref(&parent->obj);
-    v->parent = parent;
-    v->depth = parent->depth + 1;
+    link_child(parent, v);
     v->parent_offset = offset;
     *out = v;
+    return OK;
+}
+
+int vmo_create_snapshot(struct process *charge_to, struct vmo *v, uint64_t offset, uint64_t size,
+                        struct vmo **out)
+{
+    if (v->physical || v->contiguous_pages)
+        return ERR_NOT_SUPPORTED;
+    if (v->read_only)
+        return ERR_ACCESS_DENIED;
+    if (size == 0 || size > VMO_MAX_SIZE || !IS_ALIGNED(offset, PAGE_SIZE) || offset >= v->size ||
+        ALIGN_UP(size, PAGE_SIZE) > v->size - offset)
+        return ERR_INVALID_ARGS;
+    /* A child would need its chain moved down a level; a pinned page
+     * (an IPC buffer) must stay v's. */
+    if (v->children || v->pins)
+        return ERR_BAD_STATE;
+    struct vmo *s, *h;
+    int err;
+    if (!v->committed && (!v->parent || v->parent->hidden)) {
+        /* Nothing of v's own to freeze: it reads only frozen pages or
+         * zeros, and the snapshot can read the very same. */
+        if ((err = vmo_create(charge_to, size, &s)) != OK)
+            return err;
+        if (v->parent) {
+            object_ref(&v->parent->obj);
+            link_child(v->parent, s);
+            s->parent_offset = v->parent_offset + offset;
+        }
+        *out = s;
+        return OK;
+    }
+    if (depth_of(v) >= VMO_MAX_COW_DEPTH)
+        return ERR_LIMIT;
+    if ((err = vmo_create(charge_to, v->size, &h)) != OK)
+        return err;
+    if ((err = vmo_create(charge_to, size, &s)) != OK) {
+        object_unref(&h->obj);
+        return err;
+    }
+    if (v->charged != charge_to) { /* the frozen pages are the caller's now */
+        if ((err = process_charge(charge_to, v->committed)) != OK) {
+            object_unref(&s->obj);
+            object_unref(&h->obj);
+            return err;
+        }
+        process_uncharge(v->charged, v->committed);
+    }
+    /* h takes v's pages (the lists have the same size: swap them) and v's
+     * place under its parent, with v's reference on it. */
+    paddr_t *pages = h->pages;
+    h->pages = v->pages;
+    v->pages = pages;
+    h->committed = v->committed;
+    v->committed = 0;
+    h->hidden = true;
+    if (v->parent) {
+        struct vmo *up = v->parent;
+        h->parent_offset = v->parent_offset;
+        unlink_child(v);
+        link_child(up, h);
+    }
+    object_ref(&h->obj);
+    link_child(h, v);
+    v->parent_offset = 0;
+    link_child(h, s); /* with h's first reference */
+    s->parent_offset = offset;
+    /* v's mappings show the pages that are h's now: still right to read
+     * (v reads them through h), but a write must fault and copy. */
+    aspace_vmo_write_protect(v);
+    *out = s;
     return OK;
 }
 
@@ -269,7 +484,7 @@ int vmo_copy(struct vmo *dst, uint64_t dst_off, struct vmo *src, uint64_t src_of
              * is allocated, without zeroing it first. */
             if ((err = own_page(dst, i, phys_to_virt(from), &to)) != OK)
                 break;
-            aspace_vmo_page_changed(dst, dst_off); /* it may show the zero page */
+            page_changed(dst, i * PAGE_SIZE); /* it may show the zero page */
         } else {
             if ((err = vmo_get_page(dst, dst_off, true, &to, NULL)) != OK)
                 break;
@@ -304,7 +519,7 @@ void vmo_destroy(struct object *obj)
         if (v->charged)
             object_unref(&v->charged->obj);
         if (v->parent)
-            object_unref(&v->parent->obj);
+            leave_parent(v);
     } else {
         process_uncharge(v->charged, v->committed);
         if (v->charged)

@@ -3,8 +3,12 @@
  * zombies, wait4, kill, and process groups' bookkeeping.
  *
  * fork copies the parent's memory map: read-only regions (program text)
- * and anonymous MAP_SHARED ones share their VMO; writable ones are
- * copied, the heap only up to the break and the stack only from the page
+ * and anonymous MAP_SHARED ones share their VMO; the child gets a
+ * copy-on-write snapshot of each private writable one (heap, stack, data,
+ * private mmap: vmo_create_snapshot), so nothing is copied until one side
+ * writes a page, and neither sees the other's writes. Should the kernel
+ * refuse a snapshot (a chain at its depth limit), that region is copied
+ * instead, the heap only up to the break and the stack only from the page
  * of sp up (what can be in use). The child's thread gets the parent's
  * registers and thread pointer, x0 = 0. Open file descriptions are
  * shared, as Linux shares them.
@@ -265,6 +269,19 @@ static int copy_region(struct lproc *c, const struct region *r, uintptr_t from, 
     return err;
 }
 
+/* Map snapshot `snap` of private region r the same in c. */
+static int add_snapshot(struct lproc *c, const struct region *r, mica_handle_t snap)
+{
+    if (c->n_regions == LX_MAX_REGIONS ||
+        (r->prot && mica_aspace_map(c->aspace, snap, 0, r->size, r->start, r->prot | MICA_MAP_FIXED,
+                                    NULL) != MICA_OK)) {
+        mica_handle_close(snap);
+        return -LX_ENOMEM;
+    }
+    c->regions[c->n_regions++] = (struct region){r->start, r->size, snap, 0, r->prot, false};
+    return 0;
+}
+
 static int copy_memory(struct lproc *p, struct lproc *c, uintptr_t sp)
 {
     for (unsigned i = 0; i < p->n_regions; i++) {
@@ -286,6 +303,12 @@ static int copy_memory(struct lproc *p, struct lproc *c, uintptr_t sp)
                 c->regions[c->n_regions++] =
                     (struct region){r->start, r->size, vmo, r->offset, r->prot, r->shared};
             if (err)
+                return err;
+            continue;
+        }
+        mica_handle_t snap;
+        if (mica_vmo_create_snapshot(r->vmo, r->offset, r->size, &snap) == MICA_OK) {
+            if ((err = add_snapshot(c, r, snap)) != 0)
                 return err;
             continue;
         }

@@ -4,9 +4,11 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/select.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -238,9 +240,116 @@ static void shared_memory(void)
     CHECK(munmap((void *)shared, len) == 0 && munmap((void *)private, len) == 0);
 }
 
+/* fork gives the child a snapshot of private memory (heap, stack, data,
+ * anonymous mmap): after the fork, neither sees the other's writes, also
+ * to pages that were written (and mapped writable) before it. Each side
+ * writes while the other is still alive and looks afterwards. */
+static volatile long data_word = 1;
+
+static void wait_byte(int fd)
+{
+    char c;
+    CHECK(read(fd, &c, 1) == 1);
+}
+
+static int private_sees(volatile long *const *where, unsigned n, long value)
+{
+    int ok = 1;
+    for (unsigned i = 0; i < n; i++)
+        ok &= *where[i] == value;
+    return ok;
+}
+
+static void private_after_fork(void)
+{
+    volatile long stack_words[1024]; /* two pages of stack */
+    char *base = (char *)syscall(SYS_brk, 0);
+    char *top = (char *)syscall(SYS_brk, base + 3 * 4096);
+    long *anon = mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(top == base + 3 * 4096 && anon != MAP_FAILED);
+    if (top != base + 3 * 4096 || anon == MAP_FAILED)
+        return;
+    volatile long *heap = (volatile long *)(((uintptr_t)base + 7) & ~7UL);
+    volatile long *const where[] = {heap,       heap + 512, &stack_words[0], &stack_words[1000],
+                                    &data_word, anon,       anon + 1024};
+    const unsigned n = sizeof(where) / sizeof(where[0]);
+    volatile long *fresh_heap = heap + 1024, *fresh_anon = anon + 512; /* untouched pages */
+    for (unsigned i = 0; i < n; i++)
+        *where[i] = 10; /* written (and mapped writable) before the fork */
+    int to_child[2], to_parent[2], status = -1;
+    CHECK(pipe(to_child) == 0 && pipe(to_parent) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        wait_byte(to_child[0]); /* the parent has written 20 */
+        int ok = private_sees(where, n, 10);
+        for (unsigned i = 0; i < n; i++)
+            *where[i] = 30;
+        *fresh_heap = 31;
+        *fresh_anon = 32;
+        write(to_parent[1], "c", 1);
+        wait_byte(to_child[0]); /* the parent has looked */
+        ok &= private_sees(where, n, 30) && *fresh_heap == 31 && *fresh_anon == 32;
+        _exit(ok ? 0 : 1);
+    }
+    CHECK(pid > 0);
+    for (unsigned i = 0; i < n; i++)
+        *where[i] = 20;
+    *fresh_heap = 21;
+    write(to_child[1], "p", 1);
+    wait_byte(to_parent[0]); /* the child has checked and written 30 */
+    CHECK(private_sees(where, n, 20));
+    CHECK(*fresh_heap == 21 && *fresh_anon == 0);
+    write(to_child[1], "p", 1);
+    CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK(private_sees(where, n, 20)); /* and after the child is gone */
+    CHECK(*fresh_heap == 21 && *fresh_anon == 0);
+    /* A hundred forks in a row, each child writing its memory before it
+     * exits, with a long-lived child beside them; then a grandchild. */
+    pid_t sleeper = fork();
+    if (sleeper == 0) {
+        wait_byte(to_child[0]);
+        _exit(private_sees(where, n, 20) ? 0 : 1);
+    }
+    int bad = 0;
+    for (int i = 0; i < 100; i++) {
+        stack_words[0] = data_word = i;
+        pid = fork();
+        if (pid == 0) {
+            int ok = stack_words[0] == i && data_word == i && *heap == 20;
+            for (unsigned k = 0; k < n; k++)
+                *where[k] = -i;
+            _exit(ok ? i % 100 : 255);
+        }
+        if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+            WEXITSTATUS(status) != i % 100 || *heap != 20 || stack_words[0] != i)
+            bad++;
+    }
+    CHECK(bad == 0);
+    stack_words[0] = data_word = 20;
+    pid = fork();
+    if (pid == 0) {
+        pid_t grandchild = fork();
+        if (grandchild == 0) {
+            *heap = 50;
+            _exit(private_sees(where + 1, n - 1, 20) && *heap == 50 ? 0 : 1);
+        }
+        int gs = -1;
+        waitpid(grandchild, &gs, 0);
+        _exit(WIFEXITED(gs) && WEXITSTATUS(gs) == 0 && private_sees(where, n, 20) ? 0 : 1);
+    }
+    CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    write(to_child[1], "p", 1);
+    CHECK(waitpid(sleeper, &status, 0) == sleeper && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK(private_sees(where, n, 20));
+    close(to_child[0]), close(to_child[1]), close(to_parent[0]), close(to_parent[1]);
+    munmap(anon, 3 * 4096);
+    syscall(SYS_brk, base);
+}
+
 int main(void)
 {
     shared_memory();
+    private_after_fork();
     fork_exec_wait();
     polling();
     handlers();

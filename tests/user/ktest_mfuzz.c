@@ -2,7 +2,7 @@
  * ktest: the multi-threaded fuzzer. Four threads of one child process race
  * IPC (with handle transfer and long messages), notifications, bound
  * notifications, IPC buffers, fault endpoints, suspend/resume/kill,
- * priorities, revocation and copy-on-write on a pool of mostly valid
+ * priorities, revocation, copy-on-write children and snapshots on a pool of mostly valid
  * handles, while its main thread suspends, resumes and kills them. It
  * reaches what the single-threaded fuzzer cannot: threads dying or losing
  * their buffers in the middle of an IPC. The parent checks the child
@@ -127,7 +127,9 @@ static void fuzz_worker(uint64_t id)
         }
         case 24: {
             mica_handle_t h;
-            if (mica_vmo_create_child(ph(), 0, 4096 * (1 + rnd() % 4), &h) == 0)
+            uint64_t size = 4096 * (1 + rnd() % 4);
+            if ((rnd() % 2 ? mica_vmo_create_child(ph(), 0, size, &h)
+                           : mica_vmo_create_snapshot(ph(), 0, size, &h)) == 0)
                 put(h);
             break;
         }

@@ -80,7 +80,9 @@ void upt_unmap(struct aspace *as, vaddr_t va)
     tlb_flush_page(as, va);
 }
 
-void upt_unmap_range(struct aspace *as, vaddr_t va, vaddr_t end)
+/* Every valid leaf of [va, end): removed, or with write_protect made
+ * read-only (writable user pages become PTE_AP_RO_ALL). */
+static void walk_range(struct aspace *as, vaddr_t va, vaddr_t end, bool write_protect)
 {
     while (va < end) {
         uint64_t *table = table_va(as->root);
@@ -98,14 +100,29 @@ void upt_unmap_range(struct aspace *as, vaddr_t va, vaddr_t end)
         if (level == 3) {
             for (; va < end && va < next; va += PAGE_SIZE) {
                 uint64_t *leaf = &table[index_at(va, 3)];
-                if (*leaf & PTE_VALID) {
+                if (!(*leaf & PTE_VALID))
+                    continue;
+                if (!write_protect) {
                     *leaf = 0;
+                    tlb_flush_page(as, va);
+                } else if ((*leaf & PTE_AP_RO_ALL) == PTE_AP_RW_ALL) {
+                    *leaf |= PTE_AP_RO_ALL;
                     tlb_flush_page(as, va);
                 }
             }
         }
         va = next; /* user addresses are below 2^48: no wrap */
     }
+}
+
+void upt_unmap_range(struct aspace *as, vaddr_t va, vaddr_t end)
+{
+    walk_range(as, va, end, false);
+}
+
+void upt_protect_range(struct aspace *as, vaddr_t va, vaddr_t end)
+{
+    walk_range(as, va, end, true);
 }
 
 void upt_flush_asid(struct aspace *as)

@@ -79,6 +79,9 @@ int aspace_fault(struct aspace *as, vaddr_t va, bool write, bool exec);
 /* The page at `offset` of vmo changed identity (a copy-on-write copy was
  * made): drop it from every mapping so the next touch maps the new one. */
 void aspace_vmo_page_changed(struct vmo *vmo, uint64_t offset);
+/* vmo's pages were frozen (vmo_create_snapshot): make every mapping of
+ * it read-only, so the next write faults and copies. Reads go on. */
+void aspace_vmo_write_protect(struct vmo *vmo);
 void aspace_deactivate(void);
 
 /* arch/aarch64/user_pgtable.c */
@@ -87,6 +90,8 @@ void upt_unmap(struct aspace *as, vaddr_t va);
 /* Every page of [va, end): tables that do not exist are skipped whole, so
  * an untouched reservation costs a few steps, not one per page. */
 void upt_unmap_range(struct aspace *as, vaddr_t va, vaddr_t end);
+/* The same walk, making writable pages read-only (they stay mapped). */
+void upt_protect_range(struct aspace *as, vaddr_t va, vaddr_t end);
 void upt_destroy(struct aspace *as);
 void upt_flush_asid(struct aspace *as);
 

@@ -92,7 +92,8 @@ int install_new_handle(struct object *obj, uint32_t rights, struct trap_frame *f
     X(MICA_SYS_CONSOLE_READ, sys_console_read)                                                     \
     X(MICA_SYS_THREAD_READ_FP, sys_thread_read_fp)                                                 \
     X(MICA_SYS_THREAD_WRITE_FP, sys_thread_write_fp)                                               \
-    X(MICA_SYS_VMO_COPY, sys_vmo_copy)
+    X(MICA_SYS_VMO_COPY, sys_vmo_copy)                                                             \
+    X(MICA_SYS_VMO_CREATE_SNAPSHOT, sys_vmo_create_snapshot)
 
 #define DECLARE_SYSCALL(num, fn) int fn(struct trap_frame *f);
 SYSCALLS(DECLARE_SYSCALL)

@@ -119,7 +119,8 @@
 #define MICA_SYS_THREAD_READ_FP 57            /* (thread, buf, len): struct mica_fp_state */
 #define MICA_SYS_THREAD_WRITE_FP 58           /* (thread, buf, len) */
 #define MICA_SYS_VMO_COPY 59                  /* (dst vmo, dst offset, src vmo, src offset, len) */
-#define MICA_SYS_COUNT 60
+#define MICA_SYS_VMO_CREATE_SNAPSHOT 60       /* (vmo, offset, size) -> x1 copy-on-write snapshot */
+#define MICA_SYS_COUNT 61
 
 /*
  * Resources: authority over physical things. The root resource (init's)

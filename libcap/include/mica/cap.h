@@ -165,6 +165,9 @@ int mica_resource_create(mica_handle_t parent, uint32_t kind, uint64_t base, uin
 int mica_vmo_create_physical(mica_handle_t resource, uint64_t pa, uint64_t size,
                              mica_handle_t *out);
 int mica_vmo_create_child(mica_handle_t vmo, uint64_t offset, uint64_t size, mica_handle_t *out);
+/* A copy-on-write snapshot of [offset, offset+size) of vmo: neither sees
+ * the other's later writes (fork). */
+int mica_vmo_create_snapshot(mica_handle_t vmo, uint64_t offset, uint64_t size, mica_handle_t *out);
 /* Physically contiguous, zeroed RAM for DMA; its physical address in *pa. */
 int mica_vmo_create_contiguous(mica_handle_t ram_resource, uint64_t size, mica_handle_t *out,
                                uint64_t *pa);
