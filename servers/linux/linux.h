@@ -45,6 +45,8 @@ struct region {
     uint64_t offset; /* of start within the VMO */
     unsigned prot;   /* as mapped (MICA_MAP_*); 0: reserved only */
     bool shared;     /* MAP_SHARED|MAP_ANONYMOUS: fork gives the child the same VMO */
+    bool cow_shared; /* private, but read-only at a fork that shared its VMO: made a
+                      * snapshot of its own before it may be written (mprotect) */
 };
 
 enum fd_kind { FD_CONSOLE = 1, FD_NULL, FD_FILE, FD_DIR, FD_PIPE_READ, FD_PIPE_WRITE };

@@ -108,7 +108,7 @@ static int add_region(struct lproc *p, uintptr_t start, size_t size, mica_handle
 {
     if (p->n_regions == LX_MAX_REGIONS)
         return -LX_ENOMEM;
-    p->regions[p->n_regions++] = (struct region){start, size, vmo, offset, prot, false};
+    p->regions[p->n_regions++] = (struct region){start, size, vmo, offset, prot, false, false};
     return 0;
 }
 
@@ -154,6 +154,49 @@ int lx_map_new(struct lproc *p, uintptr_t va, size_t size, unsigned prot, bool f
     return 0;
 }
 
+/* Split region r in two at va (strictly inside it): the part from va on
+ * becomes a region of its own, on the same VMO through a second handle. */
+static int split_region(struct lproc *p, struct region *r, uintptr_t va)
+{
+    mica_handle_t dup;
+    uint32_t rights;
+    if (p->n_regions == LX_MAX_REGIONS ||
+        mica_handle_info(r->vmo, NULL, &rights, NULL) != MICA_OK ||
+        mica_handle_dup(r->vmo, rights, &dup) != MICA_OK)
+        return -LX_ENOMEM;
+    struct region tail = *r;
+    tail.start = va;
+    tail.size = r->start + r->size - va;
+    tail.vmo = dup;
+    tail.offset = r->offset + (va - r->start);
+    r->size = va - r->start;
+    p->regions[p->n_regions++] = tail;
+    return 0;
+}
+
+/* Private region r shares its VMO since a fork (cow_shared) and is about
+ * to become writable: give it a snapshot of its own first, mapped where it
+ * was, so that neither side sees the other's writes. */
+static int unshare_region(struct lproc *p, struct region *r)
+{
+    mica_handle_t snap;
+    if (mica_vmo_create_snapshot(r->vmo, r->offset, r->size, &snap) != MICA_OK)
+        return -LX_ENOMEM;
+    mica_aspace_unmap(p->aspace, r->start, r->size);
+    if (r->prot && mica_aspace_map(p->aspace, snap, 0, r->size, r->start, r->prot | MICA_MAP_FIXED,
+                                   NULL) != MICA_OK) {
+        mica_handle_close(snap);
+        mica_aspace_map(p->aspace, r->vmo, r->offset, r->size, r->start, r->prot | MICA_MAP_FIXED,
+                        NULL); /* as it was */
+        return -LX_ENOMEM;
+    }
+    mica_handle_close(r->vmo);
+    r->vmo = snap;
+    r->offset = 0;
+    r->cow_shared = false;
+    return 0;
+}
+
 /* Take [va, va+len) out of the map: regions inside go, regions across
  * its edges shrink or split (the VMO stays with the parts left). */
 static int unmap_range(struct lproc *p, uintptr_t va, size_t len)
@@ -174,15 +217,9 @@ static int unmap_range(struct lproc *p, uintptr_t va, size_t len)
             continue;
         }
         if (cut_start > rs && cut_end < re) { /* a hole in the middle: two parts */
-            mica_handle_t dup;
-            uint32_t rights;
-            if (p->n_regions == LX_MAX_REGIONS ||
-                mica_handle_info(r->vmo, NULL, &rights, NULL) != MICA_OK ||
-                mica_handle_dup(r->vmo, rights, &dup) != MICA_OK)
+            if (split_region(p, r, cut_end) != 0)
                 return -LX_ENOMEM;
-            add_region(p, cut_end, re - cut_end, dup, r->offset + (cut_end - rs), r->prot);
             r = &p->regions[i];
-            p->regions[p->n_regions - 1].shared = r->shared;
             r->size = cut_start - rs;
         } else if (cut_start == rs) {
             r->offset += cut_end - rs;
@@ -290,7 +327,24 @@ static int64_t sys_mprotect(struct lproc *p, uintptr_t addr, size_t len, unsigne
     for (uintptr_t va = addr; va < addr + len; va += PAGE)
         if (!find_region(p, va))
             return -LX_ENOMEM; /* Linux: not all of it is mapped */
-    if (len == 0 || (prot && mica_aspace_protect(p->aspace, addr, len, prot) == MICA_OK))
+    if (len == 0)
+        return 0;
+    /* The range's regions get exactly the new protection (fork shares a
+     * private region only while it cannot be written): split at its ends. */
+    struct region *r;
+    if (((r = find_region(p, addr)) && r->start != addr && split_region(p, r, addr)) ||
+        ((r = find_region(p, addr + len)) && r->start != addr + len &&
+         split_region(p, r, addr + len)))
+        return -LX_ENOMEM;
+    for (unsigned i = 0; i < p->n_regions; i++) {
+        r = &p->regions[i];
+        if (r->start < addr || r->start >= addr + len)
+            continue;
+        if ((prot & PROT_WRITE) && r->cow_shared && unshare_region(p, r) != 0)
+            return -LX_ENOMEM;
+        r->prot = prot;
+    }
+    if (prot && mica_aspace_protect(p->aspace, addr, len, prot) == MICA_OK)
         return 0;
     /* Page by page, so ranges across regions and reserved (PROT_NONE)
      * parts work alike. */

@@ -4,7 +4,9 @@
  * exec.c).
  *
  * fork copies the parent's memory map: read-only regions (program text)
- * and anonymous MAP_SHARED ones share their VMO; the child gets a
+ * and anonymous MAP_SHARED ones share their VMO (a private one is marked
+ * cow_shared, and either side that makes it writable first takes a
+ * snapshot of its own: memory.c); the child gets a
  * copy-on-write snapshot of each private writable one (heap, stack, data,
  * private mmap: vmo_create_snapshot), so nothing is copied until one side
  * writes a page, and neither sees the other's writes. Should the kernel
@@ -278,14 +280,14 @@ static int add_snapshot(struct lproc *c, const struct region *r, mica_handle_t s
         mica_handle_close(snap);
         return -LX_ENOMEM;
     }
-    c->regions[c->n_regions++] = (struct region){r->start, r->size, snap, 0, r->prot, false};
+    c->regions[c->n_regions++] = (struct region){r->start, r->size, snap, 0, r->prot, false, false};
     return 0;
 }
 
 static int copy_memory(struct lproc *p, struct lproc *c, uintptr_t sp)
 {
     for (unsigned i = 0; i < p->n_regions; i++) {
-        const struct region *r = &p->regions[i];
+        struct region *r = &p->regions[i];
         uintptr_t from = r->start, to = r->start + r->size;
         int err;
         if (r->shared || (!(r->prot & MICA_MAP_WRITE) && r->prot)) { /* MAP_SHARED, text: shared */
@@ -299,11 +301,11 @@ static int copy_memory(struct lproc *p, struct lproc *c, uintptr_t sp)
                 mica_aspace_map(c->aspace, vmo, r->offset, r->size, r->start,
                                 r->prot | MICA_MAP_FIXED, NULL) != MICA_OK)
                 err = -LX_ENOMEM;
-            if (!err)
-                c->regions[c->n_regions++] =
-                    (struct region){r->start, r->size, vmo, r->offset, r->prot, r->shared};
             if (err)
                 return err;
+            r->cow_shared = !r->shared; /* both sides unshare it to write (memory.c) */
+            c->regions[c->n_regions++] = (struct region){
+                r->start, r->size, vmo, r->offset, r->prot, r->shared, r->cow_shared};
             continue;
         }
         mica_handle_t snap;

@@ -346,10 +346,66 @@ static void private_after_fork(void)
     syscall(SYS_brk, base);
 }
 
+/* Private memory read-only at the fork and made writable afterwards (by
+ * mprotect, in either process) stays private; mprotect of part of a
+ * region gives that part its own protection, which a child keeps. */
+static void private_read_only_at_fork(void)
+{
+    char *m = mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(m != MAP_FAILED);
+    if (m == MAP_FAILED)
+        return;
+    memset(m, 'A', 3 * 4096);
+    CHECK(mprotect(m, 3 * 4096, PROT_READ) == 0);
+    int to_child[2], status = -1;
+    CHECK(pipe(to_child) == 0);
+    pid_t pid = fork();
+    if (pid == 0) { /* writes after making it writable; then checks the parent's write is unseen */
+        if (mprotect(m + 4096, 4096, PROT_READ | PROT_WRITE) != 0)
+            _exit(2);
+        m[4096] = 'C';
+        char c;
+        if (read(to_child[0], &c, 1) != 1)
+            _exit(3);
+        _exit(m[2 * 4096] == 'A' && m[4096] == 'C' ? 0 : 1);
+    }
+    CHECK(pid > 0);
+    struct timespec pause = {0, 20000000};
+    nanosleep(&pause, NULL); /* the child has written by now */
+    CHECK(mprotect(m + 2 * 4096, 4096, PROT_READ | PROT_WRITE) == 0);
+    m[2 * 4096] = 'P';
+    CHECK(write(to_child[1], "go", 1) == 1);
+    CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK(m[4096] == 'A' && m[2 * 4096] == 'P');
+
+    /* Now the middle page is read-only, the last writable: a child may
+     * write the last (and we do not see it) but not the first. */
+    CHECK(mprotect(m + 4096, 4096, PROT_READ | PROT_WRITE) == 0 &&
+          mprotect(m, 4096, PROT_READ) == 0);
+    pid = fork();
+    if (pid == 0) {
+        m[2 * 4096] = 'D';
+        m[4096] = 'D';
+        _exit(0);
+    }
+    CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK(m[4096] == 'A' && m[2 * 4096] == 'P');
+    pid = fork();
+    if (pid == 0) {
+        m[0] = 'D'; /* read-only: SIGSEGV */
+        _exit(0);
+    }
+    CHECK(waitpid(pid, &status, 0) == pid && WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV);
+    CHECK(m[0] == 'A');
+    close(to_child[0]), close(to_child[1]);
+    munmap(m, 3 * 4096);
+}
+
 int main(void)
 {
     shared_memory();
     private_after_fork();
+    private_read_only_at_fork();
     fork_exec_wait();
     polling();
     handlers();
