@@ -188,12 +188,15 @@ static void fault(struct lproc *p, const struct mica_msg *m)
     lx_end(p, sig, MICA_KILL_WITH_CODE);
 }
 
+static bool handle_service(struct mica_msg *m, uint32_t label);
+
 /* One message in m; returns true if m now holds a reply to send. */
 static bool handle(struct mica_msg *m)
 {
     uint32_t label = MICA_MSG_LABEL(m->info);
     if ((m->badge & ~0xFFFFUL) == LX_BADGE) {
         struct lproc *p = &procs[(m->badge & 0xFF) % LX_MAX_PROCS];
+        __asm__("" : "+r"(p)); /* keep p in a register, not recomputed at each use */
         unsigned t = (unsigned)(m->badge >> 8) & 0xFF;
         if (!p->used || p->zombie || t >= LX_MAX_THREADS || !p->threads[t].handle) {
             m->info = mica_msg_info(MICA_FAULT_KILL, 0, 0, 0);
@@ -214,6 +217,14 @@ static bool handle(struct mica_msg *m)
         m->w[0] = (uint64_t)r;
         return true;
     }
+    return handle_service(m, label);
+}
+
+/* A message that is no program's system call or fault: from our own
+ * threads (console input, timer ticks) or a client of the service
+ * (LX_SPAWN). Out of line: the receive loop stays lean for system calls. */
+__attribute__((noinline)) static bool handle_service(struct mica_msg *m, uint32_t label)
+{
     if (m->badge == LX_INTERNAL_BADGE) {
         if (label == LX_INTERNAL_CONSOLE) {
             lx_reap();
