@@ -327,6 +327,21 @@ mica_handle_t lx_futex_take(struct lproc *p, int tid)
     return 0;
 }
 
+/* sched_yield: every other ready thread has its turn before the caller
+ * goes on. The reply is saved and the server yields the CPU itself (the
+ * caller waits for the reply meanwhile), then answers; a signal that came
+ * in the meantime is delivered with the answer. */
+static int64_t sys_sched_yield(struct lproc *p)
+{
+    mica_handle_t reply;
+    if (mica_reply_save(&reply) != MICA_OK)
+        return 0;
+    mica_yield();
+    if (!(p->used && lx_signal_ready(p) && lx_signal_deliver(p, 0, reply)))
+        lx_answer(reply, 0);
+    return LX_DEFERRED;
+}
+
 /* prctl: the thread name (PR_SET_NAME / PR_GET_NAME, 16 bytes with its
  * NUL), shown by the shell's ps; every other option is EINVAL. */
 static int64_t sys_prctl(struct lproc *p, const uint64_t *a)
@@ -368,7 +383,7 @@ int64_t lx_sys_misc(struct lproc *p, unsigned nr, const uint64_t *a)
         return p->sid;
     case NR_set_tid_address: p->tid_address = a[0]; return p->pid;
     case NR_set_robust_list: return a[1] == 24 ? 0 : -LX_EINVAL;
-    case NR_sched_yield: return 0;
+    case NR_sched_yield: return sys_sched_yield(p);
     case NR_prctl: return sys_prctl(p, a);
     case NR_uname: return sys_uname(p, a[0]);
     case NR_clock_gettime:

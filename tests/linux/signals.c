@@ -347,10 +347,13 @@ static void *worker(void *arg)
     return NULL;
 }
 
-static bool wait_handled(int n)
+/* Has a handler run n times within about `ms` milliseconds? Sleeps, so
+ * that the other threads run meanwhile. */
+static bool wait_handled(int n, int ms)
 {
-    for (int i = 0; i < 500 && thread_handled < n; i++)
-        sched_yield();
+    struct timespec tick = {0, 1000000};
+    for (int i = 0; i < ms && thread_handled < n; i++)
+        nanosleep(&tick, NULL);
     return thread_handled >= n;
 }
 
@@ -377,13 +380,13 @@ static void test_thread_signals(void)
     /* For the process: the thread that does not block it takes it. */
     thread_handled = 0;
     CHECK(kill(getpid(), SIGUSR2) == 0);
-    CHECK(wait_handled(1) && handler_tid == worker_tid);
+    CHECK(wait_handled(1, 3000) && handler_tid == worker_tid);
 
     /* For a thread: pthread_kill (tgkill) reaches that thread, and raise
      * (tkill) the caller, whatever the other threads block. */
     thread_handled = 0;
     CHECK(pthread_kill(t, SIGUSR1) == 0);
-    CHECK(wait_handled(1) && handler_tid == worker_tid);
+    CHECK(wait_handled(1, 3000) && handler_tid == worker_tid);
     thread_handled = 0;
     CHECK(raise(SIGUSR1) == 0);
     CHECK(thread_handled == 1 && handler_tid == main_tid);
@@ -420,7 +423,7 @@ static void test_thread_signals(void)
     CHECK(pthread_create(&t, NULL, worker, (void *)2) == 0);
     pthread_barrier_wait(&ready);
     CHECK(kill(getpid(), SIGUSR2) == 0);
-    CHECK(!wait_handled(1));
+    CHECK(!wait_handled(1, 50));
     CHECK(pthread_sigmask(SIG_UNBLOCK, &set, NULL) == 0);
     CHECK(thread_handled == 1 && handler_tid == main_tid);
     worker_stop = 1;

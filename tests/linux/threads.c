@@ -43,6 +43,20 @@ static void *consumer(void *arg)
     return (void *)sum;
 }
 
+static volatile int ping, pong;
+
+/* Answers each ping of main's, spinning on sched_yield in between. */
+static void *ponger(void *arg)
+{
+    (void)arg;
+    for (int n = 1; n <= 20; n++) {
+        while (ping != n)
+            sched_yield();
+        pong = n;
+    }
+    return NULL;
+}
+
 int main(void)
 {
     pthread_t t[4], c;
@@ -85,5 +99,21 @@ int main(void)
     pthread_mutex_lock(&lock);
     CHECK(pthread_cond_timedwait(&changed, &lock, &until) == ETIMEDOUT);
     pthread_mutex_unlock(&lock);
+    /* sched_yield gives the CPU to the other ready thread: twenty hand-offs
+     * of a few yields each, where a yield that returned at once would spin
+     * until the time slice ran out (thousands of calls on one CPU). */
+    long spins = 0;
+    pthread_t p;
+    CHECK(pthread_create(&p, NULL, ponger, NULL) == 0);
+    for (int n = 1; n <= 20; n++) {
+        ping = n;
+        while (pong != n) {
+            sched_yield();
+            spins++;
+        }
+    }
+    CHECK(pthread_join(p, NULL) == 0);
+    CHECK(spins < 20 * 50);
+    printf("lx-threads: %ld yields for 20 hand-offs\n", spins);
     return finish("lx-threads");
 }
