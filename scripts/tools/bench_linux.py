@@ -112,11 +112,11 @@ Where the difference comes from:
   kernel's IPC fast path (`kernel/ipc_fast.c`): the program's `svc` goes
   as a register-only message straight to the server waiting in
   `reply_recv`, and the server's reply comes straight back. A trace of
-  one round trip (about 480 instructions) has two full saves and
+  one round trip (about 470 instructions) has two full saves and
   restores of the user registers (about 120), two passes through
   `el0_svc` with the kernel lock (about 60), the fast path's checks and
   register copies (about 130), two address-space switches with the
-  lazy-FP trap toggle (about 75) and the server's own dispatch (about 65:
+  lazy-FP trap toggle (about 75) and the server's own dispatch (about 60:
   getpid, getppid and gettid are answered before the arguments are
   unpacked). Linux answers in its own kernel, with one entry and exit.
 - **pipe round trip**: four system calls; a write to a pipe whose reader
