@@ -167,6 +167,13 @@ static inline int lx_tid(const struct lproc *p)
 bool lx_signal_deliver(struct lproc *p, int64_t result, mica_handle_t reply);
 int64_t lx_sigreturn(struct lproc *p);
 int64_t lx_sigsuspend(struct lproc *p, uintptr_t mask_va, uint64_t size);
+/* ppoll/pselect6 with a signal mask: the thread being served has `mask`
+ * while the call waits, as in sigsuspend (a handler entered meanwhile
+ * returns to the old mask). begin: true if a signal may be taken at once
+ * (the call then ends with EINTR); end: the old mask back for thread tid,
+ * the call over without a handler. */
+bool lx_sigmask_wait_begin(struct lproc *p, uint64_t mask);
+void lx_sigmask_wait_end(struct lproc *p, int tid);
 /* sigframe.c: the frame of a handler, sigaltstack */
 int lx_frame_push(struct lproc *p, unsigned t, struct mica_thread_state *st, int sig,
                   const struct sigaction_k *act, uint64_t old_mask);

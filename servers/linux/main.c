@@ -121,7 +121,7 @@ __attribute__((noinline)) static int64_t syscall_with_args(struct lproc *p, unsi
                                                            const struct mica_msg *m)
 {
     uint64_t a[6] = {m->w[1], m->w[2], m->w[3], m->w[4], m->w[5], 0};
-    if (nr == NR_mmap || nr == NR_futex) { /* the sixth argument, x5 */
+    if (nr == NR_mmap || nr == NR_futex || nr == NR_pselect6) { /* the sixth argument, x5 */
         struct mica_thread_state st;
         if (mica_thread_read_state(p->thread, &st) == MICA_OK)
             a[5] = st.x[5];

@@ -4,7 +4,8 @@
  * ring and its ends (pipe.c), files are always ready. A ppoll with nothing
  * ready and time to wait saves its reply; lx_poll_recheck (called when a
  * console line arrives, a pipe moves, or the timer ticks) answers every
- * waiter that is ready or out of time.
+ * waiter that is ready or out of time. A signal mask given to ppoll or
+ * pselect6 is the thread's while it waits (lx_sigmask_wait_begin).
  */
 #include "linux.h"
 #include <string.h>
@@ -24,6 +25,7 @@ struct pollfd_k {
 
 struct poller {
     int pid, tid;
+    bool masked; /* the thread has the call's signal mask until it ends */
     mica_handle_t reply;
     uintptr_t fds;     /* ppoll: the pollfd array; pselect6: 0 */
     unsigned n;        /* its length, or pselect6's nfds */
@@ -111,6 +113,26 @@ static int64_t check_any(struct lproc *p, const struct poller *w, bool *console)
     return w->fds ? check(p, w->fds, w->n, console) : check_sets(p, w->sets, w->n, console, ending);
 }
 
+/* The signal mask argument: ppoll's (x3, x4 its size) or pselect6's (x5
+ * points at {mask pointer, size}). 1 with *mask set, 0 for none, or an
+ * error. */
+static int64_t mask_argument(struct lproc *p, const uint64_t *a, bool select, uint64_t *mask)
+{
+    uint64_t ptr = a[3], size = a[4];
+    if (select) {
+        uint64_t pair[2] = {0, 0};
+        if (a[5] && lx_read(p, a[5], pair, sizeof(pair)))
+            return -LX_EFAULT;
+        ptr = pair[0];
+        size = pair[1];
+    }
+    if (!ptr)
+        return 0;
+    if (size != 8)
+        return -LX_EINVAL;
+    return lx_read(p, ptr, mask, 8) ? -LX_EFAULT : 1;
+}
+
 /* ppoll (select false) and pselect6 share the waiting. */
 static int64_t wait_ready(struct lproc *p, const uint64_t *a, bool select)
 {
@@ -129,19 +151,29 @@ static int64_t wait_ready(struct lproc *p, const uint64_t *a, bool select)
                        ? MICA_DEADLINE_INFINITE
                        : mica_clock_ns() + (uint64_t)ts[0] * 1000000000UL + (uint64_t)ts[1];
     }
+    uint64_t mask;
+    int64_t masked = mask_argument(p, a, select, &mask);
+    if (masked < 0)
+        return masked;
+    if (masked && lx_sigmask_wait_begin(p, mask))
+        return -LX_EINTR; /* the handler runs on the way out, then the old mask */
     struct poller req = {.pid = p->pid,
                          .tid = lx_tid(p),
+                         .masked = masked,
                          .fds = select ? 0 : a[0],
                          .n = (unsigned)(select ? a[0] : a[1]),
                          .sets = {select ? a[1] : 0, select ? a[2] : 0, select ? a[3] : 0},
                          .deadline = deadline};
     int64_t count = check_any(p, &req, &console);
-    if (count != 0 || deadline <= mica_clock_ns())
+    if (count == 0 && deadline > mica_clock_ns())
+        count = n_pollers == MAX_POLLERS                 ? -LX_EAGAIN
+                : mica_reply_save(&req.reply) != MICA_OK ? -LX_EINTR
+                                                         : LX_DEFERRED;
+    if (count != LX_DEFERRED) {
+        if (masked)
+            lx_sigmask_wait_end(p, req.tid);
         return count;
-    if (n_pollers == MAX_POLLERS)
-        return -LX_EAGAIN;
-    if (mica_reply_save(&req.reply) != MICA_OK)
-        return -LX_EINTR;
+    }
     pollers[n_pollers++] = req;
     if (console)
         lx_console_want();
@@ -161,6 +193,9 @@ int64_t lx_pselect6(struct lproc *p, const uint64_t *a)
 
 static void answer(unsigned i, int64_t result)
 {
+    struct lproc *p = pollers[i].masked ? lx_by_pid(pollers[i].pid) : NULL;
+    if (p)
+        lx_sigmask_wait_end(p, pollers[i].tid);
     lx_answer(pollers[i].reply, result);
     pollers[i] = pollers[--n_pollers];
 }

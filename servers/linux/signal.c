@@ -188,8 +188,10 @@ static bool signal_thread(struct lproc *p, unsigned t)
     if (reply && lx_signal_deliver(p, -LX_EINTR, reply)) {
         taken = true;
     } else {
-        if (reply)
-            lx_answer(reply, -LX_EINTR); /* a wait it had already left: running now */
+        if (reply) { /* a wait it had already left: running now */
+            lx_sigmask_wait_end(p, p->threads[t].tid);
+            lx_answer(reply, -LX_EINTR);
+        }
         taken = interrupt_thread(p, t);
     }
     if (p->used) {
@@ -253,6 +255,26 @@ int64_t lx_sigreturn(struct lproc *p)
     struct mica_msg m = {.info = mica_msg_info(MICA_FAULT_RESUME, 2, 0, 0), .w = {st.pc, st.x[0]}};
     mica_reply(&m);
     return LX_DEFERRED;
+}
+
+bool lx_sigmask_wait_begin(struct lproc *p, uint64_t mask)
+{
+    struct lthread *th = &p->threads[p->cur];
+    th->suspend_saved_mask = th->sigmask;
+    th->sigsuspended = true;
+    th->sigmask = mask & ~(bit(SIGKILL) | bit(SIGSTOP));
+    return lx_signal_deliverable(p, p->cur) != 0;
+}
+
+void lx_sigmask_wait_end(struct lproc *p, int tid)
+{
+    for (unsigned t = 0; t < LX_MAX_THREADS; t++) {
+        struct lthread *th = &p->threads[t];
+        if (th->handle && th->tid == tid && th->sigsuspended) {
+            th->sigmask = th->suspend_saved_mask;
+            th->sigsuspended = false;
+        }
+    }
 }
 
 int64_t lx_sigsuspend(struct lproc *p, uintptr_t mask_va, uint64_t size)

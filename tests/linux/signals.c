@@ -13,10 +13,12 @@
  * raise) to that thread, even one waiting in a system call (which ends with
  * EINTR).
  */
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/select.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -433,6 +435,82 @@ static void test_thread_signals(void)
     signal(SIGUSR2, SIG_DFL);
 }
 
+static volatile int usr1_seen;
+
+static void count_usr1(int sig)
+{
+    (void)sig;
+    usr1_seen++;
+}
+
+static bool usr1_blocked(void)
+{
+    sigset_t now;
+    sigprocmask(SIG_BLOCK, NULL, &now);
+    return sigismember(&now, SIGUSR1);
+}
+
+/* ppoll's and pselect's signal mask is the caller's while it waits: a
+ * signal it unblocks ends the wait with EINTR (pending before, or sent
+ * meanwhile), and the old mask is back afterwards. */
+static void test_wait_masks(void)
+{
+    struct sigaction sa = {.sa_handler = count_usr1};
+    sigaction(SIGUSR1, &sa, NULL);
+    sigset_t usr1, none;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    sigemptyset(&none);
+    sigprocmask(SIG_BLOCK, &usr1, NULL);
+    int fds[2];
+    CHECK(pipe(fds) == 0);
+    struct pollfd pfd = {.fd = fds[0], .events = POLLIN};
+    struct timespec second = {1, 0}, short_wait = {0, 10000000};
+
+    for (int select_too = 0; select_too < 2; select_too++) {
+        /* Pending before the call. */
+        usr1_seen = 0;
+        raise(SIGUSR1);
+        CHECK(usr1_seen == 0); /* blocked */
+        fd_set rd;
+        FD_ZERO(&rd);
+        FD_SET(fds[0], &rd);
+        errno = 0;
+        int r = select_too ? pselect(fds[0] + 1, &rd, NULL, NULL, &second, &none)
+                           : ppoll(&pfd, 1, &second, &none);
+        CHECK(r == -1 && errno == EINTR && usr1_seen == 1 && usr1_blocked());
+
+        /* Sent while it waits (by a child, 20 ms in). */
+        usr1_seen = 0;
+        pid_t parent = getpid(), child = fork();
+        if (child == 0) {
+            struct timespec pause = {0, 20000000};
+            nanosleep(&pause, NULL);
+            kill(parent, SIGUSR1);
+            _exit(0);
+        }
+        FD_ZERO(&rd);
+        FD_SET(fds[0], &rd);
+        errno = 0;
+        r = select_too ? pselect(fds[0] + 1, &rd, NULL, NULL, &second, &none)
+                       : ppoll(&pfd, 1, &second, &none);
+        CHECK(r == -1 && errno == EINTR && usr1_seen == 1 && usr1_blocked());
+        waitpid(child, NULL, 0);
+
+        /* Nothing comes: a timeout, and the mask as it was. */
+        FD_ZERO(&rd);
+        FD_SET(fds[0], &rd);
+        r = select_too ? pselect(fds[0] + 1, &rd, NULL, NULL, &short_wait, &none)
+                       : ppoll(&pfd, 1, &short_wait, &none);
+        CHECK(r == 0 && usr1_blocked());
+    }
+    CHECK(syscall(SYS_ppoll, &pfd, 1, &short_wait, &none, 4) == -1 && errno == EINVAL);
+    close(fds[0]);
+    close(fds[1]);
+    sigprocmask(SIG_UNBLOCK, &usr1, NULL);
+    signal(SIGUSR1, SIG_DFL);
+}
+
 int main(void)
 {
     test_sigaltstack();
@@ -440,5 +518,6 @@ int main(void)
     test_busy_loop(false);
     test_busy_loop(true);
     test_thread_signals();
+    test_wait_masks();
     return finish("lx-signals");
 }
