@@ -12,6 +12,7 @@
 #include <mica/panic.h>
 #include <mica/process.h>
 #include <mica/status.h>
+#include <mica/thread.h>
 #include <mica/usercopy.h>
 #include <mica/vm.h>
 #include <mica/vmo.h>
@@ -317,7 +318,11 @@ int vmo_get_page(struct vmo *v, uint64_t offset, bool write, paddr_t *pa, bool *
         return err;
     page_changed(v, offset); /* mappings may show the zero page or an ancestor's */
     if (owner && owner->hidden && !page_in_use(owner, owner_off)) {
-        /* The last child that could see this frozen page has its own now. */
+        /* The last child that could see this frozen page has its own now.
+         * The self-test kernel poisons it, so that a pointer into it kept
+         * across this call (see vmo_copy, vmo_copy_user) shows at once. */
+        if (kernel_is_test_build)
+            memset(phys_to_virt(src), 0xA5, PAGE_SIZE);
         page_free_pages(&kernel_page_alloc, src, 1);
         owner->pages[owner_off / PAGE_SIZE] = 0;
         owner->committed--;
@@ -442,6 +447,19 @@ int vmo_write_kernel(struct vmo *v, uint64_t offset, const void *buf, size_t len
     return err;
 }
 
+/* Map the user pages of [ubuf, ubuf + len) writable before a pointer
+ * into a VMO page is taken for copy_to_user: a write fault in the middle
+ * of the copy may make a copy-on-write copy that frees the very frozen
+ * page being read (vmo_get_page). Pages that cannot be mapped are left to
+ * fault in the copy (ERR_FAULT), which frees nothing. */
+static void prefault_for_write(uintptr_t ubuf, size_t len)
+{
+    struct thread *t = current_thread(); /* a system call's: a process's thread */
+    struct aspace *as = t->is_idle ? NULL : t->proc->aspace;
+    for (uintptr_t va = ALIGN_DOWN(ubuf, PAGE_SIZE); as && va < ubuf + len; va += PAGE_SIZE)
+        aspace_fault(as, va, true, false);
+}
+
 int vmo_copy_user(struct vmo *v, uint64_t offset, uintptr_t ubuf, size_t len, bool to_vmo)
 {
     int err = check_range(v, offset, len);
@@ -452,6 +470,8 @@ int vmo_copy_user(struct vmo *v, uint64_t offset, uintptr_t ubuf, size_t len, bo
     while (!err && len) {
         paddr_t pa;
         size_t in_page = MIN(len, PAGE_SIZE - (offset & PAGE_MASK));
+        if (!to_vmo)
+            prefault_for_write(ubuf, in_page);
         if ((err = vmo_get_page(v, offset, to_vmo, &pa, NULL)) != OK)
             break;
         char *k = (char *)phys_to_virt(pa) + (offset & PAGE_MASK);
@@ -486,7 +506,10 @@ int vmo_copy(struct vmo *dst, uint64_t dst_off, struct vmo *src, uint64_t src_of
                 break;
             page_changed(dst, i * PAGE_SIZE); /* it may show the zero page */
         } else {
-            if ((err = vmo_get_page(dst, dst_off, true, &to, NULL)) != OK)
+            /* The write may copy a frozen page and free it, and `from`
+             * may be that page (src reading through dst): look again. */
+            if ((err = vmo_get_page(dst, dst_off, true, &to, NULL)) != OK ||
+                (err = vmo_get_page(src, src_off, false, &from, NULL)) != OK)
                 break;
             char *d = (char *)phys_to_virt(to) + (dst_off & PAGE_MASK);
             const char *s = (const char *)phys_to_virt(from) + (src_off & PAGE_MASK);

@@ -44,7 +44,7 @@ USER_TESTS = [
     "user_handle_limit", "user_unknown_syscall", "user_debug_log", "user_clocks",
     "user_vmo_read_write", "user_map_and_touch", "user_map_rights_placement", "user_vmo_copy",
     "user_vmo_snapshot_isolation", "user_vmo_snapshot_repeat", "user_vmo_snapshot_bad_args",
-    "user_vmo_snapshot_random",
+    "user_vmo_snapshot_random", "user_vmo_snapshot_copy_across_faults",
     "user_thread_pointer", "user_thread_stacks_freed", "user_asid_rollover", "user_memory_limit", "user_process_exit_code", "user_fault_kills_process", "user_kill_and_deadline",
     "user_thread_bad_args", "user_no_leaks", "user_ipc_saved_replies", "user_ipc_call_reply_badge",
     "user_ipc_long_and_handles", "user_ipc_deadlines_dead_partners", "user_notifications",

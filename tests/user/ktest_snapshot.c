@@ -328,10 +328,59 @@ static int test_random(void)
     return 0;
 }
 
+/* vmo_read of a page the original reads from its hidden parent, into its
+ * own read-only mapping of that page and on into a page never touched:
+ * the first fault copies the page for the original (the frozen one, now
+ * read by nobody, is freed), the second allocates a page, which may be
+ * that very one. The kernel must not go on copying from it (the
+ * self-test kernel poisons freed frozen pages with 0xA5). Source and
+ * destination are then the same page, so only the values are checked:
+ * every byte must be one of the page's (1..100), none poison or zero. And
+ * the same for vmo_copy from a view child of the original. */
+static int test_copy_across_faults(void)
+{
+    mica_handle_t as = kt_bootinfo()->self_aspace, orig, snap, view, other;
+    uintptr_t va;
+    static uint8_t want[PG];
+    for (unsigned round = 0; round < 2; round++) {
+        CHECK_OK(mica_vmo_create(2 * PG, &orig));
+        CHECK_OK(map_rw(orig, 2 * PG, &va));
+        for (unsigned i = 0; i < PG; i++)
+            want[i] = (uint8_t)(i % 100 + 1); /* never 0, never the poison */
+        memcpy((void *)va, want, PG);
+        CHECK_OK(mica_vmo_create_snapshot(orig, 0, 2 * PG, &snap));
+        CHECK_OK(mica_vmo_write(snap, 0, &(uint64_t){1}, 8)); /* the snapshot's own page 0 */
+        if (round == 0) {
+            /* Into va + 16 .. va + PG + 8: page 0 read-only now, page 1 untouched. */
+            CHECK_OK(mica_vmo_read(orig, 0, (void *)(va + 16), PG - 8));
+            for (unsigned i = 16; i < PG + 8; i++)
+                CHECK(((uint8_t *)va)[i] >= 1 && ((uint8_t *)va)[i] <= 100);
+        } else {
+            /* vmo_copy from a view child of the original into the original:
+             * the write to the original frees the frozen page the child
+             * reads through it. */
+            CHECK_OK(mica_vmo_create_child(orig, 0, PG, &view));
+            CHECK_OK(mica_vmo_create(PG, &other));
+            CHECK_OK(mica_vmo_write(other, 0, &(uint64_t){2}, 8)); /* takes a page */
+            CHECK_OK(mica_vmo_copy(orig, 0, view, 0, PG));
+            uint8_t got[64];
+            CHECK_OK(mica_vmo_read(orig, PG - 64, got, 64));
+            CHECK(memcmp(got, want + PG - 64, 64) == 0);
+            CHECK_OK(mica_handle_close(view));
+            CHECK_OK(mica_handle_close(other));
+        }
+        CHECK_OK(mica_aspace_unmap(as, va, 2 * PG));
+        CHECK_OK(mica_handle_close(snap));
+        CHECK_OK(mica_handle_close(orig));
+    }
+    return 0;
+}
+
 const struct ktest ktests_snapshot[] = {
     {"user_vmo_snapshot_isolation", test_isolation},
     {"user_vmo_snapshot_repeat", test_repeat},
     {"user_vmo_snapshot_bad_args", test_bad_args},
     {"user_vmo_snapshot_random", test_random},
+    {"user_vmo_snapshot_copy_across_faults", test_copy_across_faults},
     {NULL, NULL},
 };
