@@ -132,10 +132,12 @@ Where the difference comes from:
   when one side writes it (here mostly the parent's and the child's stack
   page), and when the child exits its snapshots go and the hidden VMOs are
   folded back into the parent's. For a program this small that is about
-  10% slower than the eager copy of the memory in use that fork did
+  13% slower than the eager copy of the memory in use that fork did
   before (65,312 on the same kernel): two page lists per region, the parent's write faults
   and the fold at exit cost more than copying a few pages (not profiled
-  further); it copies nothing that is not written, however big.
+  further; the self-test kernel the benchmark boots also poisons each
+  frozen page it frees); it copies nothing that is not written, however
+  big.
   Exit lets the address space go with the process instead of unmapping
   region by region; unmapping skips page tables that do not exist.
 {END}
