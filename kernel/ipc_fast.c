@@ -49,23 +49,22 @@ void user_return(struct trap_frame *f);
  * its wait has a timeout to cancel, a time slice must be armed or its
  * address space needs a new ASID (sched_enter_is_simple): the ordinary path
  * does those, which keeps this one free of calls and so of saved
- * registers. With no thread ready (the usual case) there is no slice to
- * arm, so only the ASID is left to check. */
+ * registers. */
 FAST bool can_switch_to(struct cpu *c, const struct thread *next)
 {
     struct runqueue *rq = c->rq;
     const struct thread *prev = c->current;
     if (c->need_resched || next->suspended || next->timeout.pending)
         return false;
-    if (__builtin_expect(rq->ready != 0, 0))
-        return rq_top(rq) <= (int)next->priority && sched_enter_is_simple(c, prev, next);
-    return prev->proc == next->proc || !aspace_asid_stale(next->proc->aspace);
+    if (__builtin_expect(rq->ready != 0, 0) && rq_top(rq) > (int)next->priority)
+        return false;
+    return sched_enter_is_simple(c, prev, next);
 }
 
-/* Switch to `next` without a kernel context switch (sched_enter_thread, as
- * switch_to does, plus TPIDR_EL0, which context_switch would carry). The current thread has blocked
- * with all its user state in its trap frame; its kernel stack is abandoned and it resumes at
- * thread_fast_resume when next scheduled. */
+/* Switch to `next` without a kernel context switch (sched_enter_simple,
+ * plus TPIDR_EL0, which context_switch would carry). The current thread
+ * has blocked with all its user state in its trap frame; its kernel stack
+ * is abandoned. */
 FAST void switch_fast(struct cpu *c, struct thread *prev, struct thread *next)
 {
     thread_park_fast(prev);

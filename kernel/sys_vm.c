@@ -91,6 +91,15 @@ int sys_aspace_protect(struct trap_frame *f)
                : aspace_protect((struct aspace *)as->obj, f->x[1], f->x[2], (uint32_t)f->x[3]);
 }
 
+/* A snapshot or child of the VMO behind h is a new object of the caller's:
+ * full rights, but it can only ever expose what h's READ right allowed,
+ * and execute only what h could. */
+static uint32_t copy_rights(const struct handle *h)
+{
+    return MICA_RIGHT_READ | MICA_RIGHT_WRITE | MICA_RIGHT_MAP | MICA_RIGHT_DUPLICATE |
+           MICA_RIGHT_TRANSFER | (h->rights & MICA_RIGHT_EXEC);
+}
+
 int sys_vmo_create_snapshot(struct trap_frame *f)
 {
     struct handle *h;
@@ -103,9 +112,7 @@ int sys_vmo_create_snapshot(struct trap_frame *f)
     err = vmo_create_snapshot(current_process(), (struct vmo *)h->obj, f->x[1], f->x[2], &snap);
     if (err)
         return err;
-    uint32_t rights = MICA_RIGHT_READ | MICA_RIGHT_WRITE | MICA_RIGHT_MAP | MICA_RIGHT_DUPLICATE |
-                      MICA_RIGHT_TRANSFER | (h->rights & MICA_RIGHT_EXEC);
-    return install_new_handle(&snap->obj, rights, f);
+    return install_new_handle(&snap->obj, copy_rights(h), f);
 }
 
 int sys_vmo_create_child(struct trap_frame *f)
@@ -118,9 +125,5 @@ int sys_vmo_create_child(struct trap_frame *f)
     err = vmo_create_child(current_process(), (struct vmo *)h->obj, f->x[1], f->x[2], &child);
     if (err)
         return err;
-    /* The child is a new object of the caller's: full rights, but it can
-     * only ever expose what the parent's READ right allowed. */
-    uint32_t rights = MICA_RIGHT_READ | MICA_RIGHT_WRITE | MICA_RIGHT_MAP | MICA_RIGHT_DUPLICATE |
-                      MICA_RIGHT_TRANSFER | (h->rights & MICA_RIGHT_EXEC);
-    return install_new_handle(&child->obj, rights, f);
+    return install_new_handle(&child->obj, copy_rights(h), f);
 }

@@ -140,8 +140,8 @@ void lx_end(struct lproc *p, int code, unsigned how); /* MICA_KILL_AS_EXIT or _W
 int64_t lx_fork(struct lproc *p, const uint64_t *a);
 int64_t lx_wait4(struct lproc *p, const uint64_t *a);
 int64_t lx_kill(struct lproc *p, int64_t pid, int sig);
-/* tkill (tgid 0) and tgkill: a signal for one thread. */
-int64_t lx_tkill(struct lproc *p, int tgid, int tid, int sig);
+/* tkill and tgkill (thread group tgid): a signal for thread tid. */
+int64_t lx_tkill(bool tgkill, int tgid, int tid, int sig);
 int64_t lx_execve(struct lproc *p, const uint64_t *a);
 int lx_find_program(mica_handle_t fs, const char *path, const void **elf, size_t *size,
                     void **owned);

@@ -138,9 +138,8 @@ __attribute__((noinline)) static int64_t syscall_with_args(struct lproc *p, unsi
     case NR_execve: return lx_execve(p, a);
     case NR_wait4: return lx_wait4(p, a);
     case NR_kill: return lx_kill(p, (int64_t)(int32_t)a[0], (int)a[1]);
-    case NR_tkill: return lx_tkill(p, 0, (int)a[0], (int)a[1]);
-    case NR_tgkill:
-        return (int)a[0] <= 0 ? -LX_EINVAL : lx_tkill(p, (int)a[0], (int)a[1], (int)a[2]);
+    case NR_tkill: return lx_tkill(false, 0, (int)a[0], (int)a[1]);
+    case NR_tgkill: return lx_tkill(true, (int)a[0], (int)a[1], (int)a[2]);
     case NR_pipe2: return lx_pipe2(p, a[0], (unsigned)a[1]);
     case NR_ppoll: return lx_ppoll(p, a);
     case NR_pselect6: return lx_pselect6(p, a);

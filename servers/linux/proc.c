@@ -429,13 +429,13 @@ int64_t lx_kill(struct lproc *p, int64_t pid, int sig)
     return found ? 0 : -LX_ESRCH;
 }
 
-int64_t lx_tkill(struct lproc *p, int tgid, int tid, int sig)
+int64_t lx_tkill(bool tgkill, int tgid, int tid, int sig)
 {
-    if (sig < 0 || sig > 64 || tid <= 0 || tgid < 0)
+    if (sig < 0 || sig > 64 || tid <= 0 || (tgkill && tgid <= 0))
         return -LX_EINVAL;
     for (unsigned i = 0; i < LX_MAX_PROCS; i++) {
         struct lproc *t = &procs[i];
-        if (!t->used || t->zombie || (tgid && t->pid != tgid))
+        if (!t->used || t->zombie || (tgkill && t->pid != tgid))
             continue;
         for (unsigned k = 0; k < LX_MAX_THREADS; k++) {
             if (t->threads[k].handle && t->threads[k].tid == tid) {
@@ -445,6 +445,5 @@ int64_t lx_tkill(struct lproc *p, int tgid, int tid, int sig)
             }
         }
     }
-    (void)p;
     return -LX_ESRCH;
 }

@@ -158,19 +158,21 @@ bool lx_signal_deliver(struct lproc *p, int64_t result, mica_handle_t reply)
 static mica_handle_t take_deferred(struct lproc *p, unsigned t)
 {
     struct lthread *th = &p->threads[t];
-    mica_handle_t r = 0;
+    mica_handle_t r;
     if (p->wait_reply && p->wait_thread == t) {
         r = p->wait_reply;
         p->wait_reply = 0;
-    } else if (th->suspend_reply) {
+        return r;
+    }
+    if (th->suspend_reply) {
         r = th->suspend_reply;
         th->suspend_reply = 0;
-    } else if ((r = lx_console_take(p, th->tid)) != 0 || (r = lx_timer_take(p, th->tid)) != 0 ||
-               (r = lx_pipe_take(p, th->tid)) != 0 || (r = lx_poll_take(p, th->tid)) != 0) {
-    } else {
-        r = lx_futex_take(p, th->tid);
+        return r;
     }
-    return r;
+    if ((r = lx_console_take(p, th->tid)) || (r = lx_timer_take(p, th->tid)) ||
+        (r = lx_pipe_take(p, th->tid)) || (r = lx_poll_take(p, th->tid)))
+        return r;
+    return lx_futex_take(p, th->tid);
 }
 
 /* Let thread t of p take a signal now if it can: a call it waits in ends

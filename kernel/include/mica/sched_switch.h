@@ -13,11 +13,12 @@
 #include <mica/thread.h>
 
 /* May sched_enter_simple switch from prev to next: no time slice to arm
- * (update_slice, with neither thread idle) and no ASID to assign? */
+ * (update_slice, with neither thread idle: none with nothing ready) and no
+ * ASID to assign? */
 static inline bool sched_enter_is_simple(const struct cpu *c, const struct thread *prev,
                                          const struct thread *next)
 {
-    return (c->slice.pending || !c->rq->head[next->priority]) &&
+    return (!c->rq->ready || c->slice.pending || !c->rq->head[next->priority]) &&
            (prev->proc == next->proc || !aspace_asid_stale(next->proc->aspace));
 }
 /* next (off the run queue) becomes the running thread in place of prev:
