@@ -7,6 +7,7 @@
  * script's path.
  */
 #include "linux.h"
+#include <mica/elf.h>
 #include <mica/malloc.h>
 #include <string.h>
 
@@ -140,7 +141,16 @@ int64_t lx_execve(struct lproc *p, const uint64_t *a)
         argv[extra] = path;
         argc += extra;
     }
-    /* The point of no return: the old program is gone, and its other threads. */
+    /* Everything that can refuse the program comes before the point of no
+     * return (Linux: ENOEXEC, and ash then runs the file as a script). */
+    struct elf_image img;
+    if ((err = lx_load_check(elf, size, argc, argv, envc ? envp : NULL, &img)) != 0) {
+        free(owned);
+        return err;
+    }
+    /* The point of no return: the old program is gone, and its other
+     * threads; a vfork parent goes on (the memory it lent is left alone). */
+    lx_vfork_done(p);
     for (unsigned i = 0; i < LX_MAX_THREADS; i++) {
         if (i != p->cur && p->threads[i].handle) {
             mica_thread_kill(p->threads[i].handle);

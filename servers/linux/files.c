@@ -261,8 +261,11 @@ static int64_t do_read(struct lproc *p, struct lfile *f, uintptr_t ubuf, size_t 
         int err = fs_read(f->fs, f->fs_fd, chunk, want, &got);
         if (err)
             return done ? (int64_t)done : lx_errno(err);
-        if ((err = lx_write(p, ubuf + done, chunk, got)) != 0)
+        if ((err = lx_write(p, ubuf + done, chunk, got)) != 0) {
+            /* Bytes the program could not take stay unread, as on Linux. */
+            fs_seek(f->fs, f->fs_fd, -(int64_t)got, FS_SEEK_CUR, &(uint64_t){0});
             return done ? (int64_t)done : err;
+        }
         done += got;
         if (got < want)
             break;
@@ -379,7 +382,7 @@ int lx_file_copy_in(struct lproc *p, struct lfile *f, uint64_t offset, uintptr_t
         size_t got, want = len - done < IO_CHUNK ? len - done : IO_CHUNK;
         if (fs_read(f->fs, f->fs_fd, chunk, want, &got) != MICA_OK)
             err = -LX_EIO;
-        else if (got && lx_write(p, va + done, chunk, got))
+        else if (got && lx_fill(p, va + done, chunk, got))
             err = -LX_EFAULT;
         if (got < want)
             break; /* past the end: the rest stays zero */

@@ -107,10 +107,16 @@ struct lproc {
     uint64_t sig_any;           /* sig_pending and every thread's together (0: none) */
     int64_t wait_pid;
     uintptr_t wait_status;
+    mica_handle_t vfork_reply; /* a vfork child's: its parent's saved reply */
 };
 
 extern struct lproc procs[LX_MAX_PROCS];
 extern mica_handle_t lx_console; /* the uart driver's "console", or 0 */
+
+/* Make *array (of *cap elements of `size` bytes) hold at least `need`,
+ * zeroing what is new; false if memory ran out (main.c). Elements may
+ * move: callers index them, never keep pointers across a grow. */
+bool lx_grow(void **array, unsigned *cap, unsigned need, size_t size);
 
 /* Finish a syscall whose reply was saved: result into x0 (main.c). */
 void lx_answer(mica_handle_t reply, int64_t result);
@@ -119,9 +125,15 @@ void lx_answer(mica_handle_t reply, int64_t result);
  * which must stay valid until then (0 there: the caller already left). */
 void lx_defer_reply(mica_handle_t *slot);
 
-/* memory.c: the program's memory seen from here, and its map. */
+/* memory.c: the program's memory seen from here, and its map. lx_read
+ * and lx_write see it as the program does (a page it may not read or
+ * write is -EFAULT); lx_fill writes a private region whatever its
+ * protection, for the personality's own loading into memory it has just
+ * mapped (ELF segments, the first stack, a file's mmap). */
+enum lx_access { LX_FOR_READ, LX_FOR_WRITE, LX_FOR_LOAD, LX_FOR_PEEK /* mremap's move */ };
 int lx_read(struct lproc *p, uintptr_t va, void *buf, size_t len); /* 0 or -EFAULT */
 int lx_write(struct lproc *p, uintptr_t va, const void *buf, size_t len);
+int lx_fill(struct lproc *p, uintptr_t va, const void *buf, size_t len);
 int lx_read_string(struct lproc *p, uintptr_t va, char *buf, size_t size); /* -ENAMETOOLONG */
 /* len bytes from src's memory to dst's, VMO to VMO in the kernel: 0 or -EFAULT. */
 int lx_transfer(struct lproc *dst, uintptr_t dst_va, struct lproc *src, uintptr_t src_va,
@@ -135,7 +147,10 @@ int64_t lx_sys_memory(struct lproc *p, unsigned nr, const uint64_t *a);
 /* proc.c: fork, execve, exit, wait4, kill */
 struct lproc *lx_new_proc(const char *name);
 struct lproc *lx_by_pid(int pid); /* a living program, or NULL */
-int lx_start_thread(struct lproc *p, const struct mica_thread_state *st);
+/* Thread 0 of p (fp: the FP/SIMD registers to start with, NULL: zeros). */
+int lx_start_thread(struct lproc *p, const struct mica_thread_state *st,
+                    const struct mica_fp_state *fp);
+void lx_vfork_done(struct lproc *c); /* a vfork child execs or ends: its parent goes on */
 void lx_end(struct lproc *p, int code, unsigned how); /* MICA_KILL_AS_EXIT or _WITH_CODE */
 int64_t lx_fork(struct lproc *p, const uint64_t *a);
 int64_t lx_wait4(struct lproc *p, const uint64_t *a);
@@ -189,7 +204,11 @@ mica_handle_t lx_futex_take(struct lproc *p, int tid);
 int64_t lx_futex_wake(struct lproc *p, uintptr_t addr, int64_t n);
 bool lx_thread_exit(struct lproc *p); /* SYS_exit: false if it was the last thread */
 
-/* loader.c */
+/* loader.c: lx_load_check refuses what lx_load would (ENOEXEC, E2BIG)
+ * without touching p; lx_load replaces p's memory with the program. */
+struct elf_image;
+int lx_load_check(const void *elf, size_t size, int argc, char **argv, char *const *envp,
+                  struct elf_image *img);
 int lx_load(struct lproc *p, const void *elf, size_t size, int argc, char **argv, char *const *envp,
             uintptr_t *entry, uintptr_t *sp);
 int lx_bootfs_find(const char *path, const void **elf, size_t *size); /* main.c */

@@ -59,7 +59,7 @@ static int load_segments(struct lproc *p, const uint8_t *elf, const struct elf_i
         int err = lx_map_new(p, s->vaddr, s->mem_size, s->flags, true, &va);
         if (err)
             return err;
-        if ((err = lx_write(p, s->data_addr, elf + s->file_offset, s->file_size)) != 0)
+        if ((err = lx_fill(p, s->data_addr, elf + s->file_offset, s->file_size)) != 0)
             return err;
         if (s->vaddr + s->mem_size > *end)
             *end = s->vaddr + s->mem_size;
@@ -138,11 +138,15 @@ static int build_stack(struct lproc *p, int argc, char **argv, char *const *envp
     if (!random_va || !platform_va || !execfn_va || !top)
         return -LX_E2BIG;
     *sp = top;
-    return lx_write(p, LX_STACK_TOP - b.used, b.buf + sizeof(b.buf) - b.used, b.used);
+    return lx_fill(p, LX_STACK_TOP - b.used, b.buf + sizeof(b.buf) - b.used, b.used);
 }
 
 /* The signal return trampoline every program gets (what Linux's vDSO
- * provides): one read-only executable page, shared. */
+ * provides): one read-only executable page, shared by all of them. Each
+ * program's handle to it has no WRITE right, so no path (a syscall's
+ * buffer, a mapping) can change the code other programs run; the region
+ * is cow_shared, so an mprotect that makes it writable gives the program
+ * a copy of its own first (memory.c), as Linux's vDSO data would. */
 static int map_sigreturn(struct lproc *p)
 {
     static mica_handle_t page;
@@ -153,7 +157,7 @@ static int map_sigreturn(struct lproc *p)
                   mica_vmo_write(page, 0, code, sizeof(code)) != MICA_OK))
         return -LX_ENOMEM;
     if (p->n_regions == LX_MAX_REGIONS || mica_handle_info(page, NULL, &rights, NULL) ||
-        mica_handle_dup(page, rights, &vmo))
+        mica_handle_dup(page, rights & ~MICA_RIGHT_WRITE, &vmo))
         return -LX_ENOMEM;
     if (mica_aspace_map(p->aspace, vmo, 0, MICA_PAGE_SIZE, LX_SIGRETURN_VA,
                         MICA_MAP_READ | MICA_MAP_EXEC | MICA_MAP_FIXED, NULL) != MICA_OK) {
@@ -161,7 +165,34 @@ static int map_sigreturn(struct lproc *p)
         return -LX_ENOMEM;
     }
     p->regions[p->n_regions++] = (struct region){
-        LX_SIGRETURN_VA, MICA_PAGE_SIZE, vmo, 0, MICA_MAP_READ | MICA_MAP_EXEC, false, false};
+        LX_SIGRETURN_VA, MICA_PAGE_SIZE, vmo, 0, MICA_MAP_READ | MICA_MAP_EXEC, false, true};
+    return 0;
+}
+
+/* Does the stack image of these vectors fit in STACK_IMAGE? (what
+ * build_stack pushes, counted the same way) */
+static bool stack_fits(int argc, char **argv, char *const *envp)
+{
+    size_t bytes = 16 + 8 + strlen(argv[0]) + 1 + 16, words = 2 + 2 * 19 + 2;
+    for (int i = 0; i < argc; i++)
+        bytes += strlen(argv[i]) + 1, words++;
+    for (int i = 0; envp[i] && i < MAX_ARGS; i++)
+        bytes += strlen(envp[i]) + 1, words++;
+    return bytes + words * 8 <= STACK_IMAGE;
+}
+
+/* Everything lx_load can refuse before it changes p: execve calls it
+ * before its point of no return, so a file that is not a program is
+ * ENOEXEC to the caller, not the end of it. */
+int lx_load_check(const void *elf, size_t size, int argc, char **argv, char *const *envp,
+                  struct elf_image *img)
+{
+    const char *why;
+    if (argc < 1 || argc > MAX_ARGS || !stack_fits(argc, argv, envp ? envp : environment))
+        return -LX_E2BIG;
+    if (elf_parse_pie(elf, size, MICA_USER_BASE, LX_MMAP_TOP - LX_BRK_MAX, LX_PIE_BASE, img,
+                      &why) != MICA_OK)
+        return -LX_ENOEXEC; /* a shell then runs it as a script: nothing to log */
     return 0;
 }
 
@@ -170,17 +201,12 @@ int lx_load(struct lproc *p, const void *elf, size_t size, int argc, char **argv
 {
     struct elf_image img;
     struct elf_header_fields h;
-    const char *why;
     uintptr_t end, stack;
-    if (argc < 1 || argc > MAX_ARGS)
-        return -LX_E2BIG;
-    if (elf_parse_pie(elf, size, MICA_USER_BASE, LX_MMAP_TOP - LX_BRK_MAX, LX_PIE_BASE, &img,
-                      &why) != MICA_OK) {
-        mica_printf("linux: %s: not a static AArch64 program: %s\n", argv[0], why);
-        return -LX_ENOEXEC;
-    }
+    int err = lx_load_check(elf, size, argc, argv, envp, &img);
+    if (err)
+        return err;
     header_fields(elf, &h);
-    int err = load_segments(p, elf, &img, &end);
+    err = load_segments(p, elf, &img, &end);
     if (err)
         return err;
     /* AT_PHDR: the program headers inside the first segment's file bytes. */

@@ -10,6 +10,7 @@
  * reply to answer later.
  */
 #include "linux.h"
+#include <mica/malloc.h>
 #include <mica/proto/linux.h>
 #include <mica/proto/procmgr.h>
 #include <string.h>
@@ -48,6 +49,22 @@ void lx_answer(mica_handle_t reply, int64_t result)
     struct mica_msg m = {.info = mica_msg_info(MICA_SYSCALL_RETURN, 1, 0, 0),
                          .w = {(uint64_t)result}};
     mica_reply_to_close(reply, &m); /* fails harmlessly if the program is gone */
+}
+
+bool lx_grow(void **array, unsigned *cap, unsigned need, size_t size)
+{
+    if (need <= *cap)
+        return true;
+    unsigned n = *cap ? *cap : 8;
+    while (n < need)
+        n *= 2;
+    void *bigger = realloc(*array, (size_t)n * size);
+    if (!bigger)
+        return false;
+    memset((char *)bigger + (size_t)*cap * size, 0, (size_t)(n - *cap) * size);
+    *array = bigger;
+    *cap = n;
+    return true;
 }
 
 int lx_bootfs_find(const char *path, const void **elf, size_t *size)
@@ -105,7 +122,7 @@ static int spawn(char *cmdline, mica_handle_t *out)
     int lerr = lx_load(p, elf, size, argc, argv, NULL, &st.pc, &st.sp);
     int err = lerr == -LX_ENOEXEC ? MICA_ERR_INVALID_ARGS : lerr ? MICA_ERR_NO_MEMORY : MICA_OK;
     if (!err)
-        err = lx_start_thread(p, &st);
+        err = lx_start_thread(p, &st, NULL);
     if (!err)
         err = mica_handle_dup(p->process, MICA_RIGHT_MANAGE | MICA_RIGHT_WAIT | MICA_RIGHT_TRANSFER,
                               out);
@@ -182,8 +199,8 @@ static void fault(struct lproc *p, const struct mica_msg *m)
     int sig = m->w[0] == MICA_FAULT_UNDEFINED   ? SIGILL
               : m->w[0] == MICA_FAULT_ALIGNMENT ? SIGBUS
                                                 : SIGSEGV;
-    mica_printf("linux: %s (pid %d) killed by signal %d: pc 0x%lx, address 0x%lx\n", p->name,
-                p->pid, sig, m->w[3], m->w[2]);
+    mica_printf("linux: %s (pid %d) killed by signal %d: pc 0x%lx, address 0x%lx (ESR 0x%lx)\n",
+                p->name, p->pid, sig, m->w[3], m->w[2], m->w[1]);
     lx_end(p, sig, MICA_KILL_WITH_CODE);
 }
 

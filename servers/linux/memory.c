@@ -35,19 +35,37 @@ static struct region *find_region(struct lproc *p, uintptr_t va)
     return NULL;
 }
 
+/* Does region r let the program (and so us on its behalf) access it?
+ * Linux's copy_to_user/copy_from_user honour the page's protection, so a
+ * read() into a PROT_READ or PROT_NONE page is EFAULT; on arm64 every
+ * mapped page (prot not 0) is readable. A region whose VMO is shared
+ * read-only with other programs (cow_shared: text after a fork, the
+ * sigreturn page) is never written, whatever its protection says. */
+static bool allows(const struct region *r, enum lx_access how)
+{
+    switch (how) {
+    case LX_FOR_READ: return r->prot != 0;
+    case LX_FOR_WRITE: return (r->prot & PROT_WRITE) && !r->cow_shared;
+    case LX_FOR_LOAD: return !r->cow_shared && !r->shared;
+    case LX_FOR_PEEK: return true;
+    }
+    return false;
+}
+
 /* Move len bytes between buf and the program's memory at va. */
-static int copy(struct lproc *p, uintptr_t va, void *buf, size_t len, bool to_program)
+static int copy(struct lproc *p, uintptr_t va, void *buf, size_t len, enum lx_access how)
 {
     char *b = buf;
     while (len) {
         struct region *r = find_region(p, va);
-        if (!r)
+        if (!r || !allows(r, how))
             return -LX_EFAULT;
         size_t n = r->start + r->size - va;
         if (n > len)
             n = len;
         uint64_t off = r->offset + (va - r->start);
-        int err = to_program ? mica_vmo_write(r->vmo, off, b, n) : mica_vmo_read(r->vmo, off, b, n);
+        bool in = how == LX_FOR_WRITE || how == LX_FOR_LOAD;
+        int err = in ? mica_vmo_write(r->vmo, off, b, n) : mica_vmo_read(r->vmo, off, b, n);
         if (err)
             return -LX_EFAULT;
         va += n, b += n, len -= n;
@@ -57,12 +75,17 @@ static int copy(struct lproc *p, uintptr_t va, void *buf, size_t len, bool to_pr
 
 int lx_read(struct lproc *p, uintptr_t va, void *buf, size_t len)
 {
-    return copy(p, va, buf, len, false);
+    return copy(p, va, buf, len, LX_FOR_READ);
 }
 
 int lx_write(struct lproc *p, uintptr_t va, const void *buf, size_t len)
 {
-    return copy(p, va, (void *)buf, len, true);
+    return copy(p, va, (void *)buf, len, LX_FOR_WRITE);
+}
+
+int lx_fill(struct lproc *p, uintptr_t va, const void *buf, size_t len)
+{
+    return copy(p, va, (void *)buf, len, LX_FOR_LOAD);
 }
 
 int lx_transfer(struct lproc *dst, uintptr_t dst_va, struct lproc *src, uintptr_t src_va,
@@ -70,7 +93,7 @@ int lx_transfer(struct lproc *dst, uintptr_t dst_va, struct lproc *src, uintptr_
 {
     while (len) {
         struct region *d = find_region(dst, dst_va), *s = find_region(src, src_va);
-        if (!d || !s)
+        if (!d || !s || !allows(d, LX_FOR_WRITE) || !allows(s, LX_FOR_READ))
             return -LX_EFAULT;
         size_t n = d->start + d->size - dst_va;
         if (n > s->start + s->size - src_va)
@@ -174,13 +197,16 @@ static int split_region(struct lproc *p, struct region *r, uintptr_t va)
     return 0;
 }
 
-/* Private region r shares its VMO since a fork (cow_shared) and is about
- * to become writable: give it a snapshot of its own first, mapped where it
- * was, so that neither side sees the other's writes. */
+/* Private region r shares its VMO read-only with other programs
+ * (cow_shared: since a fork, or the sigreturn page) and is about to become
+ * writable: give it a copy-on-write child of its own first, mapped where
+ * it was, so that no side sees the other's writes. No handle to a shared
+ * VMO has the WRITE right (proc.c, loader.c), so the child's view of it
+ * never changes underneath. */
 static int unshare_region(struct lproc *p, struct region *r)
 {
     mica_handle_t snap;
-    if (mica_vmo_create_snapshot(r->vmo, r->offset, r->size, &snap) != MICA_OK)
+    if (mica_vmo_create_child(r->vmo, r->offset, r->size, &snap) != MICA_OK)
         return -LX_ENOMEM;
     mica_aspace_unmap(p->aspace, r->start, r->size);
     if (r->prot && mica_aspace_map(p->aspace, snap, 0, r->size, r->start, r->prot | MICA_MAP_FIXED,
@@ -303,7 +329,7 @@ static int64_t sys_mremap(struct lproc *p, uintptr_t old, size_t old_size, size_
     int err = lx_map_new(p, 0, new_size, prot, false, &va);
     for (size_t done = 0; !err && done < old_size; done += sizeof(chunk)) {
         size_t n = old_size - done < sizeof(chunk) ? old_size - done : sizeof(chunk);
-        if (lx_read(p, old + done, chunk, n) || lx_write(p, va + done, chunk, n))
+        if (copy(p, old + done, chunk, n, LX_FOR_PEEK) || lx_fill(p, va + done, chunk, n))
             err = -LX_EFAULT;
     }
     if (err)

@@ -11,7 +11,6 @@
 #include "linux.h"
 #include <string.h>
 
-#define MAX_SLEEPERS 16
 #define NS 1000000000L
 #define TIMER_ABSTIME 1
 #define SIG_BLOCK 0
@@ -30,12 +29,13 @@ struct sleeper {
     mica_handle_t reply;
     uint64_t deadline;
 };
-static struct sleeper sleepers[MAX_SLEEPERS];
-static unsigned n_sleepers;
+/* Sleepers and futex waiters: as many as there are threads to wait (each
+ * waits in one call at a time), in arrays that grow as needed. */
+static struct sleeper *sleepers;
+static unsigned n_sleepers, cap_sleepers;
 /* futex between the threads of a program: FUTEX_WAIT saves its reply
  * (with a deadline for a timeout) until a FUTEX_WAKE on the same address
  * of the same process; the timer thread ends timed-out waits. */
-#define MAX_FUTEX_WAITERS 16
 #define FUTEX_WAIT_BITSET 9
 #define FUTEX_WAKE_BITSET 10
 struct futex_waiter {
@@ -44,8 +44,8 @@ struct futex_waiter {
     mica_handle_t reply;
     uint64_t deadline;
 };
-static struct futex_waiter futexes[MAX_FUTEX_WAITERS];
-static unsigned n_futexes;
+static struct futex_waiter *futexes;
+static unsigned n_futexes, cap_futexes;
 
 static void futex_answer(unsigned i, int64_t result)
 {
@@ -139,8 +139,8 @@ static int64_t sleep_until(struct lproc *p, uint64_t deadline)
 {
     if (deadline <= mica_clock_ns())
         return 0;
-    if (n_sleepers == MAX_SLEEPERS)
-        return -LX_EAGAIN;
+    if (!lx_grow((void **)&sleepers, &cap_sleepers, n_sleepers + 1, sizeof(*sleepers)))
+        return -LX_ENOMEM;
     struct sleeper *s = &sleepers[n_sleepers];
     if (mica_reply_save(&s->reply) != MICA_OK)
         return -LX_EINTR;
@@ -301,8 +301,8 @@ static int64_t sys_futex(struct lproc *p, const uint64_t *a)
         uint64_t ns = ts[0] > 1000000 ? ~0UL / 2 : (uint64_t)ts[0] * NS + (uint64_t)ts[1];
         deadline = op == FUTEX_WAIT_BITSET ? ns : mica_clock_ns() + ns; /* BITSET: absolute */
     }
-    if (n_futexes == MAX_FUTEX_WAITERS)
-        return -LX_EAGAIN;
+    if (!lx_grow((void **)&futexes, &cap_futexes, n_futexes + 1, sizeof(*futexes)))
+        return -LX_ENOMEM;
     struct futex_waiter *w = &futexes[n_futexes];
     if (mica_reply_save(&w->reply) != MICA_OK)
         return -LX_EINTR;

@@ -69,7 +69,8 @@ struct lproc *lx_new_proc(const char *name)
 
 /* Give p thread number `index` with `st`'s registers; its syscalls come
  * badged with p's slot and the index. */
-static int add_thread(struct lproc *p, unsigned index, int tid, const struct mica_thread_state *st)
+static int add_thread(struct lproc *p, unsigned index, int tid, const struct mica_thread_state *st,
+                      const struct mica_fp_state *fp)
 {
     mica_handle_t fault_ep, t;
     int err = mica_thread_create(p->process, 128, &t);
@@ -83,6 +84,8 @@ static int add_thread(struct lproc *p, unsigned index, int tid, const struct mic
     }
     if (!err)
         err = mica_thread_write_state(t, st);
+    if (!err && fp) /* fork and clone copy the FP/SIMD registers, FPCR and FPSR too */
+        err = mica_thread_write_fp(t, fp);
     if (!err)
         err = mica_thread_start(t, st->pc, st->sp, st->x[0], st->x[1]);
     if (err) {
@@ -93,16 +96,18 @@ static int add_thread(struct lproc *p, unsigned index, int tid, const struct mic
     return 0;
 }
 
-int lx_start_thread(struct lproc *p, const struct mica_thread_state *st)
+int lx_start_thread(struct lproc *p, const struct mica_thread_state *st,
+                    const struct mica_fp_state *fp)
 {
-    int err = add_thread(p, 0, p->pid, st);
+    int err = add_thread(p, 0, p->pid, st, fp);
     p->cur = 0;
     p->thread = p->threads[0].handle;
     return err;
 }
 
 /* clone for a thread: same memory, files and signal actions. */
-static int64_t new_thread(struct lproc *p, const uint64_t *a, struct mica_thread_state *st)
+static int64_t new_thread(struct lproc *p, const uint64_t *a, struct mica_thread_state *st,
+                          const struct mica_fp_state *fp)
 {
     unsigned index = 1;
     while (index < LX_MAX_THREADS && p->threads[index].handle)
@@ -116,7 +121,7 @@ static int64_t new_thread(struct lproc *p, const uint64_t *a, struct mica_thread
         st->tpidr = a[3];
     if ((a[0] & CLONE_PARENT_SETTID) && lx_write(p, a[2], &tid, 4))
         return -LX_EFAULT;
-    if (add_thread(p, index, tid, st) != MICA_OK)
+    if (add_thread(p, index, tid, st, fp) != MICA_OK)
         return -LX_EAGAIN;
     p->threads[index].sigmask = p->threads[p->cur].sigmask; /* the creator's */
     if (a[0] & CLONE_CHILD_CLEARTID)
@@ -146,6 +151,7 @@ bool lx_thread_exit(struct lproc *p)
 /* Everything of p but its slot (a zombie keeps pid, ppid and status). */
 static void release_resources(struct lproc *p)
 {
+    lx_vfork_done(p);
     lx_console_forget(p);
     lx_timer_forget(p);
     lx_pipe_forget(p);
@@ -284,6 +290,21 @@ static int add_snapshot(struct lproc *c, const struct region *r, mica_handle_t s
     return 0;
 }
 
+/* *vmo without its WRITE right from now on (a private region about to be
+ * shared read-only with a fork child: memory.c's cow_shared). */
+static int drop_write(mica_handle_t *vmo, uint32_t *rights)
+{
+    mica_handle_t ro;
+    if (!(*rights & MICA_RIGHT_WRITE))
+        return 0;
+    *rights &= ~MICA_RIGHT_WRITE;
+    if (mica_handle_dup(*vmo, *rights, &ro) != MICA_OK)
+        return -LX_ENOMEM;
+    mica_handle_close(*vmo);
+    *vmo = ro;
+    return 0;
+}
+
 static int copy_memory(struct lproc *p, struct lproc *c, uintptr_t sp)
 {
     for (unsigned i = 0; i < p->n_regions; i++) {
@@ -293,10 +314,13 @@ static int copy_memory(struct lproc *p, struct lproc *c, uintptr_t sp)
         if (r->shared || (!(r->prot & MICA_MAP_WRITE) && r->prot)) { /* MAP_SHARED, text: shared */
             mica_handle_t vmo;
             uint32_t rights;
-            err = mica_handle_info(r->vmo, NULL, &rights, NULL) ||
-                          mica_handle_dup(r->vmo, rights, &vmo) || c->n_regions == LX_MAX_REGIONS
+            err = mica_handle_info(r->vmo, NULL, &rights, NULL) || c->n_regions == LX_MAX_REGIONS
                       ? -LX_ENOMEM
                       : 0;
+            if (!err && !r->shared) /* shared read-only: neither side may write it */
+                err = drop_write(&r->vmo, &rights);
+            if (!err && mica_handle_dup(r->vmo, rights, &vmo) != MICA_OK)
+                err = -LX_ENOMEM;
             if (!err && r->prot &&
                 mica_aspace_map(c->aspace, vmo, r->offset, r->size, r->start,
                                 r->prot | MICA_MAP_FIXED, NULL) != MICA_OK)
@@ -324,16 +348,39 @@ static int copy_memory(struct lproc *p, struct lproc *c, uintptr_t sp)
     return 0;
 }
 
+/* vfork's child: every region of p, on the same VMOs with the same
+ * rights and protection (a shared read-only one stays unwritable). */
+static int share_memory(struct lproc *p, struct lproc *c)
+{
+    for (unsigned i = 0; i < p->n_regions; i++) {
+        struct region *r = &p->regions[i];
+        mica_handle_t vmo;
+        uint32_t rights;
+        if (c->n_regions == LX_MAX_REGIONS || mica_handle_info(r->vmo, NULL, &rights, NULL) ||
+            mica_handle_dup(r->vmo, rights, &vmo))
+            return -LX_ENOMEM;
+        struct region copy = *r;
+        copy.vmo = vmo;
+        c->regions[c->n_regions++] = copy;
+        if (r->prot && mica_aspace_map(c->aspace, vmo, r->offset, r->size, r->start,
+                                       r->prot | MICA_MAP_FIXED, NULL) != MICA_OK)
+            return -LX_ENOMEM;
+    }
+    return 0;
+}
+
 int64_t lx_fork(struct lproc *p, const uint64_t *a)
 {
     uint64_t flags = a[0];
     struct mica_thread_state st;
-    if (mica_thread_read_state(p->thread, &st) != MICA_OK)
+    struct mica_fp_state fp;
+    if (mica_thread_read_state(p->thread, &st) != MICA_OK ||
+        mica_thread_read_fp(p->thread, &fp) != MICA_OK)
         return -LX_EIO;
     if (flags & CLONE_THREAD) {
         if ((flags & (CLONE_VM | CLONE_SIGHAND)) != (CLONE_VM | CLONE_SIGHAND) || !a[1])
             return -LX_EINVAL;
-        return new_thread(p, a, &st);
+        return new_thread(p, a, &st, &fp);
     }
     if ((flags & CLONE_VM) && !(flags & CLONE_VFORK))
         return -LX_EINVAL; /* shared memory without a thread: not here */
@@ -356,14 +403,16 @@ int64_t lx_fork(struct lproc *p, const uint64_t *a)
         if ((c->fds[fd] = p->fds[fd]) != NULL)
             c->fds[fd]->refs++;
     c->cloexec = p->cloexec;
-    int err = copy_memory(p, c, st.sp);
+    /* vfork (CLONE_VM|CLONE_VFORK): the child borrows the parent's memory,
+     * which waits for it to exec or end, as on Linux. */
+    int err = (flags & CLONE_VM) ? share_memory(p, c) : copy_memory(p, c, st.sp);
     if (!err) {
         st.x[0] = 0; /* the child's fork() returns 0 */
         if (a[1])
             st.sp = a[1];
         if (flags & CLONE_SETTLS)
             st.tpidr = a[3];
-        err = lx_start_thread(c, &st) ? -LX_ENOMEM : 0;
+        err = lx_start_thread(c, &st, &fp) ? -LX_ENOMEM : 0;
     }
     if (!err) { /* the forking thread's sigaltstack and signal mask go with it */
         c->threads[0].ss_sp = p->threads[p->cur].ss_sp;
@@ -377,7 +426,19 @@ int64_t lx_fork(struct lproc *p, const uint64_t *a)
         memset(c, 0, sizeof(*c));
         return err;
     }
+    if (flags & CLONE_VFORK) { /* answered by lx_vfork_done */
+        lx_defer_reply(&c->vfork_reply);
+        return LX_DEFERRED;
+    }
     return c->pid;
+}
+
+/* The child of a vfork execs or ends: its parent's vfork returns now. */
+void lx_vfork_done(struct lproc *c)
+{
+    if (c->vfork_reply)
+        lx_answer(c->vfork_reply, c->pid);
+    c->vfork_reply = 0;
 }
 
 int64_t lx_wait4(struct lproc *p, const uint64_t *a)

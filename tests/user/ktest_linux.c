@@ -118,6 +118,16 @@ static int run_linux(const char *cmdline, int64_t *status)
     return err;
 }
 
+/* A program's memory as it sees it, exec refusals before the point of no
+ * return, vfork and fork's FP registers (tests/linux/isolation.c). */
+static int test_linux_isolation(void)
+{
+    int64_t status;
+    CHECK_OK(run_linux("lx-isolation", &status));
+    CHECK(status == 0);
+    return 0;
+}
+
 /* Unmodified static musl programs (tests/linux): each checks one group of
  * syscalls with real assertions and exits 0 only if all held. */
 static int test_linux_programs(void)
@@ -202,6 +212,7 @@ static int test_busybox(void)
 
 const struct ktest ktests_linux[] = {
     {"user_linux_programs", test_linux_programs},
+    {"user_linux_isolation", test_linux_isolation},
     {"user_linux_busybox", test_busybox},
     {"user_linux_syscall_redirect", test_syscall_redirect},
     {"user_linux_syscall_no_server", test_syscall_without_server},
