@@ -13,6 +13,7 @@
  * actually arrived, and a bad request gets an error, never a crash.
  */
 #include <mica/bootfs.h>
+#include <mica/malloc.h>
 #include <mica/proto/fs.h>
 #include <string.h>
 
@@ -22,7 +23,7 @@ _Static_assert(FS_NAME_MAX == RAMFS_NAME_MAX && FS_PATH_MAX == RAMFS_PATH_MAX,
                "the protocol's limits are the tree's");
 
 #define FS_CAPACITY (4u << 20) /* bytes of file contents the server may own */
-#define FILES_MAX 128          /* open files, all clients together */
+#define FILES_MAX 65536        /* open files, all clients together (a number's 16 bits) */
 
 struct open_file {
     uint64_t client; /* badge; 0: free slot */
@@ -33,7 +34,8 @@ struct open_file {
 };
 
 static struct ramfs fs;
-static struct open_file files[FILES_MAX];
+static struct open_file *files; /* n_files entries, grown as files are opened */
+static unsigned n_files;
 /* Bits 48..63 of every file number: differ between instances, so a number
  * from before a restart is refused rather than naming some new file. */
 static uint64_t epoch;
@@ -72,7 +74,7 @@ static unsigned reply_words_for(uint64_t bytes)
 static struct open_file *lookup_fd(const struct mica_msg *req, uint64_t fd)
 {
     uint64_t slot = fd & 0xFFFF;
-    if (slot >= FILES_MAX || files[slot].client != req->badge || !req->badge ||
+    if (slot >= n_files || files[slot].client != req->badge || !req->badge ||
         files[slot].generation != (uint32_t)(fd >> 16) || (fd >> 48) != epoch)
         return NULL;
     return &files[slot];
@@ -90,13 +92,23 @@ static int64_t handle_FS_OPEN(void *ctx, const struct mica_msg *req, struct mica
         return err;
     unsigned mine = 0;
     struct open_file *f = NULL;
-    for (unsigned i = 0; i < FILES_MAX; i++) {
+    for (unsigned i = 0; i < n_files; i++) {
         mine += files[i].client == req->badge;
         if (!files[i].client && !f)
             f = &files[i];
     }
-    if (mine >= FS_OPEN_MAX || !f || !req->badge)
+    if (mine >= FS_OPEN_MAX || !req->badge)
         return MICA_ERR_LIMIT;
+    if (!f) { /* all in use: twice as many (the generations of new slots start at 0) */
+        unsigned n = n_files ? 2 * n_files : 64;
+        struct open_file *more = n_files < FILES_MAX ? realloc(files, n * sizeof(*files)) : NULL;
+        if (!more)
+            return MICA_ERR_LIMIT;
+        memset(more + n_files, 0, (n - n_files) * sizeof(*files));
+        f = &more[n_files];
+        files = more;
+        n_files = n;
+    }
     ramfs_ino ino;
     err = ramfs_lookup(&fs, path, &ino);
     if (err == MICA_OK && (flags & FS_O_CREATE) && (flags & FS_O_EXCL))

@@ -84,6 +84,7 @@ enum lx_syscall {
     NR_setsid = 157,
     NR_uname = 160,
     NR_getrlimit = 163,
+    NR_setrlimit = 164,
     NR_umask = 166,
     NR_gettimeofday = 169,
     NR_getpid = 172,

@@ -151,7 +151,7 @@ int64_t lx_execve(struct lproc *p, const uint64_t *a)
     /* The point of no return: the old program is gone, and its other
      * threads; a vfork parent goes on (the memory it lent is left alone). */
     lx_vfork_done(p);
-    for (unsigned i = 0; i < LX_MAX_THREADS; i++) {
+    for (unsigned i = 0; i < p->thread_cap; i++) {
         if (i != p->cur && p->threads[i].handle) {
             mica_thread_kill(p->threads[i].handle);
             mica_handle_close(p->threads[i].handle);
@@ -159,13 +159,12 @@ int64_t lx_execve(struct lproc *p, const uint64_t *a)
         }
     }
     lx_unmap_all(p, true);
-    for (int fd = 0; fd < LX_MAX_FDS; fd++) {
-        if (p->fds[fd] && (p->cloexec & (1u << fd))) {
+    for (int fd = 0; fd < (int)p->fd_cap; fd++) {
+        if (p->fds[fd] && p->cloexec[fd]) {
             lx_put_file(p, p->fds[fd]);
             p->fds[fd] = NULL;
         }
     }
-    p->cloexec = 0;
     p->sig_pending = p->threads[p->cur].sig_pending = 0;
     lx_signal_recount(p);
     p->threads[p->cur].ss_sp = p->threads[p->cur].ss_size = p->threads[p->cur].ss_flags = 0;

@@ -61,13 +61,27 @@ void lx_put_file(struct lproc *p, struct lfile *f)
     free(f);
 }
 
+bool lx_fd_room(struct lproc *p, unsigned fd)
+{
+    unsigned cap = p->fd_cap;
+    if (fd >= p->rlimits[LX_RLIMIT_NOFILE][0] && fd >= 3)
+        return false;
+    if (!lx_grow((void **)&p->fds, &cap, fd + 1, sizeof(*p->fds)) ||
+        !lx_grow((void **)&p->cloexec, &p->fd_cap, fd + 1, sizeof(*p->cloexec)))
+        return false;
+    return true;
+}
+
+/* The lowest free descriptor from `from` under RLIMIT_NOFILE: EMFILE. */
 int lx_install(struct lproc *p, struct lfile *f, int from, bool cloexec)
 {
-    for (int fd = from; fd < LX_MAX_FDS; fd++) {
+    for (unsigned fd = (unsigned)from; fd < p->rlimits[LX_RLIMIT_NOFILE][0]; fd++) {
+        if (fd >= p->fd_cap && !lx_fd_room(p, fd))
+            return fd < p->rlimits[LX_RLIMIT_NOFILE][0] ? -LX_ENOMEM : -LX_EMFILE;
         if (!p->fds[fd]) {
             p->fds[fd] = f;
-            p->cloexec = cloexec ? p->cloexec | (1u << fd) : p->cloexec & ~(1u << fd);
-            return fd;
+            p->cloexec[fd] = cloexec;
+            return (int)fd;
         }
     }
     return -LX_EMFILE;
@@ -75,7 +89,7 @@ int lx_install(struct lproc *p, struct lfile *f, int from, bool cloexec)
 
 struct lfile *lx_fd(struct lproc *p, uint64_t fd)
 {
-    return fd < LX_MAX_FDS ? p->fds[fd] : NULL;
+    return fd < p->fd_cap ? p->fds[fd] : NULL;
 }
 
 void lx_files_init(struct lproc *p)
@@ -90,7 +104,7 @@ void lx_files_init(struct lproc *p)
 
 void lx_files_close_all(struct lproc *p)
 {
-    for (int fd = 0; fd < LX_MAX_FDS; fd++) {
+    for (int fd = 0; fd < (int)p->fd_cap; fd++) {
         if (p->fds[fd])
             lx_put_file(p, p->fds[fd]);
         p->fds[fd] = NULL;

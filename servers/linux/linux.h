@@ -19,11 +19,18 @@
 
 #include "errno.h"
 
-#define LX_MAX_PROCS 32
-#define LX_MAX_FDS 32
-#define LX_MAX_REGIONS 48
-#define LX_MAX_THREADS 8
-#define LX_BADGE 0x4C58000000000000UL          /* | thread << 8 | slot: a program's syscalls */
+/* Limits (docs/linux.md): programs are bounded by memory (and by the
+ * kernel's limit on our handles); per program, threads by LX_MAX_THREADS,
+ * mappings by LX_MAX_REGIONS, descriptors by RLIMIT_NOFILE (soft
+ * LX_NOFILE, hard LX_NOFILE_MAX). Tables grow as they are used. */
+#define LX_MAX_THREADS 512
+#define LX_MAX_REGIONS 65536
+#define LX_NOFILE 1024
+#define LX_NOFILE_MAX 65536
+#define LX_BADGE 0x4C58000000000000UL /* | thread << 24 | slot: a program's syscalls */
+#define LX_BADGE_SLOT(b) ((unsigned)((b)&0xFFFFFF))
+#define LX_BADGE_THREAD(b) ((unsigned)((b) >> 24) & 0xFFFFFF)
+#define LX_BADGE_IS_PROGRAM(b) (((b) >> 48) == (LX_BADGE >> 48))
 #define LX_DEFERRED INT64_MIN                  /* a handler saved the reply; nothing to send now */
 #define LX_INTERNAL_BADGE 0x4C59000000000000UL /* our own threads' reports */
 #define LX_INTERNAL_CONSOLE 100                /* reader thread: a line (console.c) */
@@ -31,7 +38,9 @@
 
 /* User address space layout of a Linux program. */
 #define LX_STACK_TOP 0x0000007FFFFF0000UL
-#define LX_STACK_SIZE (1UL << 20)
+#define LX_STACK_SIZE (8UL << 20) /* RLIMIT_STACK's default, as Linux's */
+#define LX_STACK_MIN (128UL << 10)
+#define LX_STACK_MAX (1UL << 30)
 #define LX_MMAP_TOP 0x0000007F00000000UL /* mmap grows down from here */
 #define LX_BRK_MAX (8UL << 20)           /* room reserved for the heap (then mmap) */
 #define LX_SIGRETURN_VA LX_STACK_TOP     /* a page: mov x8, #139; svc #0 */
@@ -67,8 +76,19 @@ struct sigaction_k {
     uint64_t handler, flags, restorer, mask;
 };
 
+/* The rlimits we honour (getrlimit, setrlimit, prlimit64). */
+enum {
+    LX_RLIMIT_STACK,
+    LX_RLIMIT_DATA,
+    LX_RLIMIT_NOFILE,
+    LX_RLIMIT_AS,
+    LX_RLIMIT_NPROC,
+    LX_RLIMITS
+};
+
 struct lproc {
     bool used;
+    unsigned slot; /* lx_proc(slot) == this: the badge of its syscalls says it */
     int pid, ppid, pgid, sid;
     char name[32];
     mica_handle_t process, aspace;
@@ -85,15 +105,18 @@ struct lproc {
         bool sigsuspended;           /* in rt_sigsuspend: */
         uint64_t suspend_saved_mask; /* the mask to restore after the handler */
         mica_handle_t suspend_reply;
-    } threads[LX_MAX_THREADS];
+    } * threads; /* thread_cap entries (handle 0: free) */
+    unsigned thread_cap;
     unsigned cur;
-    mica_handle_t fs; /* this program's own fs handle (own badge, own open files) */
-    struct region regions[LX_MAX_REGIONS];
-    unsigned n_regions;
+    mica_handle_t fs;       /* this program's own fs handle (own badge, own open files) */
+    struct region *regions; /* region_cap entries, n_regions used */
+    unsigned n_regions, region_cap;
     unsigned region_hint; /* where find_region last found an address: tried first */
     uintptr_t brk_base, brk, mmap_next;
-    struct lfile *fds[LX_MAX_FDS];
-    uint32_t cloexec; /* bit per descriptor */
+    struct lfile **fds; /* fd_cap descriptors, and a close-on-exec flag each */
+    bool *cloexec;
+    unsigned fd_cap;
+    uint64_t rlimits[LX_RLIMITS][2]; /* soft, hard */
     char cwd[FS_PATH_MAX + 1];
     unsigned umask;
     uint64_t tid_address;
@@ -110,8 +133,17 @@ struct lproc {
     mica_handle_t vfork_reply; /* a vfork child's: its parent's saved reply */
 };
 
-extern struct lproc procs[LX_MAX_PROCS];
-extern mica_handle_t lx_console; /* the uart driver's "console", or 0 */
+/* Every program's slot (proc.c): slots 0..lx_nprocs-1, in chunks that
+ * never move, so a struct lproc pointer stays valid while others come. */
+extern unsigned lx_nprocs;
+struct lproc *lx_proc(unsigned slot);
+/* Room for one more region, descriptor up to fd, thread up to index:
+ * false if a limit or memory says no (memory.c, files.c, proc.c). */
+bool lx_region_room(struct lproc *p);
+bool lx_fd_room(struct lproc *p, unsigned fd);
+bool lx_thread_room(struct lproc *p, unsigned index);
+void lx_forget_proc(struct lproc *p); /* its tables freed, the slot free */
+extern mica_handle_t lx_console;      /* the uart driver's "console", or 0 */
 
 /* Make *array (of *cap elements of `size` bytes) hold at least `need`,
  * zeroing what is new; false if memory ran out (main.c). Elements may
@@ -143,6 +175,7 @@ int lx_map_new(struct lproc *p, uintptr_t va, size_t size, unsigned prot, bool f
 /* Close every region's VMO; unmap them too unless the address space dies anyway. */
 void lx_unmap_all(struct lproc *p, bool unmap);
 int64_t lx_sys_memory(struct lproc *p, unsigned nr, const uint64_t *a);
+uint64_t lx_mapped_bytes(const struct lproc *p); /* misc.c: for RLIMIT_AS */
 
 /* proc.c: fork, execve, exit, wait4, kill */
 struct lproc *lx_new_proc(const char *name);
@@ -212,6 +245,9 @@ int lx_load_check(const void *elf, size_t size, int argc, char **argv, char *con
 int lx_load(struct lproc *p, const void *elf, size_t size, int argc, char **argv, char *const *envp,
             uintptr_t *entry, uintptr_t *sp);
 int lx_bootfs_find(const char *path, const void **elf, size_t *size); /* main.c */
+/* A new client identity at the fs server (its own badge, own open-file
+ * budget): each program has one, fork children too (main.c). */
+int lx_fs_connect(mica_handle_t *out);
 
 /* files.c: descriptors, read/write, open/close */
 void lx_files_init(struct lproc *p);

@@ -156,7 +156,7 @@ static int map_sigreturn(struct lproc *p)
     if (!page && (mica_vmo_create(MICA_PAGE_SIZE, &page) != MICA_OK ||
                   mica_vmo_write(page, 0, code, sizeof(code)) != MICA_OK))
         return -LX_ENOMEM;
-    if (p->n_regions == LX_MAX_REGIONS || mica_handle_info(page, NULL, &rights, NULL) ||
+    if (!lx_region_room(p) || mica_handle_info(page, NULL, &rights, NULL) ||
         mica_handle_dup(page, rights & ~MICA_RIGHT_WRITE, &vmo))
         return -LX_ENOMEM;
     if (mica_aspace_map(p->aspace, vmo, 0, MICA_PAGE_SIZE, LX_SIGRETURN_VA,
@@ -219,8 +219,15 @@ int lx_load(struct lproc *p, const void *elf, size_t size, int argc, char **argv
     p->brk_base = p->brk = end;
     if ((err = lx_map_new(p, end, LX_BRK_MAX, MICA_MAP_READ | MICA_MAP_WRITE, true, &end)) != 0)
         return err;
-    if ((err = lx_map_new(p, LX_STACK_TOP - LX_STACK_SIZE, LX_STACK_SIZE,
-                          MICA_MAP_READ | MICA_MAP_WRITE, true, &stack)) != 0)
+    /* The stack: RLIMIT_STACK's size (pages come as they are touched),
+     * between LX_STACK_MIN and LX_STACK_MAX. */
+    uint64_t stack_size = p->rlimits[LX_RLIMIT_STACK][0];
+    stack_size = stack_size < LX_STACK_MIN ? LX_STACK_MIN
+                 : stack_size > LX_STACK_MAX
+                     ? LX_STACK_MAX
+                     : (stack_size + MICA_PAGE_SIZE - 1) & ~(MICA_PAGE_SIZE - 1);
+    if ((err = lx_map_new(p, LX_STACK_TOP - stack_size, stack_size, MICA_MAP_READ | MICA_MAP_WRITE,
+                          true, &stack)) != 0)
         return err;
     if ((err = map_sigreturn(p)) != 0)
         return err;

@@ -3,7 +3,7 @@
  * service; clients (the shell, tests) ask it to start programs (LX_SPAWN).
  * Every program's syscalls, faults and our own helper threads' reports
  * arrive on the one service endpoint and are told apart by badge:
- *   LX_BADGE | thread << 8 | slot   a program's syscall or fault,
+ *   LX_BADGE | thread << 24 | slot  a program's syscall or fault,
  *   LX_INTERNAL_BADGE      the console reader or the timer thread,
  *   anything else          a client request.
  * Handlers return the syscall's result, or LX_DEFERRED when they saved the
@@ -21,7 +21,6 @@
 #define SIGINT 2
 #define SIG_IGN 1
 
-struct lproc procs[LX_MAX_PROCS];
 mica_handle_t lx_console;
 static mica_handle_t procmgr;
 static const void *bootfs;
@@ -67,6 +66,11 @@ bool lx_grow(void **array, unsigned *cap, unsigned need, size_t size)
     return true;
 }
 
+int lx_fs_connect(mica_handle_t *out)
+{
+    return pm_lookup(procmgr, "fs", out);
+}
+
 int lx_bootfs_find(const char *path, const void **elf, size_t *size)
 {
     return mica_cpio_find(bootfs, bootfs_size, path, elf, size);
@@ -77,8 +81,8 @@ int lx_bootfs_find(const char *path, const void **elf, size_t *size)
  * handler runs, or the default action ends them (signal.c). */
 void lx_console_interrupt(void)
 {
-    for (unsigned i = 0; i < LX_MAX_PROCS; i++) {
-        struct lproc *p = &procs[i];
+    for (unsigned i = 0; i < lx_nprocs; i++) {
+        struct lproc *p = lx_proc(i);
         if (p->used && !p->zombie && (!lx_tty_pgrp || p->pgid == lx_tty_pgrp))
             lx_signal_send(p, SIGINT);
     }
@@ -115,7 +119,7 @@ static int spawn(char *cmdline, mica_handle_t *out)
     if (!p)
         return MICA_ERR_LIMIT;
     memcpy(p->exe, path, sizeof(p->exe));
-    pm_lookup(procmgr, "fs", &p->fs); /* without it, file calls fail */
+    lx_fs_connect(&p->fs); /* without it, file calls fail */
     lx_files_init(p);
     struct mica_thread_state st;
     memset(&st, 0, sizeof(st));
@@ -210,11 +214,11 @@ static bool handle_service(struct mica_msg *m, uint32_t label);
 static bool handle(struct mica_msg *m)
 {
     uint32_t label = MICA_MSG_LABEL(m->info);
-    if ((m->badge & ~0xFFFFUL) == LX_BADGE) {
-        struct lproc *p = &procs[(m->badge & 0xFF) % LX_MAX_PROCS];
+    if (LX_BADGE_IS_PROGRAM(m->badge) && LX_BADGE_SLOT(m->badge) < lx_nprocs) {
+        struct lproc *p = lx_proc(LX_BADGE_SLOT(m->badge));
         __asm__("" : "+r"(p)); /* keep p in a register, not recomputed at each use */
-        unsigned t = (unsigned)(m->badge >> 8) & 0xFF;
-        if (!p->used || p->zombie || t >= LX_MAX_THREADS || !p->threads[t].handle) {
+        unsigned t = LX_BADGE_THREAD(m->badge);
+        if (!p->used || p->zombie || t >= p->thread_cap || !p->threads[t].handle) {
             m->info = mica_msg_info(MICA_FAULT_KILL, 0, 0, 0);
             return true;
         }

@@ -126,10 +126,16 @@ int lx_read_string(struct lproc *p, uintptr_t va, char *buf, size_t size)
     return -LX_ENAMETOOLONG;
 }
 
+bool lx_region_room(struct lproc *p)
+{
+    return p->n_regions < LX_MAX_REGIONS &&
+           lx_grow((void **)&p->regions, &p->region_cap, p->n_regions + 1, sizeof(*p->regions));
+}
+
 static int add_region(struct lproc *p, uintptr_t start, size_t size, mica_handle_t vmo,
                       uint64_t offset, unsigned prot)
 {
-    if (p->n_regions == LX_MAX_REGIONS)
+    if (!lx_region_room(p))
         return -LX_ENOMEM;
     p->regions[p->n_regions++] = (struct region){start, size, vmo, offset, prot, false, false};
     return 0;
@@ -158,7 +164,8 @@ int lx_map_new(struct lproc *p, uintptr_t va, size_t size, unsigned prot, bool f
         while (va > LX_STACK_SIZE && !range_free(p, va, size))
             va -= size;
     }
-    if (size == 0 || va < MICA_USER_BASE || va + size > MICA_USER_END || !range_free(p, va, size))
+    if (size == 0 || va < MICA_USER_BASE || va + size > MICA_USER_END || !range_free(p, va, size) ||
+        lx_mapped_bytes(p) + size > p->rlimits[LX_RLIMIT_AS][0])
         return -LX_ENOMEM;
     if (mica_vmo_create(size, &vmo) != MICA_OK)
         return -LX_ENOMEM;
@@ -166,7 +173,7 @@ int lx_map_new(struct lproc *p, uintptr_t va, size_t size, unsigned prot, bool f
     if (!err)
         err = add_region(p, va, size, vmo, 0, prot);
     else
-        err = -LX_EACCES;
+        err = -LX_ENOMEM; /* the kernel's limit on mappings, or memory */
     if (err) {
         mica_handle_close(vmo);
         return err;
@@ -183,8 +190,11 @@ static int split_region(struct lproc *p, struct region *r, uintptr_t va)
 {
     mica_handle_t dup;
     uint32_t rights;
-    if (p->n_regions == LX_MAX_REGIONS ||
-        mica_handle_info(r->vmo, NULL, &rights, NULL) != MICA_OK ||
+    size_t index = (size_t)(r - p->regions);
+    if (!lx_region_room(p))
+        return -LX_ENOMEM;
+    r = &p->regions[index]; /* the table may have moved */
+    if (mica_handle_info(r->vmo, NULL, &rights, NULL) != MICA_OK ||
         mica_handle_dup(r->vmo, rights, &dup) != MICA_OK)
         return -LX_ENOMEM;
     struct region tail = *r;
@@ -271,7 +281,8 @@ void lx_unmap_all(struct lproc *p, bool unmap)
 
 static int64_t sys_brk(struct lproc *p, uintptr_t want)
 {
-    if (want >= p->brk_base && want <= p->brk_base + LX_BRK_MAX)
+    if (want >= p->brk_base && want <= p->brk_base + LX_BRK_MAX &&
+        want - p->brk_base <= p->rlimits[LX_RLIMIT_DATA][0])
         p->brk = want;
     return (int64_t)p->brk; /* Linux answers the break either way */
 }
@@ -372,14 +383,17 @@ static int64_t sys_mprotect(struct lproc *p, uintptr_t addr, size_t len, unsigne
     }
     if (prot && mica_aspace_protect(p->aspace, addr, len, prot) == MICA_OK)
         return 0;
-    /* Page by page, so ranges across regions and reserved (PROT_NONE)
-     * parts work alike. */
-    for (uintptr_t va = addr; va < addr + len; va += PAGE) {
-        struct region *r = find_region(p, va);
-        mica_aspace_unmap(p->aspace, va, PAGE);
-        if (prot && mica_aspace_map(p->aspace, r->vmo, r->offset + (va - r->start), PAGE, va,
+    /* Region by region (each lies wholly inside the range now), so ranges
+     * across regions and reserved (PROT_NONE) parts work alike, and each
+     * region stays one mapping of the kernel's. */
+    for (unsigned i = 0; i < p->n_regions; i++) {
+        r = &p->regions[i];
+        if (r->start < addr || r->start >= addr + len)
+            continue;
+        mica_aspace_unmap(p->aspace, r->start, r->size);
+        if (prot && mica_aspace_map(p->aspace, r->vmo, r->offset, r->size, r->start,
                                     prot | MICA_MAP_FIXED, NULL) != MICA_OK)
-            return -LX_EACCES;
+            return -LX_ENOMEM;
     }
     return 0;
 }

@@ -20,8 +20,11 @@
 #define SIGSTOP 19
 #define FUTEX_WAIT 0
 #define FUTEX_WAKE 1
+#define RLIMIT_DATA 2
 #define RLIMIT_STACK 3
+#define RLIMIT_NPROC 6
 #define RLIMIT_NOFILE 7
+#define RLIMIT_AS 9
 #define RLIM_INFINITY (~0UL)
 
 struct sleeper {
@@ -247,20 +250,57 @@ static int64_t sys_sigprocmask(struct lproc *p, const uint64_t *a)
     return a[2] ? lx_write(p, a[2], &old, 8) : 0;
 }
 
+/* Linux's resource numbers -> ours (-1: reported as unlimited, setting
+ * one is accepted and has no effect). */
+static int rlimit_index(unsigned resource)
+{
+    switch (resource) {
+    case RLIMIT_DATA: return LX_RLIMIT_DATA;
+    case RLIMIT_STACK: return LX_RLIMIT_STACK;
+    case RLIMIT_NPROC: return LX_RLIMIT_NPROC;
+    case RLIMIT_NOFILE: return LX_RLIMIT_NOFILE;
+    case RLIMIT_AS: return LX_RLIMIT_AS;
+    default: return -1;
+    }
+}
+
+/* getrlimit, setrlimit, prlimit64 (of any program: every one is root's). */
 static int64_t sys_rlimit(struct lproc *p, unsigned nr, const uint64_t *a)
 {
     unsigned resource = (unsigned)(nr == NR_prlimit64 ? a[1] : a[0]);
-    uintptr_t old = nr == NR_prlimit64 ? a[3] : a[1];
-    if (nr == NR_prlimit64 && a[0] != 0 && a[0] != (uint64_t)p->pid)
+    uintptr_t new_va = nr == NR_prlimit64 ? a[2] : nr == NR_setrlimit ? a[1] : 0;
+    uintptr_t old_va = nr == NR_prlimit64 ? a[3] : nr == NR_getrlimit ? a[1] : 0;
+    struct lproc *t = nr == NR_prlimit64 && a[0] ? lx_by_pid((int)a[0]) : p;
+    if (!t)
         return -LX_ESRCH;
     if (resource > 15)
         return -LX_EINVAL;
-    uint64_t lim[2] = {RLIM_INFINITY, RLIM_INFINITY};
-    if (resource == RLIMIT_STACK)
-        lim[0] = lim[1] = LX_STACK_SIZE;
-    if (resource == RLIMIT_NOFILE)
-        lim[0] = lim[1] = LX_MAX_FDS;
-    return old ? lx_write(p, old, lim, sizeof(lim)) : 0;
+    int k = rlimit_index(resource);
+    uint64_t old[2] = {RLIM_INFINITY, RLIM_INFINITY}, want[2];
+    if (k >= 0)
+        memcpy(old, t->rlimits[k], sizeof(old));
+    if (new_va) {
+        if (lx_read(p, new_va, want, sizeof(want)))
+            return -LX_EFAULT;
+        if (want[0] > want[1])
+            return -LX_EINVAL;
+        if (k == LX_RLIMIT_NOFILE && want[1] > LX_NOFILE_MAX && want[1] != old[1])
+            return -LX_EPERM; /* past fs.nr_open */
+    }
+    if (old_va && lx_write(p, old_va, old, sizeof(old)))
+        return -LX_EFAULT;
+    if (new_va && k >= 0)
+        memcpy(t->rlimits[k], want, sizeof(want));
+    return 0;
+}
+
+/* The bytes p has mapped or reserved, for RLIMIT_AS. */
+uint64_t lx_mapped_bytes(const struct lproc *p)
+{
+    uint64_t n = 0;
+    for (unsigned i = 0; i < p->n_regions; i++)
+        n += p->regions[i].size;
+    return n;
 }
 
 int64_t lx_futex_wake(struct lproc *p, uintptr_t addr, int64_t n)
@@ -395,6 +435,7 @@ int64_t lx_sys_misc(struct lproc *p, unsigned nr, const uint64_t *a)
     case NR_rt_sigprocmask: return sys_sigprocmask(p, a);
     case NR_sigaltstack: return lx_sigaltstack(p, a[0], a[1]);
     case NR_getrlimit:
+    case NR_setrlimit:
     case NR_prlimit64: return sys_rlimit(p, nr, a);
     case NR_futex: return sys_futex(p, a);
     default: return -LX_ENOSYS;

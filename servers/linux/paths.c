@@ -237,19 +237,23 @@ static int64_t sys_dup(struct lproc *p, unsigned nr, const uint64_t *a)
         return -LX_EBADF;
     if (nr == NR_dup3) {
         uint64_t to = a[1];
-        if (to >= LX_MAX_FDS)
+        if (to >= p->rlimits[LX_RLIMIT_NOFILE][0])
             return -LX_EBADF;
         if (to == a[0] || (a[2] & ~(uint64_t)O_CLOEXEC))
             return -LX_EINVAL;
+        if (!lx_fd_room(p, (unsigned)to))
+            return -LX_ENOMEM;
         if (p->fds[to])
             lx_put_file(p, p->fds[to]);
         p->fds[to] = NULL;
         f->refs++;
         return lx_install(p, f, (int)to, a[2] & O_CLOEXEC);
     }
+    if (nr == NR_fcntl && a[2] >= p->rlimits[LX_RLIMIT_NOFILE][0])
+        return -LX_EINVAL; /* F_DUPFD at or past the limit */
     f->refs++;
-    int fd = lx_install(p, f, nr == NR_dup ? 0 : (int)(a[2] < LX_MAX_FDS ? a[2] : LX_MAX_FDS),
-                        nr == NR_fcntl && a[1] == F_DUPFD_CLOEXEC);
+    int fd =
+        lx_install(p, f, nr == NR_dup ? 0 : (int)a[2], nr == NR_fcntl && a[1] == F_DUPFD_CLOEXEC);
     if (fd < 0)
         f->refs--;
     return fd;
@@ -263,10 +267,8 @@ static int64_t sys_fcntl(struct lproc *p, const uint64_t *a)
     switch (a[1]) {
     case F_DUPFD:
     case F_DUPFD_CLOEXEC: return sys_dup(p, NR_fcntl, a);
-    case F_GETFD: return (p->cloexec >> a[0]) & 1 ? FD_CLOEXEC : 0;
-    case F_SETFD:
-        p->cloexec = a[2] & FD_CLOEXEC ? p->cloexec | (1u << a[0]) : p->cloexec & ~(1u << a[0]);
-        return 0;
+    case F_GETFD: return p->cloexec[a[0]] ? FD_CLOEXEC : 0;
+    case F_SETFD: p->cloexec[a[0]] = a[2] & FD_CLOEXEC; return 0;
     case F_GETFL: return f->flags;
     case F_SETFL:
         f->flags = (f->flags & ~(O_APPEND | O_NONBLOCK)) | (a[2] & (O_APPEND | O_NONBLOCK));

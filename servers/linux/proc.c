@@ -22,6 +22,7 @@
  * when a child ends.
  */
 #include "linux.h"
+#include <mica/malloc.h>
 #include <string.h>
 
 #define CLONE_VM 0x100
@@ -37,34 +38,100 @@
 #define SIG_IGN 1
 #define SIG_DFL 0
 #define SIGCHLD 17
+#define RLIM_INFINITY (~0UL)
 
 static int next_pid = 2;
 
 struct lproc *lx_by_pid(int pid)
 {
-    for (unsigned i = 0; i < LX_MAX_PROCS; i++)
-        if (procs[i].used && !procs[i].zombie && procs[i].pid == pid)
-            return &procs[i];
+    for (unsigned i = 0; i < lx_nprocs; i++)
+        if (lx_proc(i)->used && !lx_proc(i)->zombie && lx_proc(i)->pid == pid)
+            return lx_proc(i);
     return NULL;
+}
+
+/* The slots: chunks of SLOTS_PER_CHUNK, allocated as programs come. */
+#define SLOTS_PER_CHUNK 64
+static struct lproc **chunks;
+static unsigned n_chunks;
+unsigned lx_nprocs;
+
+struct lproc *lx_proc(unsigned slot)
+{
+    return &chunks[slot / SLOTS_PER_CHUNK][slot % SLOTS_PER_CHUNK];
+}
+
+/* A free slot, a new chunk of them if all are used; NULL without memory. */
+static struct lproc *free_slot(void)
+{
+    for (unsigned i = 0; i < lx_nprocs; i++)
+        if (!lx_proc(i)->used)
+            return lx_proc(i);
+    if (lx_nprocs >= 0xFFFFFF) /* what the badge can name */
+        return NULL;
+    struct lproc *chunk = calloc(SLOTS_PER_CHUNK, sizeof(*chunk));
+    if (!chunk ||
+        !lx_grow((void **)&chunks, &n_chunks, lx_nprocs / SLOTS_PER_CHUNK + 1, sizeof(*chunks))) {
+        free(chunk);
+        return NULL;
+    }
+    chunks[lx_nprocs / SLOTS_PER_CHUNK] = chunk;
+    for (unsigned i = 0; i < SLOTS_PER_CHUNK; i++)
+        chunk[i].slot = lx_nprocs + i;
+    lx_nprocs += SLOTS_PER_CHUNK;
+    return lx_proc(lx_nprocs - SLOTS_PER_CHUNK);
+}
+
+void lx_forget_proc(struct lproc *p)
+{
+    unsigned slot = p->slot;
+    free(p->threads);
+    free(p->regions);
+    free(p->fds);
+    free(p->cloexec);
+    memset(p, 0, sizeof(*p));
+    p->slot = slot;
+}
+
+bool lx_thread_room(struct lproc *p, unsigned index)
+{
+    return index < LX_MAX_THREADS &&
+           lx_grow((void **)&p->threads, &p->thread_cap, index + 1, sizeof(*p->threads));
+}
+
+static unsigned living_programs(void)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < lx_nprocs; i++)
+        n += lx_proc(i)->used && !lx_proc(i)->zombie;
+    return n;
 }
 
 struct lproc *lx_new_proc(const char *name)
 {
-    for (unsigned i = 0; i < LX_MAX_PROCS; i++) {
-        struct lproc *p = &procs[i];
-        if (p->used)
-            continue;
-        memset(p, 0, sizeof(*p));
-        if (mica_process_create_flags(name, MICA_PROCESS_LINUX, &p->process, &p->aspace))
-            return NULL;
-        p->used = true;
-        p->pid = p->pgid = p->sid = next_pid++;
-        p->ppid = 1;
-        p->umask = 022;
-        snprintf(p->name, sizeof(p->name), "%s", name);
-        return p;
+    struct lproc *p = free_slot();
+    if (!p)
+        return NULL;
+    lx_forget_proc(p);
+    if (!lx_thread_room(p, 0) || !lx_fd_room(p, 2) ||
+        mica_process_create_flags(name, MICA_PROCESS_LINUX, &p->process, &p->aspace)) {
+        lx_forget_proc(p);
+        return NULL;
     }
-    return NULL;
+    p->used = true;
+    p->pid = p->pgid = p->sid = next_pid++;
+    p->ppid = 1;
+    p->umask = 022;
+    static const uint64_t defaults[LX_RLIMITS][2] = {
+        [LX_RLIMIT_STACK] = {LX_STACK_SIZE, RLIM_INFINITY},
+        [LX_RLIMIT_DATA] = {RLIM_INFINITY, RLIM_INFINITY},
+        [LX_RLIMIT_NOFILE] = {LX_NOFILE, LX_NOFILE_MAX},
+        [LX_RLIMIT_AS] = {RLIM_INFINITY, RLIM_INFINITY},
+        [LX_RLIMIT_NPROC] = {RLIM_INFINITY, RLIM_INFINITY},
+    };
+    memcpy(p->rlimits, defaults, sizeof(defaults));
+    snprintf(p->name, sizeof(p->name), "%s", name);
+    return p;
 }
 
 /* Give p thread number `index` with `st`'s registers; its syscalls come
@@ -77,8 +144,8 @@ static int add_thread(struct lproc *p, unsigned index, int tid, const struct mic
     if (err)
         return err;
     if ((err = mica_handle_mint(mica_bootinfo->startup_handle, MICA_RIGHT_WRITE,
-                                LX_BADGE | (uint64_t)index << 8 | (uint64_t)(p - procs),
-                                &fault_ep)) == MICA_OK) {
+                                LX_BADGE | (uint64_t)index << 24 | p->slot, &fault_ep)) ==
+        MICA_OK) {
         err = mica_thread_set_fault_endpoint(t, fault_ep);
         mica_handle_close(fault_ep);
     }
@@ -110,9 +177,9 @@ static int64_t new_thread(struct lproc *p, const uint64_t *a, struct mica_thread
                           const struct mica_fp_state *fp)
 {
     unsigned index = 1;
-    while (index < LX_MAX_THREADS && p->threads[index].handle)
+    while (index < p->thread_cap && p->threads[index].handle)
         index++;
-    if (index == LX_MAX_THREADS)
+    if (!lx_thread_room(p, index))
         return -LX_EAGAIN;
     int tid = next_pid++;
     st->x[0] = 0;
@@ -133,7 +200,7 @@ static int64_t new_thread(struct lproc *p, const uint64_t *a, struct mica_thread
 bool lx_thread_exit(struct lproc *p)
 {
     unsigned others = 0;
-    for (unsigned i = 0; i < LX_MAX_THREADS; i++)
+    for (unsigned i = 0; i < p->thread_cap; i++)
         others += i != p->cur && p->threads[i].handle;
     if (!others)
         return false;
@@ -161,7 +228,7 @@ static void release_resources(struct lproc *p)
     lx_unmap_all(p, false); /* the address space goes with the process */
     if (p->fs)
         mica_handle_close(p->fs);
-    for (unsigned i = 0; i < LX_MAX_THREADS; i++) {
+    for (unsigned i = 0; i < p->thread_cap; i++) {
         if (p->threads[i].handle)
             mica_handle_close(p->threads[i].handle);
         if (p->threads[i].suspend_reply)
@@ -170,7 +237,7 @@ static void release_resources(struct lproc *p)
     mica_handle_close(p->aspace);
     mica_handle_close(p->process);
     p->fs = p->thread = p->aspace = p->process = 0;
-    memset(p->threads, 0, sizeof(p->threads));
+    memset(p->threads, 0, p->thread_cap * sizeof(*p->threads));
     if (p->wait_reply)
         mica_handle_close(p->wait_reply);
     p->wait_reply = 0;
@@ -179,9 +246,9 @@ static void release_resources(struct lproc *p)
 
 static struct lproc *parent_of(struct lproc *p)
 {
-    for (unsigned i = 0; i < LX_MAX_PROCS; i++)
-        if (procs[i].used && !procs[i].zombie && procs[i].pid == p->ppid)
-            return &procs[i];
+    for (unsigned i = 0; i < lx_nprocs; i++)
+        if (lx_proc(i)->used && !lx_proc(i)->zombie && lx_proc(i)->pid == p->ppid)
+            return lx_proc(i);
     return NULL;
 }
 
@@ -201,7 +268,7 @@ static int64_t reap(struct lproc *p, struct lproc *c, uintptr_t status_va)
     int64_t pid = c->pid;
     if (status_va && lx_write(p, status_va, &status, sizeof(status)))
         return -LX_EFAULT;
-    memset(c, 0, sizeof(*c));
+    lx_forget_proc(c);
     return pid;
 }
 
@@ -210,8 +277,8 @@ static void wake_waiter(struct lproc *p)
 {
     if (!p->wait_reply)
         return;
-    for (unsigned i = 0; i < LX_MAX_PROCS; i++) {
-        struct lproc *c = &procs[i];
+    for (unsigned i = 0; i < lx_nprocs; i++) {
+        struct lproc *c = lx_proc(i);
         if (c->zombie && matches(p, c, p->wait_pid)) {
             lx_answer(p->wait_reply, reap(p, c, p->wait_status));
             p->wait_reply = 0;
@@ -226,18 +293,18 @@ void lx_end(struct lproc *p, int code, unsigned how)
         mica_process_end(p->process, code, how);
     release_resources(p);
     /* Its children are orphans now: zombies go, the living have no parent. */
-    for (unsigned i = 0; i < LX_MAX_PROCS; i++) {
-        struct lproc *c = &procs[i];
+    for (unsigned i = 0; i < lx_nprocs; i++) {
+        struct lproc *c = lx_proc(i);
         if (c->used && c->ppid == p->pid && c != p) {
             if (c->zombie)
-                memset(c, 0, sizeof(*c));
+                lx_forget_proc(c);
             else
                 c->ppid = 1;
         }
     }
     struct lproc *parent = parent_of(p);
     if (!parent || parent->actions[SIGCHLD].handler == SIG_IGN) {
-        memset(p, 0, sizeof(*p));
+        lx_forget_proc(p);
         return;
     }
     p->zombie = true;
@@ -253,8 +320,8 @@ void lx_reap(void)
 {
     int64_t code;
     uint32_t reason;
-    for (unsigned i = 0; i < LX_MAX_PROCS; i++) {
-        struct lproc *p = &procs[i];
+    for (unsigned i = 0; i < lx_nprocs; i++) {
+        struct lproc *p = lx_proc(i);
         if (p->used && !p->zombie &&
             mica_process_wait(p->process, MICA_DEADLINE_NONE, &code, &reason) == MICA_OK)
             lx_end(p, reason == MICA_EXIT_NORMAL ? (int)code : 9 /* SIGKILL */,
@@ -280,7 +347,7 @@ static int copy_region(struct lproc *c, const struct region *r, uintptr_t from, 
 /* Map snapshot `snap` of private region r the same in c. */
 static int add_snapshot(struct lproc *c, const struct region *r, mica_handle_t snap)
 {
-    if (c->n_regions == LX_MAX_REGIONS ||
+    if (!lx_region_room(c) ||
         (r->prot && mica_aspace_map(c->aspace, snap, 0, r->size, r->start, r->prot | MICA_MAP_FIXED,
                                     NULL) != MICA_OK)) {
         mica_handle_close(snap);
@@ -314,9 +381,8 @@ static int copy_memory(struct lproc *p, struct lproc *c, uintptr_t sp)
         if (r->shared || (!(r->prot & MICA_MAP_WRITE) && r->prot)) { /* MAP_SHARED, text: shared */
             mica_handle_t vmo;
             uint32_t rights;
-            err = mica_handle_info(r->vmo, NULL, &rights, NULL) || c->n_regions == LX_MAX_REGIONS
-                      ? -LX_ENOMEM
-                      : 0;
+            err = mica_handle_info(r->vmo, NULL, &rights, NULL) || !lx_region_room(c) ? -LX_ENOMEM
+                                                                                      : 0;
             if (!err && !r->shared) /* shared read-only: neither side may write it */
                 err = drop_write(&r->vmo, &rights);
             if (!err && mica_handle_dup(r->vmo, rights, &vmo) != MICA_OK)
@@ -356,7 +422,7 @@ static int share_memory(struct lproc *p, struct lproc *c)
         struct region *r = &p->regions[i];
         mica_handle_t vmo;
         uint32_t rights;
-        if (c->n_regions == LX_MAX_REGIONS || mica_handle_info(r->vmo, NULL, &rights, NULL) ||
+        if (!lx_region_room(c) || mica_handle_info(r->vmo, NULL, &rights, NULL) ||
             mica_handle_dup(r->vmo, rights, &vmo))
             return -LX_ENOMEM;
         struct region copy = *r;
@@ -385,6 +451,8 @@ int64_t lx_fork(struct lproc *p, const uint64_t *a)
     if ((flags & CLONE_VM) && !(flags & CLONE_VFORK))
         return -LX_EINVAL; /* shared memory without a thread: not here */
     lx_reap();
+    if (living_programs() >= p->rlimits[LX_RLIMIT_NPROC][0])
+        return -LX_EAGAIN;
     struct lproc *c = lx_new_proc(p->name);
     if (!c)
         return -LX_EAGAIN;
@@ -398,11 +466,20 @@ int64_t lx_fork(struct lproc *p, const uint64_t *a)
     c->brk_base = p->brk_base;
     c->brk = p->brk;
     c->mmap_next = p->mmap_next;
-    mica_handle_dup(p->fs, MICA_RIGHT_WRITE | MICA_RIGHT_DUPLICATE, &c->fs);
-    for (int fd = 0; fd < LX_MAX_FDS; fd++)
+    memcpy(c->rlimits, p->rlimits, sizeof(c->rlimits));
+    /* Its own fs identity: the files it opens count against its own budget
+     * (the descriptions it inherits keep the handle they were opened with). */
+    if (lx_fs_connect(&c->fs) != MICA_OK)
+        mica_handle_dup(p->fs, MICA_RIGHT_WRITE | MICA_RIGHT_DUPLICATE, &c->fs);
+    if (!lx_fd_room(c, p->fd_cap - 1)) {
+        lx_end(c, 9, MICA_KILL_WITH_CODE);
+        return -LX_ENOMEM;
+    }
+    for (unsigned fd = 0; fd < p->fd_cap; fd++) {
         if ((c->fds[fd] = p->fds[fd]) != NULL)
             c->fds[fd]->refs++;
-    c->cloexec = p->cloexec;
+        c->cloexec[fd] = p->cloexec[fd];
+    }
     /* vfork (CLONE_VM|CLONE_VFORK): the child borrows the parent's memory,
      * which waits for it to exec or end, as on Linux. */
     int err = (flags & CLONE_VM) ? share_memory(p, c) : copy_memory(p, c, st.sp);
@@ -423,7 +500,7 @@ int64_t lx_fork(struct lproc *p, const uint64_t *a)
     if (err) {
         mica_process_kill(c->process);
         release_resources(c);
-        memset(c, 0, sizeof(*c));
+        lx_forget_proc(c);
         return err;
     }
     if (flags & CLONE_VFORK) { /* answered by lx_vfork_done */
@@ -448,8 +525,8 @@ int64_t lx_wait4(struct lproc *p, const uint64_t *a)
     if (a[2] & ~(uint64_t)(WNOHANG | 2 | 8 | 0x40000000))
         return -LX_EINVAL;
     lx_reap();
-    for (unsigned i = 0; i < LX_MAX_PROCS; i++) {
-        struct lproc *c = &procs[i];
+    for (unsigned i = 0; i < lx_nprocs; i++) {
+        struct lproc *c = lx_proc(i);
         if (!matches(p, c, pid))
             continue;
         if (c->zombie)
@@ -473,8 +550,8 @@ int64_t lx_kill(struct lproc *p, int64_t pid, int sig)
     bool found = false;
     if (sig < 0 || sig > 64)
         return -LX_EINVAL;
-    for (unsigned i = 0; i < LX_MAX_PROCS; i++) {
-        struct lproc *t = &procs[i];
+    for (unsigned i = 0; i < lx_nprocs; i++) {
+        struct lproc *t = lx_proc(i);
         if (!t->used || t->zombie)
             continue;
         bool hit = pid > 0     ? t->pid == pid
@@ -494,11 +571,11 @@ int64_t lx_tkill(bool tgkill, int tgid, int tid, int sig)
 {
     if (sig < 0 || sig > 64 || tid <= 0 || (tgkill && tgid <= 0))
         return -LX_EINVAL;
-    for (unsigned i = 0; i < LX_MAX_PROCS; i++) {
-        struct lproc *t = &procs[i];
+    for (unsigned i = 0; i < lx_nprocs; i++) {
+        struct lproc *t = lx_proc(i);
         if (!t->used || t->zombie || (tgkill && t->pid != tgid))
             continue;
-        for (unsigned k = 0; k < LX_MAX_THREADS; k++) {
+        for (unsigned k = 0; k < t->thread_cap; k++) {
             if (t->threads[k].handle && t->threads[k].tid == tid) {
                 if (sig)
                     lx_signal_send_thread(t, (int)k, sig);

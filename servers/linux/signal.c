@@ -63,7 +63,7 @@ int lx_signal_deliverable(const struct lproc *p, unsigned t)
 void lx_signal_recount(struct lproc *p)
 {
     uint64_t any = p->sig_pending;
-    for (unsigned i = 0; i < LX_MAX_THREADS; i++)
+    for (unsigned i = 0; i < p->thread_cap; i++)
         any |= p->threads[i].sig_pending;
     p->sig_any = any;
 }
@@ -220,7 +220,7 @@ static void post(struct lproc *p, int thread, int sig)
     else
         p->sig_pending |= bit(sig);
     p->sig_any |= bit(sig);
-    for (unsigned i = 0; i < LX_MAX_THREADS && p->used; i++) {
+    for (unsigned i = 0; i < p->thread_cap && p->used; i++) {
         if ((thread >= 0 && i != (unsigned)thread) || !p->threads[i].handle ||
             !(thread_ready(p, i) & bit(sig)))
             continue; /* not this one, or it blocks sig */
@@ -236,7 +236,7 @@ void lx_signal_send(struct lproc *t, int sig)
 
 void lx_signal_send_thread(struct lproc *p, int thread, int sig)
 {
-    if (thread >= 0 && thread < LX_MAX_THREADS && p->threads[thread].handle)
+    if (thread >= 0 && (unsigned)thread < p->thread_cap && p->threads[thread].handle)
         post(p, thread, sig);
 }
 
@@ -270,7 +270,7 @@ bool lx_sigmask_wait_begin(struct lproc *p, uint64_t mask)
 
 void lx_sigmask_wait_end(struct lproc *p, int tid)
 {
-    for (unsigned t = 0; t < LX_MAX_THREADS; t++) {
+    for (unsigned t = 0; t < p->thread_cap; t++) {
         struct lthread *th = &p->threads[t];
         if (th->handle && th->tid == tid && th->sigsuspended) {
             th->sigmask = th->suspend_saved_mask;

@@ -55,7 +55,7 @@ USER_TESTS = [
     "user_fs_bootfs_files", "user_fs_read_write", "user_fs_bad_requests", "user_fs_clients_and_limits",
     "user_fs_restart", "user_devmgr_drivers", "user_uart_protocol", "user_driver_restart",
     "user_console_handover", "user_linux_syscall_redirect", "user_linux_syscall_no_server",
-    "user_linux_programs", "user_linux_isolation", "user_linux_busybox",
+    "user_linux_programs", "user_linux_isolation", "user_linux_limits", "user_linux_busybox",
     "user_hostile_buffer_removed", "user_hostile_cow_depth", "user_hostile_destruction_chain",
     "user_hostile_charges", "user_hostile_kill_suspended", "user_fuzz_syscalls",
     "user_fuzz_threads",

@@ -242,7 +242,8 @@ static int test_bad_requests(void)
 static int test_clients_and_limits(void)
 {
     mica_handle_t other;
-    uint64_t fd, fds[FS_OPEN_MAX], extra;
+    static uint64_t fds[FS_OPEN_MAX];
+    uint64_t fd, extra;
     struct fs_stat st;
     size_t n;
     /* A second lookup is a second client, with its own badge. */

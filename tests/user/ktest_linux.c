@@ -128,6 +128,16 @@ static int test_linux_isolation(void)
     return 0;
 }
 
+/* Limits as Linux's: descriptors, sleeps, threads, fs budgets per
+ * process, rlimits (tests/linux/limits.c). */
+static int test_linux_limits(void)
+{
+    int64_t status;
+    CHECK_OK(run_linux("lx-limits", &status));
+    CHECK(status == 0);
+    return 0;
+}
+
 /* Unmodified static musl programs (tests/linux): each checks one group of
  * syscalls with real assertions and exits 0 only if all held. */
 static int test_linux_programs(void)
@@ -213,6 +223,7 @@ static int test_busybox(void)
 const struct ktest ktests_linux[] = {
     {"user_linux_programs", test_linux_programs},
     {"user_linux_isolation", test_linux_isolation},
+    {"user_linux_limits", test_linux_limits},
     {"user_linux_busybox", test_busybox},
     {"user_linux_syscall_redirect", test_syscall_redirect},
     {"user_linux_syscall_no_server", test_syscall_without_server},

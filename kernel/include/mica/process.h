@@ -12,7 +12,7 @@
 #include <mica/handle.h>
 #include <mica/thread.h>
 
-#define PROCESS_MAX_THREADS 64
+#define PROCESS_MAX_THREADS 512
 #define PROCESS_PAGE_LIMIT 65536 /* 256 MiB of kernel-allocated memory */
 #define PROCESS_LOG_BURST 256    /* debug log messages allowed at once */
 /* Pages charged to a process's creator for its lifetime: the struct, the

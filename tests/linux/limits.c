@@ -1,0 +1,196 @@
+/*
+ * lx-limits: the personality's limits look like Linux's (issue 11).
+ *
+ * - RLIMIT_NOFILE is 1024/65536 and 1,021 more descriptors open; the next
+ *   is EMFILE; a lower soft limit is honoured by dup, dup3 (EBADF) and
+ *   F_DUPFD (EINVAL); a hard limit past nr_open is EPERM.
+ * - Forty children (more than the 32 programs there could be) sleep at
+ *   once, each for its full time (the seventeenth sleep used to fail at
+ *   once with EAGAIN), and fork children each have
+ *   their own fs budget: twelve children holding sixteen files each leave
+ *   the parent free to open more.
+ * - A hundred threads wait on one semaphore at once (futex waiters were
+ *   sixteen, threads eight).
+ * - RLIMIT_AS makes mmap ENOMEM, RLIMIT_DATA stops brk, RLIMIT_NPROC
+ *   makes fork EAGAIN.
+ */
+#include "check.h"
+#include <fcntl.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CHILDREN 40
+#define THREADS 100
+
+static void descriptors(void)
+{
+    struct rlimit rl;
+    CHECK(getrlimit(RLIMIT_NOFILE, &rl) == 0);
+    CHECK(rl.rlim_cur == 1024 && rl.rlim_max == 65536);
+    int last = -1, opened = 0;
+    for (;;) {
+        int fd = dup(0);
+        if (fd < 0) {
+            CHECK(errno == EMFILE);
+            break;
+        }
+        last = fd;
+        opened++;
+    }
+    CHECK(last == 1023);
+    CHECK(opened >= 1000);
+    for (int fd = 3; fd <= last; fd++)
+        close(fd);
+
+    rl.rlim_cur = 64;
+    CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0);
+    CHECK_ERRNO(dup3(0, 64, 0), EBADF);
+    CHECK_ERRNO(fcntl(0, F_DUPFD, 64), EINVAL);
+    CHECK(dup3(0, 63, 0) == 63);
+    CHECK(close(63) == 0);
+    rl.rlim_cur = rl.rlim_max + 1;
+    CHECK_ERRNO(setrlimit(RLIMIT_NOFILE, &rl), EINVAL); /* soft above hard */
+    rl.rlim_cur = rl.rlim_max = 1 << 24;
+    CHECK_ERRNO(setrlimit(RLIMIT_NOFILE, &rl), EPERM);
+    rl.rlim_cur = 1024;
+    rl.rlim_max = 65536;
+    CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0);
+    CHECK(fcntl(0, F_DUPFD, 1500) == -1 && errno == EINVAL);
+    struct rlimit got;
+    CHECK(syscall(SYS_prlimit64, getpid(), RLIMIT_NOFILE, NULL, &got) == 0);
+    CHECK(got.rlim_cur == 1024 && got.rlim_max == 65536);
+    CHECK_ERRNO(syscall(SYS_prlimit64, 999999, RLIMIT_NOFILE, NULL, &got), ESRCH);
+}
+
+static void sleepers_and_files(void)
+{
+    pid_t pids[CHILDREN];
+    mkdir("/tmp", 01777);
+    int fd = open("/tmp/lx-limits", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    CHECK(fd >= 0);
+    close(fd);
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    start.tv_sec += 1; /* every child sleeps until then, all at once */
+    for (int i = 0; i < CHILDREN; i++) {
+        pids[i] = fork();
+        if (pids[i] == 0) {
+            int bad = 0;
+            if (i < 12) /* hold sixteen files of our own meanwhile */
+                for (int k = 0; k < 16; k++)
+                    bad |= open("/tmp/lx-limits", O_RDONLY) < 0 ? 1 : 0;
+            bad |= clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &start, NULL) != 0 ? 2 : 0;
+            struct timespec now;
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            bad |= now.tv_sec < start.tv_sec ? 4 : 0;
+            _exit(bad);
+        }
+        CHECK(pids[i] > 0);
+    }
+    struct timespec settle = {0, 300 * 1000 * 1000};
+    nanosleep(&settle, NULL); /* the children open their files */
+    int mine[16];
+    for (int k = 0; k < 16; k++) {
+        mine[k] = open("/tmp/lx-limits", O_RDONLY);
+        CHECK(mine[k] >= 0);
+    }
+    for (int k = 0; k < 16; k++)
+        close(mine[k]);
+    for (int i = 0; i < CHILDREN; i++) {
+        int status = -1;
+        CHECK(waitpid(pids[i], &status, 0) == pids[i]);
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        if (status)
+            printf("child %d: status 0x%x\n", i, status);
+    }
+    unlink("/tmp/lx-limits");
+}
+
+static sem_t sem;
+static volatile int waiting;
+
+static void *waiter(void *arg)
+{
+    (void)arg;
+    __atomic_add_fetch(&waiting, 1, __ATOMIC_SEQ_CST);
+    sem_wait(&sem); /* a futex wait each: a hundred at once */
+    return NULL;
+}
+
+static void threads(void)
+{
+    pthread_t t[THREADS];
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 64 * 1024);
+    sem_init(&sem, 0, 0);
+    int made = 0;
+    for (; made < THREADS; made++)
+        if (pthread_create(&t[made], &attr, waiter, NULL) != 0)
+            break;
+    CHECK(made == THREADS);
+    for (int tries = 0; tries < 500 && waiting < made; tries++)
+        usleep(10000);
+    CHECK(waiting == made);
+    usleep(100000); /* into their futex waits */
+    for (int i = 0; i < made; i++)
+        sem_post(&sem);
+    for (int i = 0; i < made; i++)
+        CHECK(pthread_join(t[i], NULL) == 0);
+}
+
+static void memory_and_processes(void)
+{
+    struct rlimit rl, saved;
+    CHECK(getrlimit(RLIMIT_AS, &saved) == 0);
+    rl = saved;
+    rl.rlim_cur = 64UL << 20; /* less than what the program already has plus 64 MiB */
+    CHECK(setrlimit(RLIMIT_AS, &rl) == 0);
+    void *p = mmap(NULL, 64UL << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(p == MAP_FAILED && errno == ENOMEM);
+    CHECK(setrlimit(RLIMIT_AS, &saved) == 0);
+    p = mmap(NULL, 64UL << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(p != MAP_FAILED);
+    munmap(p, 64UL << 20);
+
+    CHECK(getrlimit(RLIMIT_DATA, &saved) == 0);
+    rl = saved;
+    rl.rlim_cur = 1UL << 20;
+    CHECK(setrlimit(RLIMIT_DATA, &rl) == 0);
+    uintptr_t base = (uintptr_t)syscall(SYS_brk, 0);
+    CHECK((uintptr_t)syscall(SYS_brk, base + (4UL << 20)) == base); /* refused: the old break */
+    CHECK(setrlimit(RLIMIT_DATA, &saved) == 0);
+
+    CHECK(getrlimit(RLIMIT_NPROC, &saved) == 0);
+    rl = saved;
+    rl.rlim_cur = 1;
+    CHECK(setrlimit(RLIMIT_NPROC, &rl) == 0);
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(0);
+    CHECK(pid == -1 && errno == EAGAIN);
+    CHECK(setrlimit(RLIMIT_NPROC, &saved) == 0);
+    if (pid > 0)
+        waitpid(pid, NULL, 0);
+}
+
+int main(void)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0); /* a FAIL line shows even if a later step hangs */
+    descriptors();
+    printf("lx-limits: descriptors\n");
+    sleepers_and_files();
+    printf("lx-limits: sleepers and files\n");
+    threads();
+    printf("lx-limits: threads\n");
+    memory_and_processes();
+    return finish("lx-limits");
+}
