@@ -194,6 +194,20 @@ def check_bench_lines(report, output):
                      + (f" ({found[0][0]} ns/op over {found[0][1]})" if found else ""))
 
 
+# A result line: "[ PASS ] name" or "[ FAIL ] name", the name a whole word
+# (so user_ipc_fast_path is not user_ipc_fast_path_wakeups). The line may
+# carry other text before it (a log line that did not end), never after.
+RESULT_LINE = re.compile(r"\[ (PASS|FAIL) \] (\S+)[ \t\r]*$", re.M)
+
+
+def parse_results(output):
+    """Every test's results, by exact name: {name: ["PASS" | "FAIL", ...]}."""
+    results = {}
+    for verdict, name in RESULT_LINE.findall(output):
+        results.setdefault(name, []).append(verdict)
+    return results
+
+
 def judge(args, output, status, cpu, wall):
     """Check the captured run against the mode's expectations."""
     report = Report(args.name or f"{args.board}:{args.mode}")
@@ -205,13 +219,18 @@ def judge(args, output, status, cpu, wall):
     if args.mode not in ("panic", "halt"):
         report.check("*** PANIC" not in output and "*** kernel halted" not in output,
                      "no panic")
+    results = parse_results(output)
     for test in tests:
-        if f"[ PASS ] {test}" in output:
-            report.check(True, f"test {test}")
-        elif f"[ FAIL ] {test}" in output:
+        seen = results.get(test, [])
+        if "FAIL" in seen:
             report.check(False, f"test {test} FAILED")
+        elif "PASS" in seen:
+            report.check(True, f"test {test}")
         else:
             report.check(False, f"test {test} gave no result")
+    for test in sorted(set(results) - set(tests)):
+        if "FAIL" in results[test]:
+            report.check(False, f"test {test} FAILED (not in the harness's list)")
     for text in texts + (args.expect or []):
         report.check(text in output, f"output shows '{text}'")
     if args.mode == "bench":
