@@ -9,9 +9,9 @@
 #include <string.h>
 
 static const struct ktest *const groups[] = {
-    ktests_handles, ktests_memory,  ktests_process, ktests_ipc,   ktests_ipc_fast, ktests_fault,
-    ktests_device,  ktests_server,  ktests_procmgr, ktests_fs,    ktests_snapshot, ktests_drivers,
-    ktests_linux,   ktests_hostile, ktests_fuzz,    ktests_mfuzz,
+    ktests_handles, ktests_memory, ktests_process, ktests_ipc,     ktests_ipc_fast, ktests_sched,
+    ktests_fault,   ktests_device, ktests_server,  ktests_procmgr, ktests_fs,       ktests_snapshot,
+    ktests_drivers, ktests_linux,  ktests_hostile, ktests_fuzz,    ktests_mfuzz,
 };
 static const void *self_elf;
 static size_t self_elf_size;

@@ -37,7 +37,7 @@ struct ktest {
 extern const struct ktest ktests_handles[], ktests_memory[], ktests_process[], ktests_ipc[],
     ktests_ipc_fast[], ktests_fault[], ktests_device[], ktests_server[], ktests_procmgr[],
     ktests_hostile[], ktests_fuzz[], ktests_mfuzz[], ktests_fs[], ktests_drivers[], ktests_linux[],
-    ktests_snapshot[];
+    ktests_snapshot[], ktests_sched[];
 
 /* Helpers (ktest.c). */
 const struct mica_bootinfo *kt_bootinfo(void);
@@ -57,6 +57,9 @@ int kt_same_objects(const struct mica_kernel_stats *a, const struct mica_kernel_
 int kt_thread_ex(void (*fn)(uint64_t), uint64_t arg, struct mica_ipc_buffer *buf,
                  mica_handle_t *thread);
 int kt_thread(void (*fn)(uint64_t), uint64_t arg, mica_handle_t *thread);
+/* The same at `priority` (kt_thread_ex: 128, ktest's own). */
+int kt_thread_prio(void (*fn)(uint64_t), uint64_t arg, struct mica_ipc_buffer *buf,
+                   unsigned priority, mica_handle_t *thread);
 /* Role entry for the fuzzer child (ktest_fuzz.c). */
 int kt_fuzz_role(uint64_t calls, uint64_t seed);
 int kt_mfuzz_role(uint64_t ops, uint64_t seed);
