@@ -59,7 +59,8 @@ USER_TESTS = [
     "user_console_handover", "user_linux_syscall_redirect", "user_linux_syscall_no_server",
     "user_linux_programs", "user_linux_busybox",
     "user_hostile_buffer_removed", "user_hostile_cow_depth", "user_hostile_destruction_chain",
-    "user_hostile_charges", "user_hostile_kill_suspended", "user_fuzz_syscalls",
+    "user_hostile_charges", "user_hostile_kill_suspended", "user_confine_handle_guessing",
+    "user_fuzz_syscalls",
     "user_fuzz_threads",
 ]
 

@@ -11,7 +11,7 @@
 static const struct ktest *const groups[] = {
     ktests_handles, ktests_memory, ktests_process, ktests_ipc,     ktests_ipc_fast, ktests_sched,
     ktests_fault,   ktests_device, ktests_server,  ktests_procmgr, ktests_fs,       ktests_snapshot,
-    ktests_drivers, ktests_linux,  ktests_hostile, ktests_fuzz,    ktests_mfuzz,
+    ktests_drivers, ktests_linux,  ktests_hostile, ktests_confine, ktests_fuzz,     ktests_mfuzz,
 };
 static const void *self_elf;
 static size_t self_elf_size;
@@ -189,6 +189,8 @@ static int play_role(const char *role)
                 return -err; /* e.g. 13 = MICA_ERR_LIMIT */
         }
     }
+    if (strcmp(role, "confine") == 0)
+        return kt_confine_role();
     if (strncmp(role, "mfuzz", 5) == 0)
         return kt_mfuzz_role(10000, 0x1234567 + (uint64_t)(role[5] - '0') * 7919);
     if (strncmp(role, "fuzz", 4) == 0)

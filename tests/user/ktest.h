@@ -37,7 +37,7 @@ struct ktest {
 extern const struct ktest ktests_handles[], ktests_memory[], ktests_process[], ktests_ipc[],
     ktests_ipc_fast[], ktests_fault[], ktests_device[], ktests_server[], ktests_procmgr[],
     ktests_hostile[], ktests_fuzz[], ktests_mfuzz[], ktests_fs[], ktests_drivers[], ktests_linux[],
-    ktests_snapshot[], ktests_sched[];
+    ktests_snapshot[], ktests_sched[], ktests_confine[];
 
 /* Helpers (ktest.c). */
 const struct mica_bootinfo *kt_bootinfo(void);
@@ -63,5 +63,6 @@ int kt_thread_prio(void (*fn)(uint64_t), uint64_t arg, struct mica_ipc_buffer *b
 /* Role entry for the fuzzer child (ktest_fuzz.c). */
 int kt_fuzz_role(uint64_t calls, uint64_t seed);
 int kt_mfuzz_role(uint64_t ops, uint64_t seed);
+int kt_confine_role(void); /* ktest_confine.c: guesses handle values */
 
 #endif
