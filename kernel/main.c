@@ -87,6 +87,7 @@ static void print_banner(void)
            freq / 1000000, (freq % 1000000) / 10000, platform.timer_irq);
     printk("  irq       %s at 0x%lx, 0x%lx\n", irq_controller_name(), platform.intc_regs[0].base,
            platform.intc_regs[1].base);
+    printk("  ipc       fast path %s\n", MICA_IPC_FASTPATH ? "on" : "off (build option)");
     printk("  kernel    text %lx-%lx rodata %lx-%lx data+bss %lx-%lx\n", img.text, img.text_end - 1,
            img.rodata, img.rodata_end - 1, img.data, img.end - 1);
     printk("  memory map:\n");

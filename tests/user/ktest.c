@@ -9,9 +9,9 @@
 #include <string.h>
 
 static const struct ktest *const groups[] = {
-    ktests_handles, ktests_memory,  ktests_process, ktests_ipc,   ktests_ipc_fast, ktests_fault,
-    ktests_device,  ktests_server,  ktests_procmgr, ktests_fs,    ktests_snapshot, ktests_drivers,
-    ktests_linux,   ktests_hostile, ktests_fuzz,    ktests_mfuzz,
+    ktests_handles, ktests_memory, ktests_process, ktests_ipc,     ktests_ipc_fast, ktests_sched,
+    ktests_fault,   ktests_device, ktests_server,  ktests_procmgr, ktests_fs,       ktests_snapshot,
+    ktests_drivers, ktests_linux,  ktests_hostile, ktests_confine, ktests_fuzz,     ktests_mfuzz,
 };
 static const void *self_elf;
 static size_t self_elf_size;
@@ -20,6 +20,11 @@ static uint64_t random_state = 0x9E3779B97F4A7C15UL;
 const struct mica_bootinfo *kt_bootinfo(void)
 {
     return mica_bootinfo;
+}
+
+void kt_seed(uint64_t seed)
+{
+    random_state = (seed ^ 0x9E3779B97F4A7C15UL) ? seed ^ 0x9E3779B97F4A7C15UL : 1;
 }
 
 uint64_t kt_random(void)
@@ -33,9 +38,13 @@ uint64_t kt_random(void)
 
 int kt_spawn_role(const char *role, mica_handle_t *child)
 {
-    char cmdline[64];
+    char cmdline[128], name[32];
     snprintf(cmdline, sizeof(cmdline), "role=%s", role);
-    return mica_spawn(self_elf, self_elf_size, role, cmdline, kt_bootinfo()->bootfs_vmo, 0, child);
+    snprintf(name, sizeof(name), "%s", role);
+    for (char *c = name; *c; c++)
+        if (*c == ' ')
+            *c = 0; /* the role's name, without its arguments */
+    return mica_spawn(self_elf, self_elf_size, name, cmdline, kt_bootinfo()->bootfs_vmo, 0, child);
 }
 
 int kt_wait(mica_handle_t child, uint64_t timeout_ms, int64_t *code, uint32_t *reason)
@@ -77,16 +86,29 @@ int kt_same_objects(const struct mica_kernel_stats *a, const struct mica_kernel_
     return same;
 }
 
-/* "mica.fuzz=N" on the kernel command line asks for N fuzzer calls. */
-uint64_t kt_fuzz_calls(void)
+/* The number after `key` in cmdline (decimal, or hex after 0x), or `def`
+ * if the key is not there. */
+uint64_t kt_cmdline_number(const char *cmdline, const char *key, uint64_t def)
 {
-    const char *p = strstr(kt_bootinfo()->cmdline, "mica.fuzz=");
+    const char *p = strstr(cmdline, key);
     uint64_t n = 0;
     if (!p)
-        return 100000;
-    for (p += 10; *p >= '0' && *p <= '9'; p++)
+        return def;
+    p += strlen(key);
+    if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+        for (p += 2;; p++) {
+            unsigned d = *p >= '0' && *p <= '9'   ? (unsigned)(*p - '0')
+                         : *p >= 'a' && *p <= 'f' ? (unsigned)(*p - 'a' + 10)
+                         : *p >= 'A' && *p <= 'F' ? (unsigned)(*p - 'A' + 10)
+                                                  : 16;
+            if (d == 16)
+                return n;
+            n = n * 16 + d;
+        }
+    }
+    for (; *p >= '0' && *p <= '9'; p++)
         n = n * 10 + (uint64_t)(*p - '0');
-    return n ? n : 100000;
+    return n;
 }
 
 static const char *role_of(const char *cmdline)
@@ -167,10 +189,15 @@ static int play_role(const char *role)
                 return -err; /* e.g. 13 = MICA_ERR_LIMIT */
         }
     }
+    if (strcmp(role, "confine") == 0)
+        return kt_confine_role();
     if (strncmp(role, "mfuzz", 5) == 0)
         return kt_mfuzz_role(10000, 0x1234567 + (uint64_t)(role[5] - '0') * 7919);
     if (strncmp(role, "fuzz", 4) == 0)
-        return kt_fuzz_role(kt_fuzz_calls(), 0xF00D);
+        /* The parent passes what the kernel command line asked for:
+         * this process's own command line is "role=fuzz calls=N seed=S". */
+        return kt_fuzz_role(kt_cmdline_number(kt_bootinfo()->cmdline, "calls=", 0),
+                            kt_cmdline_number(kt_bootinfo()->cmdline, "seed=", 0));
     mica_printf("ktest: unknown role '%s'\n", role);
     return 99;
 }

@@ -17,6 +17,12 @@ static void thread_entry(void (*fn)(uint64_t), uint64_t arg)
 int kt_thread_ex(void (*fn)(uint64_t), uint64_t arg, struct mica_ipc_buffer *buf,
                  mica_handle_t *thread)
 {
+    return kt_thread_prio(fn, arg, buf, 128, thread);
+}
+
+int kt_thread_prio(void (*fn)(uint64_t), uint64_t arg, struct mica_ipc_buffer *buf,
+                   unsigned priority, mica_handle_t *thread)
+{
     mica_handle_t vmo;
     uintptr_t stack;
     int err = mica_vmo_create(STACK_SIZE, &vmo);
@@ -26,7 +32,7 @@ int kt_thread_ex(void (*fn)(uint64_t), uint64_t arg, struct mica_ipc_buffer *buf
                           MICA_MAP_READ | MICA_MAP_WRITE, &stack);
     mica_handle_close(vmo);
     if (!err)
-        err = mica_thread_create(kt_bootinfo()->self_process, 128, thread);
+        err = mica_thread_create(kt_bootinfo()->self_process, priority, thread);
     if (!err && buf)
         err = mica_thread_set_ipc_buffer(*thread, buf);
     if (!err)

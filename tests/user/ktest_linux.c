@@ -163,6 +163,8 @@ static int test_linux_programs(void)
     CHECK(status == 0);
     CHECK_OK(run_linux("lx-fuzz", &status)); /* the personality survives random calls */
     CHECK(status == 0);
+    CHECK_OK(run_linux("lx-confine", &status)); /* native numbers reach only the personality */
+    CHECK(status == 0);
     /* What cannot run is refused cleanly. */
     mica_handle_t server, x;
     CHECK_OK(pm_lookup(kt_bootinfo()->startup_handle, "linux", &server));

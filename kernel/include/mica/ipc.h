@@ -74,6 +74,11 @@ void ipc_abandon_reply(struct thread *server);
 /* The caller t stops waiting for a reply: unlink it from its server. */
 void ipc_forget_server(struct thread *t);
 
+/* The build option -DMICA_IPC_FASTPATH=OFF makes this 0: every svc then
+ * takes the ordinary path (el0_syscall). */
+#ifndef MICA_IPC_FASTPATH
+#define MICA_IPC_FASTPATH 1
+#endif
 /* The fast path (ipc_fast.c): how a thread it blocked waits (thread->fast_op). */
 enum { FAST_NONE, FAST_AWAIT_SYSCALL, FAST_AWAIT_REPLY, FAST_RECV };
 /* vectors.S: every svc from EL0 (the kernel lock not yet held). Tries the
