@@ -21,6 +21,8 @@
 #define SIGSTOP 19
 #define FUTEX_WAIT 0
 #define FUTEX_WAKE 1
+#define RLIMIT_DATA 2
+#define RLIMIT_AS 9
 #define RLIMIT_STACK 3
 #define RLIMIT_NOFILE 7
 #define RLIM_INFINITY (~0UL)
@@ -255,7 +257,15 @@ static int64_t sys_rlimit(struct lproc *p, unsigned nr, const uint64_t *a)
         return -LX_ESRCH;
     if (resource > 15)
         return -LX_EINVAL;
-    uint64_t lim[2] = {RLIM_INFINITY, RLIM_INFINITY};
+    uint64_t lim[2] = {RLIM_INFINITY, RLIM_INFINITY}, want[2];
+    if (resource == RLIMIT_AS || resource == RLIMIT_DATA) { /* budget.c */
+        bool set = nr == NR_prlimit64 && a[2];
+        if (set && lx_read(p, a[2], want, sizeof(want)))
+            return -LX_EFAULT;
+        int err = lx_budget_rlimit(p, resource, set ? want : NULL, lim);
+        if (err)
+            return err;
+    }
     if (resource == RLIMIT_STACK)
         lim[0] = lim[1] = LX_STACK_SIZE;
     if (resource == RLIMIT_NOFILE)

@@ -55,7 +55,7 @@ struct lproc *lx_new_proc(const char *name)
         if (p->used)
             continue;
         memset(p, 0, sizeof(*p));
-        if (mica_process_create_flags(name, MICA_PROCESS_LINUX, &p->process, &p->aspace))
+        if (mica_process_create_under(name, MICA_PROCESS_LINUX, lx_pool, &p->process, &p->aspace))
             return NULL;
         p->used = true;
         p->pid = p->pgid = p->sid = next_pid++;
@@ -309,7 +309,7 @@ static int copy_memory(struct lproc *p, struct lproc *c, uintptr_t sp)
             continue;
         }
         mica_handle_t snap;
-        if (mica_vmo_create_snapshot(r->vmo, r->offset, r->size, &snap) == MICA_OK) {
+        if (lx_vmo_snapshot(c, r->vmo, r->offset, r->size, &snap) == MICA_OK) {
             if ((err = add_snapshot(c, r, snap)) != 0)
                 return err;
             continue;
@@ -341,6 +341,7 @@ int64_t lx_fork(struct lproc *p, const uint64_t *a)
     struct lproc *c = lx_new_proc(p->name);
     if (!c)
         return -LX_EAGAIN;
+    lx_budget_inherit(c, p);
     c->ppid = p->pid;
     c->pgid = p->pgid;
     c->sid = p->sid;
