@@ -1,6 +1,19 @@
 /*
  * Process objects (see mica/process.h). Created by the kernel for init and
  * by sys_process_create; each owns an address space and a handle table.
+ *
+ * Memory accounting. Every page the kernel allocates for userspace (VMO
+ * pages and page lists, page tables, thread stacks, the structs of
+ * processes) is charged to one process, its payer, and counts against the
+ * payer's page_limit and against every limit up the payer chain. Who pays
+ * for a new process (by default its creator) is its parent in this tree,
+ * and the child starts with the parent's limit. init, made by the kernel,
+ * is the root: its own use is not limited, but its limit (the RAM free
+ * when it starts, less a reserve the kernel keeps for itself) is what its
+ * children inherit. So a subtree's limits are a budget: a server can make
+ * a pool process (never started) whose limit is what its clients may take
+ * together, and have each client's process paid by the pool, with a limit
+ * of its own below it.
  */
 #include <mica/aspace.h>
 #include <mica/memory.h>
@@ -30,6 +43,7 @@ int process_create(const char *name, size_t name_len, struct process *payer, str
         return ERR_NO_MEMORY;
     }
     p->charge = charge;
+    p->page_limit = payer ? payer->page_limit : SIZE_MAX;
     object_init(&p->obj, MICA_OBJ_PROCESS);
     p->log_tokens = PROCESS_LOG_BURST;
     p->log_refilled_at = time_now_ns();
@@ -56,7 +70,7 @@ int process_create(const char *name, size_t name_len, struct process *payer, str
 int process_charge(struct process *p, size_t pages)
 {
     for (struct process *q = p; q && q->charge.payer; q = q->charge.payer)
-        if (pages > PROCESS_PAGE_LIMIT - q->pages_charged)
+        if (q->pages_charged > q->page_limit || pages > q->page_limit - q->pages_charged)
             return ERR_LIMIT;
     for (struct process *q = p; q && q->charge.payer; q = q->charge.payer)
         q->pages_charged += pages;
@@ -69,6 +83,49 @@ void process_uncharge(struct process *p, size_t pages)
         ASSERT(pages <= q->pages_charged);
         q->pages_charged -= pages;
     }
+}
+
+size_t process_room(const struct process *p)
+{
+    size_t room = SIZE_MAX;
+    for (const struct process *q = p; q && q->charge.payer; q = q->charge.payer) {
+        size_t left = q->pages_charged > q->page_limit ? 0 : q->page_limit - q->pages_charged;
+        room = MIN(room, left);
+    }
+    return room;
+}
+
+bool process_is_under(const struct process *p, const struct process *ancestor)
+{
+    for (const struct process *q = p; q; q = q->charge.payer)
+        if (q == ancestor)
+            return true;
+    return false;
+}
+
+/*
+ * Anyone who may manage p may lower its limit, p itself included (as
+ * Linux's setrlimit); only a process that pays for p, directly or up the
+ * chain, may raise it, so a limit set from above holds. Never below what
+ * p holds now: nothing is taken back, the caller must free it first.
+ */
+int process_set_limit(struct process *p, const struct process *caller, size_t pages)
+{
+    if (pages < p->pages_charged)
+        return ERR_BAD_STATE;
+    if (pages > p->page_limit && (p == caller || !process_is_under(p, caller)))
+        return ERR_ACCESS_DENIED;
+    p->page_limit = pages;
+    return OK;
+}
+
+/* The kernel keeps 1/32 of the free RAM, at least 4 MiB, for what nobody
+ * is charged for (init's own objects, slab pages kept for reuse). */
+void process_set_root_limit(struct process *init)
+{
+    size_t free = page_alloc_free_count(&kernel_page_alloc);
+    size_t reserve = MAX(free / 32, (size_t)1024);
+    init->page_limit = free > reserve ? free - reserve : 0;
 }
 
 int charge_take(struct charge *c, struct process *payer, size_t pages)

@@ -6,17 +6,38 @@
 #define ALL_PROCESS_RIGHTS                                                                         \
     (MICA_RIGHT_MANAGE | MICA_RIGHT_WAIT | MICA_RIGHT_DUPLICATE | MICA_RIGHT_TRANSFER)
 
+int lookup_payer(uint64_t value, struct process **payer)
+{
+    struct process *self = current_process();
+    struct handle *h;
+    if (value == 0) {
+        *payer = self;
+        return OK;
+    }
+    int err = lookup(value, MICA_OBJ_PROCESS, MICA_RIGHT_MANAGE, &h);
+    if (err)
+        return err;
+    if (!process_is_under((struct process *)h->obj, self))
+        return ERR_ACCESS_DENIED;
+    *payer = (struct process *)h->obj;
+    return OK;
+}
+
 int sys_process_create(struct trap_frame *f)
 {
     char name[32];
     size_t len = f->x[1];
     if (len >= sizeof(name) || (f->x[2] & ~(uint64_t)MICA_PROCESS_LINUX))
         return ERR_INVALID_ARGS;
+    struct process *self = current_process(), *payer, *p;
+    int err = lookup_payer(f->x[3], &payer);
+    if (err)
+        return err;
     if (copy_from_user(name, f->x[0], len) != OK)
         return ERR_FAULT;
-    struct process *self = current_process(), *p;
-    /* A process and its tables are kernel memory spent for the caller. */
-    int err = process_create(name, len, self, &p);
+    /* A process and its tables are kernel memory spent for the payer (the
+     * caller, or one it pays for): the new process sits under it. */
+    err = process_create(name, len, payer, &p);
     if (err)
         return err;
     p->linux_abi = f->x[2] & MICA_PROCESS_LINUX;
@@ -38,6 +59,28 @@ int sys_process_create(struct trap_frame *f)
     object_unref(&p->obj); /* held by the handle now */
     f->x[1] = hp;
     f->x[2] = ha;
+    return OK;
+}
+
+int sys_process_set_limit(struct trap_frame *f)
+{
+    struct handle *h;
+    int err = lookup(f->x[0], MICA_OBJ_PROCESS, MICA_RIGHT_MANAGE, &h);
+    if (err)
+        return err;
+    return process_set_limit((struct process *)h->obj, current_process(), f->x[1]);
+}
+
+int sys_process_memory(struct trap_frame *f)
+{
+    struct handle *h;
+    int err = lookup(f->x[0], MICA_OBJ_PROCESS, 0, &h);
+    if (err)
+        return err;
+    struct process *p = (struct process *)h->obj;
+    f->x[1] = p->pages_charged;
+    f->x[2] = p->page_limit;
+    f->x[3] = process_room(p);
     return OK;
 }
 

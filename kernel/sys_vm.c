@@ -6,7 +6,10 @@
 int sys_vmo_create(struct trap_frame *f)
 {
     struct vmo *v;
-    int err = vmo_create(current_process(), f->x[0], &v);
+    struct process *payer;
+    int err = lookup_payer(f->x[1], &payer);
+    if (!err)
+        err = vmo_create(payer, f->x[0], &v);
     if (err)
         return err;
     uint32_t rights = MICA_RIGHT_READ | MICA_RIGHT_WRITE | MICA_RIGHT_MAP | MICA_RIGHT_EXEC |
@@ -106,10 +109,13 @@ int sys_vmo_create_snapshot(struct trap_frame *f)
     /* WRITE too: the original's pages move (its writes copy from now on). */
     int err = lookup(f->x[0], MICA_OBJ_VMO,
                      MICA_RIGHT_READ | MICA_RIGHT_WRITE | MICA_RIGHT_DUPLICATE, &h);
+    struct process *payer;
+    if (!err)
+        err = lookup_payer(f->x[3], &payer);
     if (err)
         return err;
     struct vmo *snap;
-    err = vmo_create_snapshot(current_process(), (struct vmo *)h->obj, f->x[1], f->x[2], &snap);
+    err = vmo_create_snapshot(payer, (struct vmo *)h->obj, f->x[1], f->x[2], &snap);
     if (err)
         return err;
     return install_new_handle(&snap->obj, copy_rights(h), f);

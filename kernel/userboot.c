@@ -161,12 +161,14 @@ int userboot_start(paddr_t dtb_pa, size_t dtb_size, const char *cmdline)
         bi.console_pa = console_active()->phys;
     if (!err)
         err = map_copy(p, MICA_BOOTINFO_VA, PAGE_SIZE, 0, &bi, sizeof(bi), MICA_MAP_READ);
+    process_set_root_limit(p); /* what its children inherit: the RAM left */
     if (!err)
         err = thread_start(t, entry, STACK_TOP, MICA_BOOTINFO_VA, 0);
     if (err)
         goto fail;
     object_unref(&p->obj); /* kept alive by its thread and its own handles */
-    printk("userboot: started init (%lu bytes, entry 0x%lx)\n", elf_size, entry);
+    printk("userboot: started init (%lu bytes, entry 0x%lx), memory limit %lu MiB\n", elf_size,
+           entry, p->page_limit >> 8);
     return OK;
 fail:
     printk("userboot: cannot start init: %s\n", status_name(err));

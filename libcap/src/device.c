@@ -32,6 +32,12 @@ int mica_vmo_create_snapshot(mica_handle_t vmo, uint64_t offset, uint64_t size, 
     return create(MICA_SYS_VMO_CREATE_SNAPSHOT, vmo, offset, size, 0, out);
 }
 
+int mica_vmo_create_snapshot_for(mica_handle_t payer, mica_handle_t vmo, uint64_t offset,
+                                 uint64_t size, mica_handle_t *out)
+{
+    return create(MICA_SYS_VMO_CREATE_SNAPSHOT, vmo, offset, size, payer, out);
+}
+
 int mica_irq_create(mica_handle_t resource, unsigned irq, mica_handle_t *out)
 {
     return create(MICA_SYS_IRQ_CREATE, resource, irq, 0, 0, out);

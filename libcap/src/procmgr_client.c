@@ -53,6 +53,16 @@ int pm_kill(mica_handle_t procmgr, const char *name)
     return err ? err : mica_request(procmgr, PM_KILL, w, 4, NULL, 0);
 }
 
+int pm_oom(mica_handle_t procmgr, const char *name, uint64_t pid, uint64_t pages)
+{
+    uint64_t w[6];
+    if (mica_name_pack(name, w) != MICA_OK)
+        mica_name_pack("?", w);
+    w[4] = pid;
+    w[5] = pages;
+    return mica_request(procmgr, PM_OOM, w, 6, NULL, 0);
+}
+
 int pm_spawn(mica_handle_t procmgr, const char *program, mica_handle_t startup,
              mica_handle_t *process)
 {

@@ -2,7 +2,9 @@
  * mica_spawn: start a program from an ELF image in memory. The ELF is
  * checked by the same parser the kernel uses (mica/elf.h); each loadable
  * segment becomes a VMO mapped at its address with its rights; the child
- * gets a stack and a struct mica_bootinfo page with its own handles.
+ * gets a stack and a struct mica_bootinfo page with its own handles. Its
+ * memory is charged to the child itself, so the limit it is given
+ * (mica_spawn_args.page_limit, else the spawner's) covers all of it.
  * Every failure is cleaned up: the half-made child is killed.
  */
 #include <mica/cap.h>
@@ -13,11 +15,12 @@
 #define STACK_TOP 0x0000007FFFFF0000UL
 #define CHILD_PRIORITY 128
 
-static int map_new_vmo(mica_handle_t aspace, uintptr_t va, size_t size, uint64_t data_off,
-                       const void *data, size_t data_len, uint32_t flags)
+/* A VMO for the child (charged to it: under its own limit) mapped at va. */
+static int map_new_vmo(mica_handle_t proc, mica_handle_t aspace, uintptr_t va, size_t size,
+                       uint64_t data_off, const void *data, size_t data_len, uint32_t flags)
 {
     mica_handle_t vmo;
-    int err = mica_vmo_create(size, &vmo);
+    int err = mica_vmo_create_for(proc, size, &vmo);
     if (err)
         return err;
     if (data_len)
@@ -88,13 +91,15 @@ int mica_spawn_ex(const void *elf, size_t size, const struct mica_spawn_args *ar
     mica_handle_t proc, aspace, thread = 0;
     if ((err = mica_process_create(name, &proc, &aspace)) != MICA_OK)
         return err;
+    if (args->page_limit) /* before it runs: never below what it holds */
+        err = mica_process_set_limit(proc, args->page_limit);
     for (unsigned i = 0; i < img.n_segments && !err; i++) {
         const struct elf_segment *s = &img.segments[i];
-        err = map_new_vmo(aspace, s->vaddr, s->mem_size, s->data_addr - s->vaddr,
+        err = map_new_vmo(proc, aspace, s->vaddr, s->mem_size, s->data_addr - s->vaddr,
                           (const uint8_t *)elf + s->file_offset, s->file_size, s->flags);
     }
     if (!err)
-        err = map_new_vmo(aspace, STACK_TOP - STACK_SIZE, STACK_SIZE, 0, NULL, 0,
+        err = map_new_vmo(proc, aspace, STACK_TOP - STACK_SIZE, STACK_SIZE, 0, NULL, 0,
                           MICA_MAP_READ | MICA_MAP_WRITE);
     if (!err)
         err = mica_thread_create(proc, CHILD_PRIORITY, &thread);
@@ -136,7 +141,7 @@ int mica_spawn_ex(const void *elf, size_t size, const struct mica_spawn_args *ar
     }
     snprintf(bi.cmdline, sizeof(bi.cmdline), "%s", cmdline ? cmdline : "");
     if (!err)
-        err = map_new_vmo(aspace, MICA_BOOTINFO_VA, MICA_PAGE_SIZE, 0, &bi, sizeof(bi),
+        err = map_new_vmo(proc, aspace, MICA_BOOTINFO_VA, MICA_PAGE_SIZE, 0, &bi, sizeof(bi),
                           MICA_MAP_READ);
     if (!err)
         err = mica_thread_start(thread, img.entry, STACK_TOP, MICA_BOOTINFO_VA, 0);

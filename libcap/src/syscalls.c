@@ -78,6 +78,14 @@ int mica_vmo_create(uint64_t size, mica_handle_t *out)
     return (int)r.status;
 }
 
+int mica_vmo_create_for(mica_handle_t payer, uint64_t size, mica_handle_t *out)
+{
+    struct mica_result r = S2(MICA_SYS_VMO_CREATE, size, payer);
+    if (r.status == MICA_OK)
+        *out = (mica_handle_t)r.r1;
+    return (int)r.status;
+}
+
 int mica_vmo_read(mica_handle_t vmo, uint64_t offset, void *buf, size_t len)
 {
     return (int)S4(MICA_SYS_VMO_READ, vmo, offset, buf, len).status;
@@ -129,13 +137,38 @@ int mica_process_create(const char *name, mica_handle_t *process, mica_handle_t 
 int mica_process_create_flags(const char *name, uint32_t flags, mica_handle_t *process,
                               mica_handle_t *aspace)
 {
+    return mica_process_create_under(name, flags, 0, process, aspace);
+}
+
+int mica_process_create_under(const char *name, uint32_t flags, mica_handle_t payer,
+                              mica_handle_t *process, mica_handle_t *aspace)
+{
     size_t len = 0;
     while (name[len])
         len++;
-    struct mica_result r = S3(MICA_SYS_PROCESS_CREATE, name, len, flags);
+    struct mica_result r = S4(MICA_SYS_PROCESS_CREATE, name, len, flags, payer);
     if (r.status == MICA_OK) {
         *process = (mica_handle_t)r.r1;
         *aspace = (mica_handle_t)r.r2;
+    }
+    return (int)r.status;
+}
+
+int mica_process_set_limit(mica_handle_t process, uint64_t pages)
+{
+    return (int)S2(MICA_SYS_PROCESS_SET_LIMIT, process, pages).status;
+}
+
+int mica_process_memory(mica_handle_t process, uint64_t *pages, uint64_t *limit, uint64_t *room)
+{
+    struct mica_result r = S1(MICA_SYS_PROCESS_MEMORY, process);
+    if (r.status == MICA_OK) {
+        if (pages)
+            *pages = r.r1;
+        if (limit)
+            *limit = r.r2;
+        if (room)
+            *room = r.r3;
     }
     return (int)r.status;
 }

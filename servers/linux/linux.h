@@ -172,10 +172,27 @@ int lx_transfer(struct lproc *dst, uintptr_t dst_va, struct lproc *src, uintptr_
                 size_t len);
 int lx_map_new(struct lproc *p, uintptr_t va, size_t size, unsigned prot, bool fixed,
                uintptr_t *out);
+/* The one way a VMO or a snapshot is made for p's memory: charged to p's
+ * process, under its limit and the programs' pool (budget.c). */
+int lx_vmo_create(struct lproc *p, size_t size, mica_handle_t *out);
+int lx_vmo_snapshot(struct lproc *p, mica_handle_t vmo, uint64_t offset, size_t size,
+                    mica_handle_t *out);
+/* May p read (or write) va, as we mapped it? */
+bool lx_mapped(struct lproc *p, uintptr_t va, bool write);
 /* Close every region's VMO; unmap them too unless the address space dies anyway. */
 void lx_unmap_all(struct lproc *p, bool unmap);
 int64_t lx_sys_memory(struct lproc *p, unsigned nr, const uint64_t *a);
-uint64_t lx_mapped_bytes(const struct lproc *p); /* misc.c: for RLIMIT_AS */
+
+/* budget.c: the programs' pool, their limits, the OOM killer */
+extern mica_handle_t lx_pool; /* every program's process is paid for by it */
+int lx_budget_init(mica_handle_t procmgr);
+uint64_t lx_room(struct lproc *p); /* pages p may still be charged */
+void lx_budget_inherit(struct lproc *child, struct lproc *parent); /* fork */
+/* RLIMIT_AS/RLIMIT_DATA: set from *want (if not NULL), read into lim. */
+int lx_budget_rlimit(struct lproc *p, unsigned resource, const uint64_t *want, uint64_t lim[2]);
+/* A page fault of p at addr: true if it was for want of memory (then p
+ * or the largest program was killed; *resume: p goes on). */
+bool lx_oom(struct lproc *p, uintptr_t addr, bool write, bool *resume);
 
 /* proc.c: fork, execve, exit, wait4, kill */
 struct lproc *lx_new_proc(const char *name);

@@ -197,15 +197,22 @@ static int64_t syscall(struct lproc *p, const struct mica_msg *m)
     }
 }
 
-/* A program's fault (no signal handlers yet): the signal's default action. */
-static void fault(struct lproc *p, const struct mica_msg *m)
+/* A program's fault (no signal handlers yet): the signal's default action,
+ * unless memory ran out (budget.c); true if m is now a reply (resume). */
+static bool fault(struct lproc *p, struct mica_msg *m)
 {
+    bool resume;
+    if (m->w[0] == MICA_FAULT_PAGE && lx_oom(p, m->w[2], m->w[1] & (1UL << 6), &resume)) {
+        m->info = mica_msg_info(MICA_FAULT_RESUME, 0, 0, 0);
+        return resume;
+    }
     int sig = m->w[0] == MICA_FAULT_UNDEFINED   ? SIGILL
               : m->w[0] == MICA_FAULT_ALIGNMENT ? SIGBUS
                                                 : SIGSEGV;
     mica_printf("linux: %s (pid %d) killed by signal %d: pc 0x%lx, address 0x%lx (ESR 0x%lx)\n",
                 p->name, p->pid, sig, m->w[3], m->w[2], m->w[1]);
     lx_end(p, sig, MICA_KILL_WITH_CODE);
+    return false;
 }
 
 static bool handle_service(struct mica_msg *m, uint32_t label);
@@ -224,10 +231,8 @@ static bool handle(struct mica_msg *m)
         }
         p->cur = t; /* the calling thread, for the handlers */
         p->thread = p->threads[t].handle;
-        if (label != MICA_SYSCALL_LABEL) {
-            fault(p, m);
-            return false;
-        }
+        if (label != MICA_SYSCALL_LABEL)
+            return fault(p, m);
         int64_t r = syscall(p, m);
         if (r == LX_DEFERRED)
             return false;
@@ -289,6 +294,10 @@ int main(const struct mica_bootinfo *bi)
     }
     bootfs = (const void *)base;
     bootfs_size = bi->bootfs_size;
+    if (lx_budget_init(procmgr) != MICA_OK) {
+        mica_printf("linux: cannot make the programs' memory pool\n");
+        return 1;
+    }
     if (pm_lookup_wait(procmgr, "console", 10000000000UL, &lx_console) != MICA_OK)
         lx_console = 0; /* programs' output goes to the kernel log instead */
     lx_console_init();

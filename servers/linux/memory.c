@@ -6,6 +6,8 @@
  * space. brk moves within one reserved heap region; mmap takes fresh VMOs
  * below LX_MMAP_TOP; munmap and mprotect split regions as Linux does.
  * Anonymous MAP_SHARED regions are marked so fork shares their VMO.
+ * Every VMO is made for the program (lx_vmo_create, lx_vmo_snapshot):
+ * charged to it, within its budget (budget.c).
  */
 #include "linux.h"
 #include <string.h>
@@ -132,6 +134,23 @@ bool lx_region_room(struct lproc *p)
            lx_grow((void **)&p->regions, &p->region_cap, p->n_regions + 1, sizeof(*p->regions));
 }
 
+int lx_vmo_create(struct lproc *p, size_t size, mica_handle_t *out)
+{
+    return mica_vmo_create_for(p->process, size, out);
+}
+
+int lx_vmo_snapshot(struct lproc *p, mica_handle_t vmo, uint64_t offset, size_t size,
+                    mica_handle_t *out)
+{
+    return mica_vmo_create_snapshot_for(p->process, vmo, offset, size, out);
+}
+
+bool lx_mapped(struct lproc *p, uintptr_t va, bool write)
+{
+    struct region *r = find_region(p, va);
+    return r && (r->prot & (write ? MICA_MAP_WRITE : MICA_MAP_READ));
+}
+
 static int add_region(struct lproc *p, uintptr_t start, size_t size, mica_handle_t vmo,
                       uint64_t offset, unsigned prot)
 {
@@ -164,10 +183,9 @@ int lx_map_new(struct lproc *p, uintptr_t va, size_t size, unsigned prot, bool f
         while (va > LX_STACK_SIZE && !range_free(p, va, size))
             va -= size;
     }
-    if (size == 0 || va < MICA_USER_BASE || va + size > MICA_USER_END || !range_free(p, va, size) ||
-        lx_mapped_bytes(p) + size > p->rlimits[LX_RLIMIT_AS][0])
+    if (size == 0 || va < MICA_USER_BASE || va + size > MICA_USER_END || !range_free(p, va, size))
         return -LX_ENOMEM;
-    if (mica_vmo_create(size, &vmo) != MICA_OK)
+    if (lx_vmo_create(p, size, &vmo) != MICA_OK)
         return -LX_ENOMEM;
     int err = prot ? mica_aspace_map(p->aspace, vmo, 0, size, va, prot | MICA_MAP_FIXED, NULL) : 0;
     if (!err)
@@ -281,8 +299,9 @@ void lx_unmap_all(struct lproc *p, bool unmap)
 
 static int64_t sys_brk(struct lproc *p, uintptr_t want)
 {
-    if (want >= p->brk_base && want <= p->brk_base + LX_BRK_MAX &&
-        want - p->brk_base <= p->rlimits[LX_RLIMIT_DATA][0])
+    if (want > p->brk && (PAGE_UP(want) - PAGE_UP(p->brk)) / PAGE > lx_room(p))
+        return (int64_t)p->brk; /* memory the budget could not back: ENOMEM */
+    if (want >= p->brk_base && want <= p->brk_base + LX_BRK_MAX)
         p->brk = want;
     return (int64_t)p->brk; /* Linux answers the break either way */
 }
@@ -311,6 +330,8 @@ static int64_t sys_mmap(struct lproc *p, const uint64_t *a)
             return -LX_EINVAL;
         unmap_range(p, addr, PAGE_UP(len));
     }
+    if (prot && PAGE_UP(len) / PAGE > lx_room(p))
+        return -LX_ENOMEM; /* more than its budget could ever back now */
     int err = lx_map_new(p, addr, len, prot, flags & MAP_FIXED, &va);
     if (!err && file && (err = lx_file_copy_in(p, file, a[5], va, len)) != 0)
         unmap_range(p, va, PAGE_UP(len));

@@ -279,6 +279,11 @@ static int64_t sys_rlimit(struct lproc *p, unsigned nr, const uint64_t *a)
     uint64_t old[2] = {RLIM_INFINITY, RLIM_INFINITY}, want[2];
     if (k >= 0)
         memcpy(old, t->rlimits[k], sizeof(old));
+    if (k == LX_RLIMIT_AS || k == LX_RLIMIT_DATA) { /* the program's memory budget: budget.c */
+        int err = lx_budget_rlimit(t, resource, NULL, old);
+        if (err)
+            return err;
+    }
     if (new_va) {
         if (lx_read(p, new_va, want, sizeof(want)))
             return -LX_EFAULT;
@@ -289,18 +294,11 @@ static int64_t sys_rlimit(struct lproc *p, unsigned nr, const uint64_t *a)
     }
     if (old_va && lx_write(p, old_va, old, sizeof(old)))
         return -LX_EFAULT;
+    if (new_va && (k == LX_RLIMIT_AS || k == LX_RLIMIT_DATA))
+        return lx_budget_rlimit(t, resource, want, old);
     if (new_va && k >= 0)
         memcpy(t->rlimits[k], want, sizeof(want));
     return 0;
-}
-
-/* The bytes p has mapped or reserved, for RLIMIT_AS. */
-uint64_t lx_mapped_bytes(const struct lproc *p)
-{
-    uint64_t n = 0;
-    for (unsigned i = 0; i < p->n_regions; i++)
-        n += p->regions[i].size;
-    return n;
 }
 
 int64_t lx_futex_wake(struct lproc *p, uintptr_t addr, int64_t n)

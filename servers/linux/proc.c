@@ -114,7 +114,7 @@ struct lproc *lx_new_proc(const char *name)
         return NULL;
     lx_forget_proc(p);
     if (!lx_thread_room(p, 0) || !lx_fd_room(p, 2) ||
-        mica_process_create_flags(name, MICA_PROCESS_LINUX, &p->process, &p->aspace)) {
+        mica_process_create_under(name, MICA_PROCESS_LINUX, lx_pool, &p->process, &p->aspace)) {
         lx_forget_proc(p);
         return NULL;
     }
@@ -399,7 +399,7 @@ static int copy_memory(struct lproc *p, struct lproc *c, uintptr_t sp)
             continue;
         }
         mica_handle_t snap;
-        if (mica_vmo_create_snapshot(r->vmo, r->offset, r->size, &snap) == MICA_OK) {
+        if (lx_vmo_snapshot(c, r->vmo, r->offset, r->size, &snap) == MICA_OK) {
             if ((err = add_snapshot(c, r, snap)) != 0)
                 return err;
             continue;
@@ -456,6 +456,7 @@ int64_t lx_fork(struct lproc *p, const uint64_t *a)
     struct lproc *c = lx_new_proc(p->name);
     if (!c)
         return -LX_EAGAIN;
+    lx_budget_inherit(c, p);
     c->ppid = p->pid;
     c->pgid = p->pgid;
     c->sid = p->sid;

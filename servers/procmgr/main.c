@@ -18,6 +18,12 @@
  * tree, and may add driver services (PM_ADD_DRIVER): procmgr keeps the
  * driver's device handles and gives each instance duplicates, so a
  * restarted driver gets its device again.
+ *
+ * Memory: each service runs with a limit of procmgr's own less a reserve
+ * (service_limit), so that no one service (the Linux personality, which
+ * hosts programs) can take all the memory the others need; a service that
+ * kills a client's program for want of memory reports it (PM_OOM) and we
+ * log it.
  */
 #include <mica/malloc.h>
 #include <mica/manifest.h>
@@ -133,6 +139,17 @@ static int setup(unsigned i)
     return err;
 }
 
+/* What each service may hold: our limit less 1/8 of it (at least 32 MiB)
+ * that no single service can take from the others. 0: ours (unknown). */
+static uint64_t service_limit(void)
+{
+    uint64_t limit;
+    if (mica_process_memory(mica_bootinfo->self_process, NULL, &limit, NULL) != MICA_OK)
+        return 0;
+    uint64_t reserve = limit / 8 > 8192 ? limit / 8 : 8192;
+    return limit > 2 * reserve ? limit - reserve : limit / 2;
+}
+
 static int start(unsigned i)
 {
     struct service *s = &services[i];
@@ -147,7 +164,8 @@ static int start(unsigned i)
                                    .bootfs = bootfs_vmo,
                                    .startup = server_end,
                                    .procmgr = s->pm_client,
-                                   .n_handles = s->n_handles};
+                                   .n_handles = s->n_handles,
+                                   .page_limit = service_limit()};
     memcpy(args.handles, s->handles, sizeof(s->handles));
     if (s->m->devices) {
         args.resource = root_resource;
@@ -462,6 +480,20 @@ static int64_t handle_PM_ADD_DRIVER(void *ctx, const struct mica_msg *req, struc
     mica_printf("procmgr: driver %s (%s %s) added with %u handle(s)\n", name, program, s->cmdline,
                 n_handles);
     return start((unsigned)index);
+}
+
+static int64_t handle_PM_OOM(void *ctx, const struct mica_msg *req, struct mica_msg *reply)
+{
+    (void)ctx, (void)reply;
+    char name[MICA_NAME_MAX + 1];
+    const char *by = "a program";
+    mica_name_unpack(req->w, name);
+    for (unsigned i = 0; i < manifest.n_services; i++)
+        if (services[i].badge == req->badge)
+            by = services[i].m->name;
+    mica_printf("procmgr: out of memory: %s killed %s (pid %lu, %lu KiB)\n", by, name, req->w[4],
+                req->w[5] * 4);
+    return MICA_OK;
 }
 
 static int64_t handle_exited(void *ctx, const struct mica_msg *req, struct mica_msg *reply)

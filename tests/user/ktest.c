@@ -11,7 +11,8 @@
 static const struct ktest *const groups[] = {
     ktests_handles, ktests_memory, ktests_process, ktests_ipc,     ktests_ipc_fast, ktests_sched,
     ktests_fault,   ktests_device, ktests_server,  ktests_procmgr, ktests_fs,       ktests_snapshot,
-    ktests_drivers, ktests_linux,  ktests_hostile, ktests_confine, ktests_fuzz,     ktests_mfuzz,
+    ktests_drivers, ktests_limits, ktests_linux,   ktests_hostile, ktests_confine,  ktests_fuzz,
+    ktests_mfuzz,
 };
 static const void *self_elf;
 static size_t self_elf_size;
@@ -227,6 +228,12 @@ int main(const struct mica_bootinfo *bi)
     uint64_t count;
     if (bi->startup_handle)
         mica_request(bi->startup_handle, 4 /* PM_COUNT */, NULL, 0, &count, 1);
+    /* The checks of limits (the hog, many processes) assume a budget of
+     * 256 MiB, well below the RAM: ours, and our children's, whatever the
+     * board (by default we would inherit init's, nearly all the RAM). */
+    uint64_t limit;
+    if (mica_process_memory(bi->self_process, NULL, &limit, NULL) == MICA_OK && limit > 65536)
+        mica_process_set_limit(bi->self_process, 65536);
     int passed = 0, failed = 0;
     for (unsigned g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
         for (const struct ktest *t = groups[g]; t->name; t++) {

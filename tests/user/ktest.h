@@ -37,7 +37,7 @@ struct ktest {
 extern const struct ktest ktests_handles[], ktests_memory[], ktests_process[], ktests_ipc[],
     ktests_ipc_fast[], ktests_fault[], ktests_device[], ktests_server[], ktests_procmgr[],
     ktests_hostile[], ktests_fuzz[], ktests_mfuzz[], ktests_fs[], ktests_drivers[], ktests_linux[],
-    ktests_snapshot[], ktests_sched[], ktests_confine[];
+    ktests_snapshot[], ktests_sched[], ktests_confine[], ktests_limits[];
 
 /* Helpers (ktest.c). */
 const struct mica_bootinfo *kt_bootinfo(void);

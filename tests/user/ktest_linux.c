@@ -175,6 +175,41 @@ static int test_linux_programs(void)
     return 0;
 }
 
+/* Programs that allocate until memory runs out get ENOMEM or die alone
+ * (lx-oom): neither the fs server nor the Linux personality restarts, the
+ * file the program wrote to /tmp first is intact, and busybox sh still
+ * runs. "pool" runs exhaust every program's memory together, twice: all
+ * of it must come back. */
+static int test_linux_oom(void)
+{
+    mica_handle_t pm = kt_bootinfo()->startup_handle, server, proc;
+    uint64_t state, fs_restarts, lx_restarts, restarts;
+    int64_t status, code;
+    uint32_t reason;
+    CHECK_OK(pm_status(pm, "fs", &state, &fs_restarts));
+    CHECK_OK(pm_status(pm, "linux", &state, &lx_restarts));
+    CHECK_OK(run_linux("lx-oom", &status));
+    CHECK(status == 0);
+    for (int i = 0; i < 2; i++) {
+        CHECK_OK(run_linux("lx-oom pool", &status));
+        CHECK(status == 0);
+    }
+    CHECK_OK(pm_status(pm, "fs", &state, &restarts));
+    CHECK(state == PM_STATE_RUNNING && restarts == fs_restarts);
+    CHECK_OK(pm_status(pm, "linux", &state, &restarts));
+    CHECK(state == PM_STATE_RUNNING && restarts == lx_restarts);
+    char *argv[] = {"busybox", "sh", "-c",
+                    ("test \"$(cat /tmp/oom-keep)\" = 'written before the memory ran out' && "
+                     "rm /tmp/oom-keep")};
+    CHECK_OK(pm_lookup(pm, "linux", &server));
+    CHECK_OK(lx_spawn_argv(server, 4, argv, &proc));
+    CHECK_OK(kt_wait(proc, 30000, &code, &reason));
+    CHECK(reason == MICA_EXIT_NORMAL && code == 0);
+    CHECK_OK(mica_handle_close(proc));
+    CHECK_OK(mica_handle_close(server));
+    return 0;
+}
+
 /* Debian's busybox (glibc, static) through busybox sh: each script's exit
  * status says whether its checks held. Command substitution of a pipeline
  * needs fork, pipes, execve (of /proc/self/exe) and wait4 all working. */
@@ -227,6 +262,7 @@ const struct ktest ktests_linux[] = {
     {"user_linux_isolation", test_linux_isolation},
     {"user_linux_limits", test_linux_limits},
     {"user_linux_busybox", test_busybox},
+    {"user_linux_oom", test_linux_oom},
     {"user_linux_syscall_redirect", test_syscall_redirect},
     {"user_linux_syscall_no_server", test_syscall_without_server},
     {NULL, NULL},

@@ -13,8 +13,7 @@
 #include <mica/thread.h>
 
 #define PROCESS_MAX_THREADS 512
-#define PROCESS_PAGE_LIMIT 65536 /* 256 MiB of kernel-allocated memory */
-#define PROCESS_LOG_BURST 256    /* debug log messages allowed at once */
+#define PROCESS_LOG_BURST 256 /* debug log messages allowed at once */
 /* Pages charged to a process's creator for its lifetime: the struct, the
  * handle table and the slab room its handles and mappings may take. */
 #define PROCESS_COST 48
@@ -35,6 +34,7 @@ struct process {
     uint32_t exit_reason; /* MICA_EXIT_* */
     struct wait_queue exit_waiters;
     size_t pages_charged; /* kernel memory spent on this process's behalf */
+    size_t page_limit;    /* the most it may hold (with everything it pays for) */
     /* Processes this one created that have not started yet die with it, so
      * unstarted processes holding handles to each other cannot leak. */
     bool started;                   /* a thread has been started */
@@ -55,9 +55,17 @@ int process_create(const char *name, size_t name_len, struct process *payer, str
 void process_adopt(struct process *creator, struct process *p);
 /* A thread of p was started: p now lives on its own. */
 void process_mark_started(struct process *p);
-/* Kernel memory accounting against PROCESS_PAGE_LIMIT. */
+/* Kernel memory accounting against each page_limit up the payer chain. */
 int process_charge(struct process *p, size_t pages);
 void process_uncharge(struct process *p, size_t pages);
+/* Is p `ancestor` itself, or does it pay (directly or up the chain) for p? */
+bool process_is_under(const struct process *p, const struct process *ancestor);
+/* caller sets p's limit (see process.c for who may raise it). */
+int process_set_limit(struct process *p, const struct process *caller, size_t pages);
+/* The most p could be charged now: the least room left up its chain. */
+size_t process_room(const struct process *p);
+/* init's limit: the RAM free once it is loaded, less the kernel's reserve. */
+void process_set_root_limit(struct process *init);
 
 /* Called by thread.c when a thread of p has exited. */
 void process_thread_exited(struct process *p, struct thread *t);

@@ -28,6 +28,12 @@ static inline int lookup(uint64_t value, uint32_t type, uint32_t rights, struct 
     return handle_get(current_process(), (uint32_t)value, type, rights, h);
 }
 
+/* The process a new object is charged to: the caller (value 0) or a
+ * process it holds with MANAGE that is itself or one it pays for
+ * (sys_process.c), so what a process creates for others still counts
+ * against its own limit. */
+int lookup_payer(uint64_t value, struct process **payer);
+
 /* Give the caller a handle with `rights` to a just-created object, whose
  * creation reference the handle then holds; the value goes to x1. */
 int install_new_handle(struct object *obj, uint32_t rights, struct trap_frame *f);
@@ -93,7 +99,9 @@ int install_new_handle(struct object *obj, uint32_t rights, struct trap_frame *f
     X(MICA_SYS_THREAD_READ_FP, sys_thread_read_fp)                                                 \
     X(MICA_SYS_THREAD_WRITE_FP, sys_thread_write_fp)                                               \
     X(MICA_SYS_VMO_COPY, sys_vmo_copy)                                                             \
-    X(MICA_SYS_VMO_CREATE_SNAPSHOT, sys_vmo_create_snapshot)
+    X(MICA_SYS_VMO_CREATE_SNAPSHOT, sys_vmo_create_snapshot)                                       \
+    X(MICA_SYS_PROCESS_SET_LIMIT, sys_process_set_limit)                                           \
+    X(MICA_SYS_PROCESS_MEMORY, sys_process_memory)
 
 #define DECLARE_SYSCALL(num, fn) int fn(struct trap_frame *f);
 SYSCALLS(DECLARE_SYSCALL)

@@ -67,14 +67,14 @@
 #define MICA_SYS_HANDLE_MINT 5          /* (endpoint h, rights, badge) -> x1 */
 #define MICA_SYS_HANDLE_REVOKE 6        /* (h): close every handle derived from h */
 #define MICA_SYS_HANDLE_INFO 7          /* (h) -> x1 type, x2 rights, x3 badge */
-#define MICA_SYS_VMO_CREATE 8           /* (size) -> x1 vmo */
+#define MICA_SYS_VMO_CREATE 8           /* (size[, payer]) -> x1 vmo */
 #define MICA_SYS_VMO_READ 9             /* (vmo, offset, buf, len) */
 #define MICA_SYS_VMO_WRITE 10           /* (vmo, offset, buf, len) */
 #define MICA_SYS_VMO_GET_SIZE 11        /* (vmo) -> x1 size */
 #define MICA_SYS_ASPACE_MAP 12          /* (aspace, vmo, offset, size, va, flags) -> x1 va */
 #define MICA_SYS_ASPACE_UNMAP 13        /* (aspace, va, size) */
 #define MICA_SYS_ASPACE_PROTECT 14      /* (aspace, va, size, flags) */
-#define MICA_SYS_PROCESS_CREATE 15      /* (name, name_len, flags) -> x1 process, x2 aspace */
+#define MICA_SYS_PROCESS_CREATE 15      /* (name, len, flags[, payer]) -> x1 process, x2 aspace */
 #define MICA_SYS_PROCESS_KILL 16        /* (process[, code, how]) */
 #define MICA_SYS_PROCESS_WAIT 17        /* (process, deadline) -> x1 exit code, x2 reason */
 #define MICA_SYS_THREAD_CREATE 18       /* (process, priority) -> x1 thread */
@@ -119,8 +119,26 @@
 #define MICA_SYS_THREAD_READ_FP 57            /* (thread, buf, len): struct mica_fp_state */
 #define MICA_SYS_THREAD_WRITE_FP 58           /* (thread, buf, len) */
 #define MICA_SYS_VMO_COPY 59                  /* (dst vmo, dst offset, src vmo, src offset, len) */
-#define MICA_SYS_VMO_CREATE_SNAPSHOT 60       /* (vmo, offset, size) -> x1 copy-on-write snapshot */
-#define MICA_SYS_COUNT 61
+#define MICA_SYS_VMO_CREATE_SNAPSHOT 60       /* (vmo, offset, size[, payer]) -> x1 snapshot */
+#define MICA_SYS_PROCESS_SET_LIMIT 61         /* (process, pages): its memory limit */
+#define MICA_SYS_PROCESS_MEMORY 62            /* (process) -> x1 pages, x2 limit, x3 room */
+#define MICA_SYS_COUNT 63
+
+/*
+ * Memory limits (docs/syscalls.md, "Limits"). Every page the kernel
+ * allocates for userspace is charged to a process, its payer: the caller,
+ * or (the optional payer argument of vmo_create, vmo_create_snapshot and
+ * process_create) a process the caller holds with MANAGE that is itself
+ * or one it pays for. A process's pages count against its own limit and
+ * every limit up the chain of payers. A new process is paid for by its
+ * payer (by default its creator) and starts with the payer's limit;
+ * init's is the RAM free at boot less the kernel's reserve.
+ * process_set_limit lowers a limit (anyone with MANAGE, the process itself
+ * included) or raises it (only a process up its payer chain), never below
+ * what it holds (MICA_ERR_BAD_STATE). A charge past any limit fails with
+ * MICA_ERR_LIMIT; a page fault that cannot be charged goes to the
+ * thread's fault handler (or ends the process).
+ */
 
 /*
  * Resources: authority over physical things. The root resource (init's)

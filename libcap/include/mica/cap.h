@@ -52,6 +52,9 @@ int mica_handle_info(mica_handle_t h, uint32_t *type, uint32_t *rights, uint64_t
 int mica_handle_give(mica_handle_t h, mica_handle_t process, mica_handle_t *in_process);
 
 int mica_vmo_create(uint64_t size, mica_handle_t *out);
+/* The same, its pages charged to `payer`: a process handle with MANAGE to
+ * the caller itself or a process it pays for (mica/abi.h, memory limits). */
+int mica_vmo_create_for(mica_handle_t payer, uint64_t size, mica_handle_t *out);
 int mica_vmo_read(mica_handle_t vmo, uint64_t offset, void *buf, size_t len);
 int mica_vmo_write(mica_handle_t vmo, uint64_t offset, const void *buf, size_t len);
 int mica_vmo_get_size(mica_handle_t vmo, uint64_t *size);
@@ -67,6 +70,14 @@ int mica_process_create(const char *name, mica_handle_t *process, mica_handle_t 
 /* flags: MICA_PROCESS_LINUX for the Linux personality (mica/abi.h). */
 int mica_process_create_flags(const char *name, uint32_t flags, mica_handle_t *process,
                               mica_handle_t *aspace);
+/* The same, paid for by `payer` (0: the caller), under whose limit it
+ * sits and whose limit it starts with. */
+int mica_process_create_under(const char *name, uint32_t flags, mica_handle_t payer,
+                              mica_handle_t *process, mica_handle_t *aspace);
+/* Memory limits in pages (mica/abi.h): set one; read what a process holds,
+ * its limit, and the room left to it up its payer chain (NULL: unwanted). */
+int mica_process_set_limit(mica_handle_t process, uint64_t pages);
+int mica_process_memory(mica_handle_t process, uint64_t *pages, uint64_t *limit, uint64_t *room);
 int mica_process_kill(mica_handle_t process);
 /* End a process reporting (code, how): MICA_KILL_AS_EXIT or MICA_KILL_WITH_CODE. */
 int mica_process_end(mica_handle_t process, int64_t code, unsigned how);
@@ -102,6 +113,7 @@ struct mica_spawn_args {
     mica_handle_t dtb; /* with dtb_size: the device tree, read-only */
     uint64_t dtb_size;
     mica_handle_t procmgr; /* a handle to procmgr (bootinfo->procmgr) */
+    uint64_t page_limit;   /* its memory limit in pages (0: the caller's, inherited) */
     unsigned n_handles;    /* bootinfo->handles[]: their meaning is per program */
     mica_handle_t handles[MICA_BOOT_HANDLES];
 };
@@ -168,6 +180,9 @@ int mica_vmo_create_child(mica_handle_t vmo, uint64_t offset, uint64_t size, mic
 /* A copy-on-write snapshot of [offset, offset+size) of vmo: neither sees
  * the other's later writes (fork). */
 int mica_vmo_create_snapshot(mica_handle_t vmo, uint64_t offset, uint64_t size, mica_handle_t *out);
+/* The same, the snapshot's pages (and the frozen ones) charged to `payer`. */
+int mica_vmo_create_snapshot_for(mica_handle_t payer, mica_handle_t vmo, uint64_t offset,
+                                 uint64_t size, mica_handle_t *out);
 /* Physically contiguous, zeroed RAM for DMA; its physical address in *pa. */
 int mica_vmo_create_contiguous(mica_handle_t ram_resource, uint64_t size, mica_handle_t *out,
                                uint64_t *pa);

@@ -21,11 +21,13 @@
     X(PM_STATUS, 2, 4, 3)      /* (name) -> state, restarts, pid-like generation */                \
     X(PM_KILL, 3, 4, 0)        /* (name): kill the server (supervision applies) */                 \
     X(PM_COUNT, 4, 0, 1)       /* () -> number of entries (services, then spawned) */              \
-    X(PM_SPAWN, 5, 4, 0)       /* (program[, cmdline: words 4-19]; 0-4 handles: the startup       \
+    X(PM_SPAWN, 5, 4, 0)       /* (program[, cmdline: words 4-19]; 0-4 handles: the startup        \
                                   handle, then bootinfo->handles[]) -> a process handle */         \
     X(PM_LIST, 6, 1, 5)        /* (index) -> name (4 words), state */                              \
     X(PM_ADD_DRIVER, 7, 24, 0) /* (name, program, cmdline (16 words); up to 4 device handles):     \
-                                  a supervised driver service; only services granted devices */
+                                  a supervised driver service; only services granted devices */    \
+    X(PM_OOM, 8, 6, 0)         /* (program name, pid, pages): a service killed a client's program  \
+                                  for want of memory (logged) */
 
 enum {
 #define PM_LABEL(name, label, req, rep) name = label,
@@ -107,5 +109,8 @@ int pm_list(mica_handle_t procmgr, unsigned index, char name[MICA_NAME_MAX + 1],
 int pm_lookup(mica_handle_t procmgr, const char *name, mica_handle_t *ep);
 int pm_status(mica_handle_t procmgr, const char *name, uint64_t *state, uint64_t *restarts);
 int pm_kill(mica_handle_t procmgr, const char *name);
+/* A service reports that it killed program `name` (its pid, the pages it
+ * held) because memory ran out: procmgr logs it (the OOM record). */
+int pm_oom(mica_handle_t procmgr, const char *name, uint64_t pid, uint64_t pages);
 
 #endif
