@@ -76,8 +76,9 @@ static int move_handles(struct thread *from, struct thread *to, unsigned n)
             if (src->handles[j] == src->handles[i])
                 return ERR_INVALID_ARGS;
     }
-    if (to->proc->handles.count + n > HANDLE_TABLE_SLOTS)
-        return ERR_LIMIT;
+    int err = handle_table_reserve(to->proc, n);
+    if (err)
+        return err;
     for (unsigned i = 0; i < n; i++) {
         int err = handle_move(from->proc, src->handles[i], to->proc, &dst->handles[i]);
         ASSERT(err == OK); /* validated above */

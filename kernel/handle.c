@@ -4,7 +4,8 @@
  * A handle value is (generation << 16) | slot. Freeing a slot bumps its
  * generation (skipping 0), so values that named the old handle no longer
  * match. The slot array (HANDLE_TABLE_SLOTS entries) is allocated the first
- * time a process gets a handle and freed with the process.
+ * time a process gets a handle, doubled (and charged to the process) when
+ * it fills, and freed with the process.
  */
 #include <mica/handle.h>
 #include <mica/memory.h>
@@ -14,8 +15,19 @@
 #include <mica/vm.h>
 #include <string.h>
 
-#define SLOT_BYTES (HANDLE_TABLE_SLOTS * sizeof(struct handle_slot))
-#define SLOT_PAGES ((SLOT_BYTES + PAGE_SIZE - 1) / PAGE_SIZE)
+/* Pages of a slot array of n entries. */
+static size_t slot_pages(uint32_t n)
+{
+    return (n * sizeof(struct handle_slot) + PAGE_SIZE - 1) / PAGE_SIZE;
+}
+
+/* What growing a table to n slots is charged: the array, and the handles
+ * its slots past HANDLE_TABLE_SLOTS may hold. */
+static size_t growth_pages(uint32_t n)
+{
+    return slot_pages(n) +
+           ((n - HANDLE_TABLE_SLOTS) * sizeof(struct handle) + PAGE_SIZE - 1) / PAGE_SIZE;
+}
 
 static struct kmem_cache handle_cache;
 uint64_t live_handles;
@@ -36,13 +48,49 @@ static int table_ready(struct handle_table *t)
     if (t->slots)
         return OK;
     paddr_t pa;
-    if (page_alloc_pages(&kernel_page_alloc, SLOT_PAGES, &pa) != OK)
+    if (page_alloc_pages(&kernel_page_alloc, slot_pages(HANDLE_TABLE_SLOTS), &pa) != OK)
         return ERR_NO_MEMORY;
     t->slots = phys_to_virt(pa);
-    memset(t->slots, 0, SLOT_PAGES * PAGE_SIZE);
+    memset(t->slots, 0, slot_pages(HANDLE_TABLE_SLOTS) * PAGE_SIZE);
     for (uint32_t i = 0; i < HANDLE_TABLE_SLOTS; i++)
         t->slots[i].generation = 1;
+    t->capacity = HANDLE_TABLE_SLOTS;
     return OK;
+}
+
+/* Double p's table (slots keep their index and generation). */
+static int table_grow(struct process *p)
+{
+    struct handle_table *t = &p->handles;
+    uint32_t n = t->capacity * 2;
+    if (n > HANDLE_TABLE_MAX)
+        return ERR_LIMIT;
+    size_t charge = growth_pages(n);
+    if (process_charge(p, charge - t->charged_pages) != OK)
+        return ERR_LIMIT;
+    paddr_t pa;
+    if (page_alloc_pages(&kernel_page_alloc, slot_pages(n), &pa) != OK) {
+        process_uncharge(p, charge - t->charged_pages);
+        return ERR_NO_MEMORY;
+    }
+    struct handle_slot *slots = phys_to_virt(pa);
+    memcpy(slots, t->slots, t->capacity * sizeof(*slots));
+    for (uint32_t i = t->capacity; i < n; i++)
+        slots[i] = (struct handle_slot){NULL, 1};
+    page_free_pages(&kernel_page_alloc, virt_to_phys(t->slots), slot_pages(t->capacity));
+    t->slots = slots;
+    t->capacity = n;
+    t->charged_pages = (uint32_t)charge;
+    return OK;
+}
+
+int handle_table_reserve(struct process *p, uint32_t n)
+{
+    struct handle_table *t = &p->handles;
+    int err = table_ready(t);
+    while (!err && t->count + n > t->capacity)
+        err = table_grow(p);
+    return err;
 }
 
 static void tree_link(struct handle *h, struct handle *parent)
@@ -71,17 +119,15 @@ static void tree_unlink(struct handle *h)
 static int slot_insert(struct process *p, struct handle *h, uint32_t *value)
 {
     struct handle_table *t = &p->handles;
-    int err = table_ready(t);
+    int err = handle_table_reserve(p, 1);
     if (err)
         return err;
-    if (t->count >= HANDLE_TABLE_SLOTS)
-        return ERR_LIMIT;
-    uint32_t i = t->next_free_hint;
+    uint32_t i = t->next_free_hint % t->capacity;
     while (t->slots[i].handle)
-        i = (i + 1) % HANDLE_TABLE_SLOTS;
+        i = (i + 1) % t->capacity;
     t->slots[i].handle = h;
     t->count++;
-    t->next_free_hint = (i + 1) % HANDLE_TABLE_SLOTS;
+    t->next_free_hint = (i + 1) % t->capacity;
     h->owner = p;
     h->slot = i;
     *value = make_value(i, t->slots[i].generation);
@@ -202,10 +248,8 @@ int handle_move(struct process *from, uint32_t value, struct process *to, uint32
         *out = value;
         return OK;
     }
-    if ((err = table_ready(&to->handles)) != OK)
+    if ((err = handle_table_reserve(to, 1)) != OK)
         return err;
-    if (to->handles.count >= HANDLE_TABLE_SLOTS)
-        return ERR_LIMIT;
     slot_remove(h);
     err = slot_insert(to, h, out);
     ASSERT(err == OK);
@@ -217,9 +261,11 @@ void handle_table_destroy(struct process *p)
     struct handle_table *t = &p->handles;
     if (!t->slots)
         return;
-    for (uint32_t i = 0; i < HANDLE_TABLE_SLOTS && t->count; i++)
+    for (uint32_t i = 0; i < t->capacity && t->count; i++)
         if (t->slots[i].handle)
             handle_free(t->slots[i].handle);
-    page_free_pages(&kernel_page_alloc, virt_to_phys(t->slots), SLOT_PAGES);
+    page_free_pages(&kernel_page_alloc, virt_to_phys(t->slots), slot_pages(t->capacity));
+    process_uncharge(p, t->charged_pages);
     t->slots = NULL;
+    t->capacity = t->charged_pages = 0;
 }

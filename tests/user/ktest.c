@@ -9,10 +9,10 @@
 #include <string.h>
 
 static const struct ktest *const groups[] = {
-    ktests_handles, ktests_memory, ktests_process, ktests_ipc,     ktests_ipc_fast, ktests_sched,
-    ktests_fault,   ktests_device, ktests_server,  ktests_procmgr, ktests_fs,       ktests_snapshot,
-    ktests_drivers, ktests_limits, ktests_linux,   ktests_hostile, ktests_confine,  ktests_fuzz,
-    ktests_mfuzz,
+    ktests_handles, ktests_memory,   ktests_process, ktests_ipc,    ktests_ipc_fast,
+    ktests_sched,   ktests_fault,    ktests_device,  ktests_server, ktests_procmgr,
+    ktests_fs,      ktests_snapshot, ktests_drivers, ktests_limits, ktests_linux,
+    ktests_hostile, ktests_confine,  ktests_fuzz,    ktests_mfuzz,
 };
 static const void *self_elf;
 static size_t self_elf_size;
@@ -146,6 +146,21 @@ static int play_role(const char *role)
             result += 3000;
         result += bi->procmgr && pm_lookup(bi->procmgr, "fs", &fs) == MICA_OK ? 0 : 4000;
         return result + (int)(a + b);
+    }
+    if (strcmp(role, "handles_low") == 0) {
+        /* Our own memory limit lowered to what we hold plus two pages: the
+         * handle table cannot grow past its first 1,024 slots. Exit with
+         * how many duplicates we made before ERR_LIMIT (2000 and more: another
+         * error). */
+        mica_handle_t self = mica_bootinfo->self_process, h;
+        uint64_t held;
+        int err;
+        unsigned made = 0;
+        if (mica_process_memory(self, &held, NULL, NULL) || mica_process_set_limit(self, held + 2))
+            return 0;
+        while ((err = mica_handle_dup(mica_bootinfo->bootfs_vmo, MICA_RIGHT_READ, &h)) == MICA_OK)
+            made++;
+        return err == MICA_ERR_LIMIT ? (int)made : 2000 - err;
     }
     if (strcmp(role, "fault") == 0) {
         *(volatile int *)0x8 = 1; /* page 0 is never mapped */

@@ -102,18 +102,34 @@ static int test_give(void)
     return 0;
 }
 
+/* The table grows past its first 1,024 slots to 65,536 handles, each
+ * growth charged to the process: with its memory limit nearly used up a
+ * process stops at ERR_LIMIT before growing; with room, it reaches
+ * 65,536; and everything comes back. */
 static int test_handle_limit(void)
 {
     struct mica_kernel_stats before, after;
-    mica_handle_t first, h;
+    mica_handle_t self = kt_bootinfo()->self_process, first, h, child;
+    uint64_t held0, held;
+    int64_t code;
+    uint32_t reason;
+    CHECK_OK(kt_spawn_role("handles_low", &child));
+    CHECK_OK(kt_wait(child, 10000, &code, &reason));
+    if (reason != MICA_EXIT_NORMAL || code <= 900 || code >= 1024)
+        mica_printf("    handles_low: reason %u code %ld\n", reason, code);
+    CHECK(reason == MICA_EXIT_NORMAL && code > 900 && code < 1024);
+    CHECK_OK(mica_handle_close(child));
     CHECK_OK(kt_stats(&before));
     CHECK_OK(mica_vmo_create(4096, &first));
+    CHECK_OK(mica_process_memory(self, &held0, NULL, NULL));
     int err = MICA_OK;
     unsigned made = 0;
     while ((err = mica_handle_dup(first, MICA_RIGHT_READ | MICA_RIGHT_DUPLICATE, &h)) == MICA_OK)
         made++;
     CHECK_STATUS(err, MICA_ERR_LIMIT);
-    CHECK(made > 900);
+    CHECK(made > 65000 && made < 65536);
+    CHECK_OK(mica_process_memory(self, &held, NULL, NULL));
+    CHECK(held > held0 + 1000);          /* the grown table and its handles are ours to pay */
     CHECK_OK(mica_handle_revoke(first)); /* closes every duplicate */
     CHECK_OK(mica_handle_close(first));
     CHECK_OK(kt_stats(&after));

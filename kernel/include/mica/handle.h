@@ -15,7 +15,13 @@
 #include <mica/object.h>
 #include <mica/status.h>
 
-#define HANDLE_TABLE_SLOTS 1024 /* per process: a kernel resource limit */
+/* A process's table starts with HANDLE_TABLE_SLOTS slots (paid for with
+ * the process) and doubles as it fills, up to HANDLE_TABLE_MAX (what a
+ * handle value's 16 slot bits can name); each growth is charged to the
+ * process itself, for the slots and the handles that may fill them, so
+ * its memory limit bounds what its handles cost the kernel. */
+#define HANDLE_TABLE_SLOTS 1024
+#define HANDLE_TABLE_MAX 65536
 
 struct process;
 
@@ -36,7 +42,9 @@ struct handle_slot {
 };
 
 struct handle_table {
-    struct handle_slot *slots; /* HANDLE_TABLE_SLOTS entries, allocated on first use */
+    struct handle_slot *slots; /* capacity entries, allocated on first use */
+    uint32_t capacity;
+    uint32_t charged_pages; /* for the growth past HANDLE_TABLE_SLOTS */
     uint32_t count;
     uint32_t next_free_hint;
 };
@@ -52,7 +60,7 @@ static inline int handle_table_get(struct handle_table *t, uint32_t value, uint3
 {
     uint32_t slot = value & 0xFFFF;
     uint16_t gen = (uint16_t)(value >> 16);
-    if (!t->slots || slot >= HANDLE_TABLE_SLOTS || gen == 0)
+    if (!t->slots || slot >= t->capacity || gen == 0)
         return ERR_BAD_HANDLE;
     struct handle_slot *s = &t->slots[slot];
     if (!s->handle || s->generation != gen)
@@ -79,5 +87,9 @@ int handle_dup(struct process *p, uint32_t value, uint32_t rights, uint64_t badg
 int handle_revoke(struct process *p, uint32_t value);
 /* Move the handle `value` of `from` into `to` (needs MICA_RIGHT_TRANSFER). */
 int handle_move(struct process *from, uint32_t value, struct process *to, uint32_t *out);
+/* Make room for n more handles in p's table (growing it, charged to p):
+ * ERR_LIMIT past HANDLE_TABLE_MAX or p's memory limit. After it, n
+ * installs or moves into p cannot fail for want of slots. */
+int handle_table_reserve(struct process *p, uint32_t n);
 
 #endif
