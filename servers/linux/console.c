@@ -11,8 +11,6 @@
 #include <mica/proto/uart.h>
 #include <string.h>
 
-#define MAX_WAITING 8
-
 struct waiter {
     int pid, tid;
     mica_handle_t reply;
@@ -20,7 +18,8 @@ struct waiter {
     size_t len;
 };
 
-static struct waiter waiting[MAX_WAITING];
+static struct waiter *waiting; /* one per waiting thread, oldest first */
+static unsigned cap_waiting;
 static unsigned n_waiting;
 static char pending[UART_IO_MAX]; /* the rest of a line nobody took yet */
 static size_t pending_len, pending_off;
@@ -136,8 +135,8 @@ int64_t lx_console_read(struct lproc *p, const uint64_t *a, bool vector)
         return 0;
     if (!lx_console)
         return 0; /* no console: end of file */
-    if (n_waiting == MAX_WAITING)
-        return -LX_EAGAIN;
+    if (!lx_grow((void **)&waiting, &cap_waiting, n_waiting + 1, sizeof(*waiting)))
+        return -LX_ENOMEM;
     struct waiter *w = &waiting[n_waiting];
     if (mica_reply_save(&w->reply) != MICA_OK)
         return -LX_EIO;

@@ -1,17 +1,18 @@
 /*
  * Pipes between Linux programs: a 4 KiB ring per pipe, here in the
  * server. A read of an empty pipe (with writers left) and a write to a
- * full one wait: their replies are saved in the pipe (one waiting reader
- * and one waiting writer per pipe) and `pump` finishes them as the other
- * side moves. The last writer gone gives readers end-of-file; the last
- * reader gone gives writers EPIPE, or ends them by SIGPIPE's default action.
+ * full one wait: their replies are saved in the pipe's queue of waiting
+ * readers or writers (as many as there are threads to wait; first come,
+ * first served) and `pump` finishes them as the other side moves. Pipes
+ * are as many as memory allows (each program's descriptors bound its own). The last writer gone
+ * gives readers end-of-file; the last reader gone gives writers EPIPE, or ends them by SIGPIPE's
+ * default action.
  */
 #include "linux.h"
 #include <mica/malloc.h>
 #include <string.h>
 
 #define PIPE_SIZE 4096
-#define MAX_PIPES 32
 #define O_NONBLOCK 04000
 #define O_CLOEXEC 02000000
 #define SIGPIPE 13
@@ -29,15 +30,36 @@ struct pipe {
     char data[PIPE_SIZE];
     size_t head, len;
     unsigned readers, writers; /* open descriptions of each end */
-    struct waiting reader, writer;
+    struct queue {
+        struct waiting *w; /* n waiting, oldest first, in room for cap */
+        unsigned n, cap;
+    } rq, wq;
 };
 
-static struct pipe *pipes[MAX_PIPES];
+static struct pipe **pipes; /* n_pipes used, in room for cap_pipes */
+static unsigned n_pipes, cap_pipes;
 
-static void finish(struct waiting *w, int64_t result)
+/* A new waiter at the end of q, its reply to be saved by the next
+ * receive (lx_defer_reply): NULL without memory. */
+static struct waiting *enqueue(struct queue *q, struct waiting w)
 {
-    lx_answer(w->reply, result);
-    w->pid = 0;
+    if (!lx_grow((void **)&q->w, &q->cap, q->n + 1, sizeof(*q->w)))
+        return NULL;
+    q->w[q->n] = w;
+    return &q->w[q->n++];
+}
+
+static void dequeue(struct queue *q, unsigned i)
+{
+    memmove(&q->w[i], &q->w[i + 1], (q->n - i - 1) * sizeof(*q->w));
+    q->n--;
+}
+
+/* Answer the oldest waiter of q and let it go. */
+static void finish(struct queue *q, int64_t result)
+{
+    lx_answer(q->w[0].reply, result);
+    dequeue(q, 0);
 }
 
 /* Move bytes between the ring and a program's buffer. */
@@ -72,28 +94,29 @@ static int64_t put(struct pipe *pp, struct lproc *p, uintptr_t buf, size_t len)
     return (int64_t)done;
 }
 
-/* Finish whatever waits and now can. */
+/* Finish whatever waits and now can, oldest first on each side. */
 static void pump(struct pipe *pp)
 {
     for (bool moved = true; moved;) {
         moved = false;
-        struct waiting *r = &pp->reader, *w = &pp->writer;
-        if (r->pid && (pp->len || !pp->writers)) {
+        if (pp->rq.n && (pp->len || !pp->writers)) {
+            struct waiting *r = &pp->rq.w[0];
             struct lproc *p = lx_by_pid(r->pid);
-            finish(r, p ? take(pp, p, r->buf, r->len) : -LX_EIO);
+            finish(&pp->rq, p ? take(pp, p, r->buf, r->len) : -LX_EIO);
             moved = true;
         }
-        if (w->pid && (pp->len < PIPE_SIZE || !pp->readers)) {
+        if (pp->wq.n && (pp->len < PIPE_SIZE || !pp->readers)) {
+            struct waiting *w = &pp->wq.w[0];
             struct lproc *p = lx_by_pid(w->pid);
             if (!p || !pp->readers) {
-                finish(w, w->done ? (int64_t)w->done : -LX_EPIPE);
+                finish(&pp->wq, w->done ? (int64_t)w->done : -LX_EPIPE);
                 moved = true;
             } else {
                 int64_t n = put(pp, p, w->buf + w->done, w->len - w->done);
                 if (n < 0)
-                    finish(w, w->done ? (int64_t)w->done : n);
+                    finish(&pp->wq, w->done ? (int64_t)w->done : n);
                 else if ((w->done += (size_t)n) == w->len)
-                    finish(w, (int64_t)w->len);
+                    finish(&pp->wq, (int64_t)w->len);
                 moved = n != 0;
             }
         }
@@ -129,10 +152,10 @@ int64_t lx_pipe_read(struct lproc *p, struct lfile *f, uintptr_t buf, size_t len
         return 0; /* end of file */
     if (f->flags & O_NONBLOCK)
         return -LX_EAGAIN;
-    if (pp->reader.pid)
-        return -LX_EAGAIN; /* one waiting reader per pipe */
-    pp->reader = (struct waiting){p->pid, 0, buf, len, 0, lx_tid(p)};
-    lx_defer_reply(&pp->reader.reply);
+    struct waiting *w = enqueue(&pp->rq, (struct waiting){p->pid, 0, buf, len, 0, lx_tid(p)});
+    if (!w)
+        return -LX_ENOMEM;
+    lx_defer_reply(&w->reply);
     return LX_DEFERRED;
 }
 
@@ -142,14 +165,14 @@ int64_t lx_pipe_read(struct lproc *p, struct lfile *f, uintptr_t buf, size_t len
  * path runs and reports any fault as usual). */
 static size_t direct_to_reader(struct pipe *pp, struct lproc *p, uintptr_t buf, size_t len)
 {
-    struct waiting *r = &pp->reader;
     struct lproc *rp;
-    if (!r->pid || pp->len || !len || !(rp = lx_by_pid(r->pid)))
+    if (!pp->rq.n || pp->len || !len || !(rp = lx_by_pid(pp->rq.w[0].pid)))
         return 0;
+    struct waiting *r = &pp->rq.w[0];
     size_t n = len < r->len ? len : r->len;
     if (lx_transfer(rp, r->buf, p, buf, n) != 0)
         return 0;
-    finish(r, (int64_t)n);
+    finish(&pp->rq, (int64_t)n);
     return n;
 }
 
@@ -170,10 +193,11 @@ int64_t lx_pipe_write(struct lproc *p, struct lfile *f, uintptr_t buf, size_t le
         n = (n > 0 ? n : 0) + (int64_t)direct;
     if (n < 0 || (size_t)n == len || (f->flags & O_NONBLOCK))
         return n == 0 && len ? -LX_EAGAIN : n;
-    if (pp->writer.pid)
-        return n ? n : -LX_EAGAIN;
-    pp->writer = (struct waiting){p->pid, 0, buf, len, (size_t)n, lx_tid(p)};
-    lx_defer_reply(&pp->writer.reply);
+    struct waiting *w =
+        enqueue(&pp->wq, (struct waiting){p->pid, 0, buf, len, (size_t)n, lx_tid(p)});
+    if (!w)
+        return n ? n : -LX_ENOMEM;
+    lx_defer_reply(&w->reply);
     return LX_DEFERRED;
 }
 
@@ -181,16 +205,15 @@ int64_t lx_pipe2(struct lproc *p, uintptr_t fds, unsigned flags)
 {
     if (flags & ~(unsigned)(O_NONBLOCK | O_CLOEXEC))
         return -LX_EINVAL;
-    unsigned slot = 0;
-    while (slot < MAX_PIPES && pipes[slot])
-        slot++;
-    struct pipe *pp = slot < MAX_PIPES ? malloc(sizeof(*pp)) : NULL;
+    struct pipe *pp = lx_grow((void **)&pipes, &cap_pipes, n_pipes + 1, sizeof(*pipes))
+                          ? malloc(sizeof(*pp))
+                          : NULL;
     struct lfile *r = lx_new_file(FD_PIPE_READ), *w = lx_new_file(FD_PIPE_WRITE);
     if (!pp || !r || !w) {
         free(pp);
         free(r);
         free(w);
-        return slot < MAX_PIPES ? -LX_ENOMEM : -LX_ENFILE;
+        return -LX_ENOMEM;
     }
     memset(pp, 0, sizeof(*pp));
     pp->readers = pp->writers = 1;
@@ -210,7 +233,7 @@ int64_t lx_pipe2(struct lproc *p, uintptr_t fds, unsigned flags)
         free(w);
         return fd[1] < 0 && fd[0] >= 0 ? -LX_EMFILE : fd[0] < 0 ? fd[0] : -LX_EFAULT;
     }
-    pipes[slot] = pp;
+    pipes[n_pipes++] = pp;
     return 0;
 }
 
@@ -225,49 +248,48 @@ void lx_pipe_close(struct lfile *f)
     pump(pp);
     if (pp->readers || pp->writers)
         return;
-    for (unsigned i = 0; i < MAX_PIPES; i++)
+    for (unsigned i = 0; i < n_pipes; i++)
         if (pipes[i] == pp)
-            pipes[i] = NULL;
+            pipes[i] = pipes[--n_pipes];
+    free(pp->rq.w);
+    free(pp->wq.w);
     free(pp);
 }
 
 /* p is ending: its waiting pipe calls go unanswered. */
 void lx_pipe_forget(struct lproc *p)
 {
-    for (unsigned i = 0; i < MAX_PIPES; i++) {
-        struct pipe *pp = pipes[i];
-        if (!pp)
-            continue;
-        if (pp->reader.pid == p->pid) {
-            mica_handle_close(pp->reader.reply);
-            pp->reader.pid = 0;
-        }
-        if (pp->writer.pid == p->pid) {
-            mica_handle_close(pp->writer.reply);
-            pp->writer.pid = 0;
+    for (unsigned i = 0; i < n_pipes; i++) {
+        struct queue *qs[] = {&pipes[i]->rq, &pipes[i]->wq};
+        for (unsigned k = 0; k < 2; k++) {
+            for (unsigned j = 0; j < qs[k]->n;) {
+                if (qs[k]->w[j].pid == p->pid) {
+                    mica_handle_close(qs[k]->w[j].reply);
+                    dequeue(qs[k], j);
+                } else {
+                    j++;
+                }
+            }
         }
     }
 }
 
-/* A signal interrupts a waiting pipe read or write: its reply, or 0. (A
- * write that moved some bytes already returns the count instead: the
- * caller answers with -EINTR only for nothing moved; close enough.) */
-static bool waits(const struct waiting *w, const struct lproc *p, int tid)
-{
-    return w->pid == p->pid && w->tid == tid;
-}
-
+/* A signal interrupts a waiting pipe read or write of thread tid of p:
+ * its reply, or 0. (A write that moved some bytes already returns the
+ * count instead: the caller answers with -EINTR only for nothing moved;
+ * close enough.) */
 mica_handle_t lx_pipe_take(struct lproc *p, int tid)
 {
-    for (unsigned i = 0; i < MAX_PIPES; i++) {
-        struct pipe *pp = pipes[i];
-        struct waiting *w = !pp                          ? NULL
-                            : waits(&pp->reader, p, tid) ? &pp->reader
-                            : waits(&pp->writer, p, tid) ? &pp->writer
-                                                         : NULL;
-        if (w) {
-            w->pid = 0;
-            return w->reply;
+    for (unsigned i = 0; i < n_pipes; i++) {
+        struct queue *qs[] = {&pipes[i]->rq, &pipes[i]->wq};
+        for (unsigned k = 0; k < 2; k++) {
+            for (unsigned j = 0; j < qs[k]->n; j++) {
+                if (qs[k]->w[j].pid == p->pid && qs[k]->w[j].tid == tid) {
+                    mica_handle_t reply = qs[k]->w[j].reply;
+                    dequeue(qs[k], j);
+                    return reply;
+                }
+            }
         }
     }
     return 0;

@@ -15,8 +15,7 @@
 #define POLLERR 0x8
 #define POLLHUP 0x10
 #define POLLNVAL 0x20
-#define MAX_POLLERS 8
-#define MAX_FDS 64
+#define CHUNK_FDS 64 /* pollfds checked at a time */
 
 struct pollfd_k {
     int32_t fd;
@@ -32,8 +31,8 @@ struct poller {
     uintptr_t sets[3]; /* pselect6: read, write, except sets (0: none) */
     uint64_t deadline;
 };
-static struct poller pollers[MAX_POLLERS];
-static unsigned n_pollers;
+static struct poller *pollers; /* one per waiting thread, in a table that grows */
+static unsigned n_pollers, cap_pollers;
 
 static short ready(struct lproc *p, int fd, short events, bool *console)
 {
@@ -94,16 +93,20 @@ static int64_t check_sets(struct lproc *p, const uintptr_t *sets, unsigned nfds,
  * (or -errno); *console: the console is among them. */
 static int64_t check(struct lproc *p, uintptr_t va, unsigned n, bool *console)
 {
-    struct pollfd_k fds[MAX_FDS];
+    struct pollfd_k fds[CHUNK_FDS];
     int64_t count = 0;
-    if (lx_read(p, va, fds, n * sizeof(fds[0])))
-        return -LX_EFAULT;
-    for (unsigned i = 0; i < n; i++) {
-        fds[i].revents = ready(p, fds[i].fd, fds[i].events, console);
-        count += fds[i].revents != 0;
+    for (unsigned at = 0; at < n; at += CHUNK_FDS) {
+        unsigned k = n - at < CHUNK_FDS ? n - at : CHUNK_FDS;
+        uintptr_t chunk = va + at * sizeof(fds[0]);
+        if (lx_read(p, chunk, fds, k * sizeof(fds[0])))
+            return -LX_EFAULT;
+        for (unsigned i = 0; i < k; i++) {
+            fds[i].revents = ready(p, fds[i].fd, fds[i].events, console);
+            count += fds[i].revents != 0;
+        }
+        if (lx_write(p, chunk, fds, k * sizeof(fds[0])))
+            return -LX_EFAULT;
     }
-    if (lx_write(p, va, fds, n * sizeof(fds[0])))
-        return -LX_EFAULT;
     return count;
 }
 
@@ -139,8 +142,8 @@ static int64_t wait_ready(struct lproc *p, const uint64_t *a, bool select)
     uint64_t deadline = MICA_DEADLINE_INFINITE;
     uintptr_t timeout = select ? a[4] : a[2];
     bool console = false;
-    if (select ? a[0] > 64 * SET_WORDS : a[1] > MAX_FDS)
-        return -LX_EINVAL;
+    if (select ? a[0] > 64 * SET_WORDS : a[1] > p->rlimits[LX_RLIMIT_NOFILE][0])
+        return -LX_EINVAL; /* Linux: nfds past RLIMIT_NOFILE */
     if (timeout) {
         int64_t ts[2];
         if (lx_read(p, timeout, ts, sizeof(ts)))
@@ -166,7 +169,8 @@ static int64_t wait_ready(struct lproc *p, const uint64_t *a, bool select)
                          .deadline = deadline};
     int64_t count = check_any(p, &req, &console);
     if (count == 0 && deadline > mica_clock_ns())
-        count = n_pollers == MAX_POLLERS                 ? -LX_EAGAIN
+        count = !lx_grow((void **)&pollers, &cap_pollers, n_pollers + 1, sizeof(*pollers))
+                    ? -LX_ENOMEM
                 : mica_reply_save(&req.reply) != MICA_OK ? -LX_EINTR
                                                          : LX_DEFERRED;
     if (count != LX_DEFERRED) {

@@ -9,6 +9,8 @@
  *   once with EAGAIN), and fork children each have
  *   their own fs budget: twelve children holding sixteen files each leave
  *   the parent free to open more.
+ * - Twenty readers wait on one pipe; forty pipes are open at once; poll
+ *   takes 200 descriptors.
  * - A hundred threads wait on one semaphore at once (futex waiters were
  *   sixteen, threads eight).
  * - RLIMIT_AS makes mmap ENOMEM (it is the program's memory budget:
@@ -17,6 +19,7 @@
  */
 #include "check.h"
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdint.h>
@@ -115,6 +118,49 @@ static void sleepers_and_files(void)
     unlink("/tmp/lx-limits");
 }
 
+/* Twenty children wait to read one byte each from one pipe (a second
+ * waiting reader used to get EAGAIN), and forty pipes are open at once
+ * (there were 32 in all). */
+static void pipes(void)
+{
+    int fds[40][2], opened = 0;
+    for (; opened < 40; opened++)
+        if (pipe(fds[opened]) != 0)
+            break;
+    CHECK(opened == 40);
+    for (int i = 1; i < opened; i++) {
+        close(fds[i][0]);
+        close(fds[i][1]);
+    }
+    pid_t pids[20];
+    for (int i = 0; i < 20; i++) {
+        pids[i] = fork();
+        if (pids[i] == 0) {
+            char c;
+            close(fds[0][1]);
+            _exit(read(fds[0][0], &c, 1) == 1 && c == 'x' ? 0 : 1);
+        }
+    }
+    close(fds[0][0]);
+    /* poll of 200 descriptors (64 was the most), only the last one ready */
+    static struct pollfd many[200];
+    for (int i = 0; i < 200; i++)
+        many[i] = (struct pollfd){.fd = -1, .events = POLLIN};
+    many[199] = (struct pollfd){.fd = fds[0][1], .events = POLLOUT};
+    CHECK(poll(many, 200, 0) == 1 && many[199].revents == POLLOUT);
+    struct timespec settle = {0, 200 * 1000 * 1000};
+    nanosleep(&settle, NULL); /* all of them waiting */
+    char bytes[20];
+    memset(bytes, 'x', sizeof(bytes));
+    CHECK(write(fds[0][1], bytes, sizeof(bytes)) == sizeof(bytes));
+    for (int i = 0; i < 20; i++) {
+        int status = -1;
+        CHECK(waitpid(pids[i], &status, 0) == pids[i]);
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    close(fds[0][1]);
+}
+
 static sem_t sem;
 static volatile int waiting;
 
@@ -184,6 +230,8 @@ int main(void)
     printf("lx-limits: sleepers and files\n");
     threads();
     printf("lx-limits: threads\n");
+    pipes();
+    printf("lx-limits: pipes\n");
     memory_and_processes();
     return finish("lx-limits");
 }
