@@ -124,6 +124,8 @@ static int play_role(const char *role)
         result += bi->procmgr && pm_lookup(bi->procmgr, "fs", &fs) == MICA_OK ? 0 : 4000;
         return result + (int)(a + b);
     }
+    if (strcmp(role, "pm-kill") == 0) /* spawned by procmgr: may it kill a service? */
+        return -pm_kill(mica_bootinfo->procmgr, "pair-b");
     if (strcmp(role, "fault") == 0) {
         *(volatile int *)0x8 = 1; /* page 0 is never mapped */
         return 0;
