@@ -205,12 +205,12 @@ def supervision(con, report, command, args):
     # for each new instance). Given up on the sixth kill, it comes back
     # through devmgr (procmgr restarts devmgr, which equips it anew) and
     # the shell finds it again.
-    took = burst("console", r"uart: \S+ takes over the console(?s:.*?)" + re.escape(PROMPT),
+    took = burst("console", r"uart: [^\r\n]+ takes over the console(?s:.*?)" + re.escape(PROMPT),
                  times=5)
     con.type("kill console\r")
     report.check(con.expect(r"procmgr: console restarts too often", 15) is not None,
                  f"the console driver killed six times in {took:.1f} s+ is given up")
-    report.check(con.expect(r"uart: \S+ takes over the console", 15) is not None,
+    report.check(con.expect(r"uart: [^\r\n]+ takes over the console", 15) is not None,
                  "devmgr equips the console driver again")
     report.check(con.expect(re.escape(PROMPT), 15) is not None, "the shell found it again")
     command("echo after-console", r"\r\nafter-console\r\n",
