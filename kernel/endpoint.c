@@ -2,6 +2,15 @@
  * Endpoints and message transfer (see mica/ipc.h). All under the big
  * kernel lock; the calling thread's message is read from and written to
  * its trap frame (x1 info, x2..x7 words, x8 badge) and IPC buffer.
+ *
+ * An endpoint lives as long as anything refers to it, but it can only be
+ * served while some handle may receive on it (MICA_RIGHT_READ). When the
+ * last such handle goes — its server died and its supervisor gave it up,
+ * or a server closed its receive side — every queued sender is woken with
+ * ERR_PEER_CLOSED and later sends fail at once with it, instead of waiting
+ * for a receiver that can never come. A thread already blocked in a
+ * receive still counts as a receiver: it took its handle's right when it
+ * started waiting.
  */
 #include <mica/aspace.h>
 #include <mica/ipc.h>
@@ -32,8 +41,27 @@ int endpoint_create(struct process *payer, struct endpoint **out)
     struct endpoint *ep = object_create(&endpoint_cache, MICA_OBJ_ENDPOINT, payer, 1, &err);
     if (!ep)
         return err;
+    ep->receive_handles = 0; /* the creator's handle is counted as it is installed */
     *out = ep;
     return OK;
+}
+
+void endpoint_receive_handle_added(struct endpoint *ep)
+{
+    ep->receive_handles++;
+}
+
+void endpoint_receive_handle_gone(struct endpoint *ep)
+{
+    ASSERT(ep->receive_handles > 0);
+    if (--ep->receive_handles == 0)
+        wait_queue_wake_all(&ep->senders, ERR_PEER_CLOSED);
+}
+
+/* Nobody waits to receive and nobody ever can: a send would wait for ever. */
+static bool unserved(struct endpoint *ep)
+{
+    return !ep->receivers.head && ep->receive_handles == 0;
 }
 
 void endpoint_destroy(struct object *obj)
@@ -168,6 +196,8 @@ int ipc_send(struct endpoint *ep, uint64_t badge, bool call, uint64_t deadline)
     int err = check_message(self);
     if (err)
         return err;
+    if (unserved(ep))
+        return ERR_PEER_CLOSED;
     struct thread *r = ep->receivers.head;
     if (r) {
         uint64_t msg[7];
@@ -407,6 +437,8 @@ static int send_fault(struct thread *t)
     uint64_t *msg = t->fault_msg;
     if (!ep)
         return ERR_NOT_FOUND;
+    if (unserved(ep)) /* its handler is gone for good */
+        return ERR_PEER_CLOSED;
     object_ref(&ep->obj); /* the thread may drop its fault endpoint meanwhile */
     int err;
     struct thread *r = ep->receivers.head;

@@ -8,6 +8,7 @@
  * it fills, and freed with the process.
  */
 #include <mica/handle.h>
+#include <mica/ipc.h>
 #include <mica/memory.h>
 #include <mica/panic.h>
 #include <mica/process.h>
@@ -164,6 +165,8 @@ int handle_install(struct process *p, struct object *obj, uint32_t rights, uint6
     live_handles++;
     if (obj->type == MICA_OBJ_PROCESS)
         ((struct process *)obj)->handles_to_me++;
+    if (obj->type == MICA_OBJ_ENDPOINT && (rights & MICA_RIGHT_READ))
+        endpoint_receive_handle_added((struct endpoint *)obj);
     return OK;
 }
 
@@ -185,6 +188,7 @@ static void handle_free(struct handle *h)
     tree_unlink(h);
     slot_remove(h);
     struct object *obj = h->obj;
+    uint32_t rights = h->rights;
     kmem_cache_free(&handle_cache, h);
     live_handles--;
     if (obj->type == MICA_OBJ_PROCESS) {
@@ -194,6 +198,8 @@ static void handle_free(struct handle *h)
         if (--p->handles_to_me == 0 && !p->started && !p->terminating)
             process_terminate_later(p);
     }
+    if (obj->type == MICA_OBJ_ENDPOINT && (rights & MICA_RIGHT_READ))
+        endpoint_receive_handle_gone((struct endpoint *)obj); /* may wake its senders */
     object_unref(obj);
 }
 

@@ -12,6 +12,11 @@
  * "console" for the console's UART; a second node for the same program
  * gets a number ("uart1").
  *
+ * A restarted devmgr leaves the drivers that are still running alone (they
+ * hold their devices: an IRQ line has one owner at a time) and equips only
+ * those that are not: the ones procmgr gave up on, whose devices it let go
+ * — that is why procmgr restarts devmgr when it gives a driver up.
+ *
  * Afterwards devmgr answers DM_COUNT / DM_DEVICE (mica/proto/devmgr.h).
  */
 #include "devtree.h"
@@ -80,6 +85,17 @@ static void start_driver(const void *fdt, int node, const struct manifest_driver
         mica_printf("devmgr: %s: no usable reg (%s)\n", path, fdt_strerror(err));
         return;
     }
+    struct device *dev = &devices[n_devices];
+    bool console = bi->console_pa == base;
+    uint64_t state, restarts;
+    service_name(d->program, console, dev->name, sizeof(dev->name));
+    if (pm_status(bi->procmgr, dev->name, &state, &restarts) == MICA_OK &&
+        state == PM_STATE_RUNNING) { /* we restarted; it did not */
+        dev->pa = base;
+        n_devices++;
+        mica_printf("devmgr: %s at 0x%lx -> %s (still running)\n", path, base, dev->name);
+        return;
+    }
     uint64_t page = base & ~(MICA_PAGE_SIZE - 1);
     uint64_t span = (base + size - page + MICA_PAGE_SIZE - 1) & ~(MICA_PAGE_SIZE - 1);
     if ((err = mica_vmo_create_physical(bi->root_resource, page, span, &handles[n])) != MICA_OK) {
@@ -93,15 +109,12 @@ static void start_driver(const void *fdt, int node, const struct manifest_driver
         has_irq = false;
     }
     n += has_irq;
-    bool console = bi->console_pa == base;
     if (console && mica_resource_create(bi->root_resource, MICA_RESOURCE_CONSOLE, 0, 1,
                                         &handles[n]) == MICA_OK)
         n++;
     else
         console = false;
-    struct device *dev = &devices[n_devices];
     char cmdline[PM_CMDLINE_MAX + 1];
-    service_name(d->program, console, dev->name, sizeof(dev->name));
     snprintf(cmdline, sizeof(cmdline), "%s offset=%lu irq=%d console=%d", d->compatible,
              base - page, has_irq, console);
     /* procmgr takes the handles, whatever it answers. */

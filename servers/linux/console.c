@@ -6,8 +6,15 @@
  * the main thread (LX_INTERNAL_CONSOLE on our own endpoint), which copies
  * it into the oldest waiting program's buffer and answers its read.
  * Lines longer than the read asked for keep their rest for the next read.
+ *
+ * The console outlives its driver: when the driver dies (or procmgr gives
+ * it up and devmgr equips it again, on a new endpoint) the reader reports
+ * CONSOLE_LOST instead of a line; the main thread looks the console up
+ * again, gives it back the mode and the foreground, and the read starts
+ * over. Only after LOST_LIMIT losses in a row do waiting reads end (EIO).
  */
 #include "linux.h"
+#include <mica/proto/procmgr.h>
 #include <mica/proto/uart.h>
 #include <string.h>
 
@@ -39,6 +46,9 @@ static int mode_owner; /* the pid that last changed the mode, 0: none */
 #define WANT_READ 1u
 #define WANT_INTERRUPT 2u /* the driver signals it on ^C while we are its foreground */
 #define NOT_A_READ 8u     /* report flag: a ^C seen while no read was going on */
+#define CONSOLE_LOST 16u  /* report flag: the read failed with MICA_ERR_PEER_CLOSED */
+#define LOST_LIMIT 30     /* losses in a row (0.1 s apart) before reads fail */
+static unsigned lost;     /* consecutive CONSOLE_LOST reports */
 
 static void report(const char *line, long n, unsigned flags)
 {
@@ -65,7 +75,13 @@ static void reader(void *arg)
         }
         char line[UART_IO_MAX];
         unsigned flags = 0;
-        long n = uart_read(lx_console, line, sizeof(line), &flags);
+        long n =
+            uart_read(__atomic_load_n(&lx_console, __ATOMIC_RELAXED), line, sizeof(line), &flags);
+        if (n == MICA_ERR_PEER_CLOSED) {
+            mica_sleep_until(mica_clock_ns() + 100000000UL); /* let it restart */
+            report(NULL, 0, CONSOLE_LOST);
+            continue;
+        }
         if (flags & UART_READ_INTERRUPTED) { /* the same ^C signalled WANT_INTERRUPT too */
             uint64_t more = 0;
             mica_notify_wait(want, MICA_DEADLINE_NONE, &more);
@@ -149,12 +165,41 @@ int64_t lx_console_read(struct lproc *p, const uint64_t *a, bool vector)
     return LX_DEFERRED;
 }
 
+/* The console's mode as lx_termios says (cooked: 0). */
+static unsigned termios_mode(const uint8_t *t);
+
+/* A console call failed with MICA_ERR_PEER_CLOSED: look the console up
+ * again and give it our mode and foreground. Main thread only (the reader
+ * is then waiting for us, or its read fails and it reports that). Called
+ * by lx_console_line on CONSOLE_LOST and by console writes (files.c). */
+void lx_console_reconnect(void)
+{
+    mica_handle_t console, old = lx_console;
+    if (!old || pm_lookup(mica_bootinfo->procmgr, "console", &console) != MICA_OK)
+        return;
+    __atomic_store_n(&lx_console, console, __ATOMIC_RELAXED);
+    mica_handle_close(old);
+    uart_set_mode(console, termios_mode(lx_termios));
+    lx_console_take_foreground();
+}
+
 void lx_console_line(const struct mica_msg *m)
 {
     struct mica_ipc_buffer *buf = mica_ipc_buffer_here();
     size_t n = m->w[0];
     if (!(m->w[1] & NOT_A_READ))
         reading = false;
+    if (m->w[1] & CONSOLE_LOST) {
+        lx_console_reconnect();
+        if (++lost < LOST_LIMIT) {
+            serve(); /* the reader tries again */
+            return;
+        }
+        for (; n_waiting; memmove(waiting, waiting + 1, --n_waiting * sizeof(waiting[0])))
+            answer(&waiting[0], -LX_EIO); /* no console for 3 s: give up these reads */
+        return;
+    }
+    lost = 0;
     if (m->w[1] & UART_READ_INTERRUPTED) {
         lx_console_interrupt(); /* ^C: SIGINT for the foreground program */
     } else {
@@ -201,17 +246,22 @@ void lx_console_take_foreground(void)
         mica_handle_close(dup);
 }
 
-int64_t lx_console_set_termios(struct lproc *p, uintptr_t va)
+static unsigned termios_mode(const uint8_t *t)
 {
-    uint8_t t[36];
     uint32_t lflag;
-    if (lx_read(p, va, t, sizeof(t)))
-        return -LX_EFAULT;
     memcpy(&lflag, t + 12, 4);
     unsigned mode = (lflag & LFLAG_ICANON ? 0 : UART_MODE_RAW) |
                     (lflag & LFLAG_ECHO ? UART_MODE_ECHO : 0) |
                     (lflag & LFLAG_ISIG ? UART_MODE_ISIG : 0);
-    if (lx_console && uart_set_mode(lx_console, mode & UART_MODE_RAW ? mode : 0) != MICA_OK)
+    return mode & UART_MODE_RAW ? mode : 0;
+}
+
+int64_t lx_console_set_termios(struct lproc *p, uintptr_t va)
+{
+    uint8_t t[36];
+    if (lx_read(p, va, t, sizeof(t)))
+        return -LX_EFAULT;
+    if (lx_console && uart_set_mode(lx_console, termios_mode(t)) != MICA_OK)
         return -LX_EIO;
     memcpy(lx_termios, t, sizeof(t));
     mode_owner = p->pid;

@@ -222,8 +222,14 @@ static int64_t sys_close(struct lproc *p, uint64_t fd)
  * console driver, the kernel's log. */
 static int console_write(const char *buf, size_t len)
 {
-    if (lx_console)
-        return uart_write(lx_console, buf, len) == MICA_OK ? 0 : -LX_EIO;
+    if (lx_console) {
+        int err = uart_write(lx_console, buf, len);
+        if (err == MICA_ERR_PEER_CLOSED) { /* the driver died: once more, found again */
+            lx_console_reconnect();
+            err = uart_write(lx_console, buf, len);
+        }
+        return err == MICA_OK ? 0 : -LX_EIO;
+    }
     return mica_debug_log(buf, len) == MICA_OK ? 0 : -LX_EIO;
 }
 

@@ -306,6 +306,7 @@ size_t lx_console_available(void); /* FIONREAD */
 void lx_console_want(void);
 extern int lx_tty_pgrp;                /* ^C's process group (TIOCSPGRP) */
 void lx_console_take_foreground(void); /* ^C comes to us, not the native shell */
+void lx_console_reconnect(void);       /* the console's driver died: find it again */
 
 /* poll.c: ppoll; waiters are re-checked whenever something moves */
 int64_t lx_ppoll(struct lproc *p, const uint64_t *a);

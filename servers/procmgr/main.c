@@ -6,18 +6,32 @@
  * instance of the server gets its receive side, so clients' handles stay
  * valid across restarts: a client that called a crashed server gets
  * MICA_ERR_PEER_CLOSED, and its next call reaches the new instance.
+ * procmgr keeps two handles to it: the receive side (recv_ep), which it
+ * duplicates for each instance, and a send-only one (ep) it mints clients'
+ * handles from.
  *
  * A watcher thread per instance waits for the process and reports its end
  * to procmgr's own endpoint with an internal message (a badge no client
  * holds). On an end procmgr applies the service's restart policy and its
  * group's strategy (one_for_one, one_for_all, rest_for_one), and gives the
- * group up if it restarts more than `intensity` allows.
+ * group up if it restarts more than `intensity` allows. Giving a service
+ * up closes its receive side: with its last instance gone nobody can
+ * receive on the endpoint any more, so the kernel answers every caller,
+ * waiting or future, with MICA_ERR_PEER_CLOSED instead of letting it wait
+ * for ever (kernel/endpoint.c).
  *
  * Every service gets a procmgr handle of its own badge (bootinfo->procmgr).
  * A service granted devices (devmgr) gets the root resource and the device
  * tree, and may add driver services (PM_ADD_DRIVER): procmgr keeps the
  * driver's device handles and gives each instance duplicates, so a
- * restarted driver gets its device again.
+ * restarted driver gets its device again. A driver given up lets its
+ * device go (its IRQ line is free again once the handles are closed), and
+ * its failure goes up to the service that added it: that one is restarted
+ * as if it had failed (counted against its own intensity), and equips the
+ * driver anew, on a new endpoint — clients find it again with PM_LOOKUP.
+ *
+ * Killing a service (PM_KILL) is the operator's: only init's own handle
+ * (badge 0), which init gives the program it runs on the console, may.
  *
  * Memory: each service runs with a limit of procmgr's own less a reserve
  * (service_limit), so that no one service (the Linux personality, which
@@ -40,7 +54,8 @@
 
 struct service {
     const struct manifest_service *m;
-    mica_handle_t ep;      /* the service endpoint, kept across restarts */
+    mica_handle_t ep;      /* the service endpoint, send side: clients' handles come from it */
+    mica_handle_t recv_ep; /* its receive side, kept across restarts; 0 once given up */
     mica_handle_t process; /* the running instance, 0 if none */
     uint64_t generation;   /* bumps on every start and stop: stale exits are ignored */
     uint64_t state;
@@ -51,7 +66,8 @@ struct service {
     mica_handle_t handles[MICA_MSG_MAX_HANDLES];
     unsigned n_handles;
     char cmdline[PM_CMDLINE_MAX + 1];
-    bool driver; /* added by PM_ADD_DRIVER */
+    bool driver;    /* added by PM_ADD_DRIVER */
+    unsigned owner; /* a driver's: the service that added it */
 };
 
 struct watch {
@@ -125,17 +141,36 @@ static void watch(unsigned index, uint64_t generation, mica_handle_t proc)
     }
 }
 
+#define CLIENT_RIGHTS (MICA_RIGHT_WRITE | MICA_RIGHT_DUPLICATE | MICA_RIGHT_TRANSFER)
+
+/* A new endpoint for service s: at setup, and when a driver given up is
+ * equipped again (clients of the old one get MICA_ERR_PEER_CLOSED). */
+static int open_endpoint(struct service *s)
+{
+    mica_handle_t recv, send;
+    int err = mica_endpoint_create(&recv);
+    if (err)
+        return err;
+    if ((err = mica_handle_dup(recv, CLIENT_RIGHTS, &send)) != MICA_OK) {
+        mica_handle_close(recv);
+        return err;
+    }
+    if (s->ep)
+        mica_handle_close(s->ep);
+    s->ep = send;
+    s->recv_ep = recv;
+    return MICA_OK;
+}
+
 /* Give service i its endpoint and its procmgr handle. */
 static int setup(unsigned i)
 {
     struct service *s = &services[i];
     s->m = &manifest.services[i];
     s->badge = next_client_badge++;
-    int err = mica_endpoint_create(&s->ep);
+    int err = open_endpoint(s);
     if (!err)
-        err =
-            mica_handle_mint(own_ep, MICA_RIGHT_WRITE | MICA_RIGHT_DUPLICATE | MICA_RIGHT_TRANSFER,
-                             s->badge, &s->pm_client);
+        err = mica_handle_mint(own_ep, CLIENT_RIGHTS, s->badge, &s->pm_client);
     return err;
 }
 
@@ -157,8 +192,10 @@ static int start(unsigned i)
     size_t size;
     mica_handle_t server_end = 0, proc;
     int err = mica_cpio_find(bootfs, bootfs_size, s->m->program, &elf, &size);
+    if (!err && !s->recv_ep)
+        err = MICA_ERR_BAD_STATE; /* given up: only PM_ADD_DRIVER equips it anew */
     if (!err)
-        err = mica_handle_dup(s->ep, SERVER_END_RIGHTS, &server_end);
+        err = mica_handle_dup(s->recv_ep, SERVER_END_RIGHTS, &server_end);
     struct mica_spawn_args args = {.name = s->m->name,
                                    .cmdline = s->cmdline,
                                    .bootfs = bootfs_vmo,
@@ -217,14 +254,42 @@ static bool within_intensity(unsigned i)
     return true;
 }
 
+static void restart(unsigned i);
+
+/* Called by on_exited (and escalate) when i's group passed its intensity:
+ * stop the group for good. Each service's receive side is closed, so its
+ * callers get MICA_ERR_PEER_CLOSED at once; a driver's device handles are
+ * closed, so the device can be claimed again; and the failure of a driver
+ * goes up to the service that added it (escalate). */
 static void give_up(unsigned i)
 {
+    bool escalate_to[MANIFEST_MAX_SERVICES] = {false};
     mica_printf("procmgr: %s restarts too often: giving up on its group\n", services[i].m->name);
     for (unsigned j = 0; j < manifest.n_services; j++) {
-        if (same_group(i, j)) {
-            stop(j);
-            services[j].state = PM_STATE_FAILED;
-        }
+        struct service *s = &services[j];
+        if (!same_group(i, j))
+            continue;
+        stop(j);
+        s->state = PM_STATE_FAILED;
+        if (s->recv_ep)
+            mica_handle_close(s->recv_ep);
+        s->recv_ep = 0;
+        for (unsigned h = 0; h < s->n_handles; h++)
+            mica_handle_close(s->handles[h]);
+        s->n_handles = 0;
+        if (s->driver)
+            escalate_to[s->owner] = true;
+    }
+    for (unsigned j = 0; j < manifest.n_services; j++) {
+        if (!escalate_to[j] || services[j].state != PM_STATE_RUNNING)
+            continue; /* a failed devmgr cannot equip anything any more */
+        mica_printf("procmgr: restarting %s, which added the driver given up\n",
+                    services[j].m->name);
+        stop(j);
+        if (within_intensity(j))
+            restart(j);
+        else
+            give_up(j);
     }
 }
 
@@ -299,9 +364,8 @@ static int64_t handle_PM_LOOKUP(void *ctx, const struct mica_msg *req, struct mi
     if (!buf)
         return MICA_ERR_NO_MEMORY;
     /* Each client gets its own badge, so servers can tell clients apart. */
-    int err = mica_handle_mint(services[i].ep,
-                               MICA_RIGHT_WRITE | MICA_RIGHT_DUPLICATE | MICA_RIGHT_TRANSFER,
-                               next_client_badge++, &buf->handles[0]);
+    int err =
+        mica_handle_mint(services[i].ep, CLIENT_RIGHTS, next_client_badge++, &buf->handles[0]);
     if (err)
         return err;
     reply->info = mica_msg_info(0, 0, 1, 0);
@@ -323,6 +387,8 @@ static int64_t handle_PM_STATUS(void *ctx, const struct mica_msg *req, struct mi
 static int64_t handle_PM_KILL(void *ctx, const struct mica_msg *req, struct mica_msg *reply)
 {
     (void)ctx, (void)reply;
+    if (req->badge != 0)
+        return MICA_ERR_ACCESS_DENIED; /* a service's or a spawned program's handle */
     int i = find(req);
     if (i < 0)
         return MICA_ERR_NOT_FOUND;
@@ -432,8 +498,13 @@ static int64_t handle_PM_ADD_DRIVER(void *ctx, const struct mica_msg *req, struc
     struct mica_ipc_buffer *buf = mica_ipc_buffer_here();
     unsigned n_handles = MICA_MSG_HANDLES(req->info);
     bool allowed = false;
-    for (unsigned i = 0; i < manifest.n_services; i++)
-        allowed |= services[i].m->devices && services[i].badge == req->badge;
+    unsigned owner = 0;
+    for (unsigned i = 0; i < manifest.n_services; i++) {
+        if (services[i].m->devices && services[i].badge == req->badge) {
+            allowed = true;
+            owner = i;
+        }
+    }
     char name[MICA_NAME_MAX + 1], program[MICA_NAME_MAX + 1];
     uint64_t words[24];
     for (unsigned i = 0; i < 24; i++)
@@ -470,6 +541,15 @@ static int64_t handle_PM_ADD_DRIVER(void *ctx, const struct mica_msg *req, struc
         manifest.n_services++;
     }
     struct service *s = &services[index];
+    s->owner = owner;
+    if (!s->recv_ep) { /* given up before: a fresh start on a new endpoint */
+        if ((err = open_endpoint(s)) != MICA_OK) {
+            for (unsigned h = 0; h < n_handles; h++)
+                mica_handle_close(buf->handles[h]);
+            return err;
+        }
+        n_history[index] = 0;
+    }
     stop((unsigned)index);
     for (unsigned h = 0; h < s->n_handles; h++)
         mica_handle_close(s->handles[h]);

@@ -33,6 +33,16 @@ static int cmd_ps(struct shell *sh, int argc, char **argv)
     return 0;
 }
 
+/* An fs call failed with err: after MICA_ERR_PEER_CLOSED (the server died,
+ * or procmgr gave it up) the next command looks fs up again. */
+static void fs_failed(struct shell *sh, int err)
+{
+    if (err == MICA_ERR_PEER_CLOSED && sh->fs) {
+        mica_handle_close(sh->fs);
+        sh->fs = 0;
+    }
+}
+
 static int fs_handle(struct shell *sh)
 {
     if (!sh->fs && pm_lookup(sh->procmgr, "fs", &sh->fs) != MICA_OK) {
@@ -51,6 +61,7 @@ static int cmd_ls(struct shell *sh, int argc, char **argv)
     int err = fs_open(sh->fs, path, 0, &fd);
     if (err) {
         sh_printf(sh, "ls: %s: %s\n", path, mica_status_name(err));
+        fs_failed(sh, err);
         return 1;
     }
     char name[FS_NAME_MAX + 1];
@@ -82,6 +93,7 @@ static int cmd_cat(struct shell *sh, int argc, char **argv)
         int err = fs_open(sh->fs, argv[i], 0, &fd);
         if (err) {
             sh_printf(sh, "cat: %s: %s\n", argv[i], mica_status_name(err));
+            fs_failed(sh, err);
             continue;
         }
         char buf[FS_IO_MAX];

@@ -5,6 +5,11 @@
  * and runs the command (commands.c), forever; `poweroff` ends the machine.
  * Everything it prints goes to the UART driver; programs it runs log
  * through the kernel's log, which the same driver sends.
+ *
+ * The console must outlive any service, the driver included: when a read
+ * fails (the driver died, or procmgr gave it up and devmgr equipped it
+ * again on a new endpoint) the shell looks the console up again and goes
+ * on; while there is none it retries a few times a second.
  */
 #include "shell.h"
 #include <mica/proto/procmgr.h>
@@ -41,6 +46,25 @@ static int split(char *line, char **argv)
     return argc;
 }
 
+/* The console read failed: find the console again through procmgr (the
+ * same endpoint if the driver only restarted, a new one if it was given up
+ * and equipped again). Called by main's loop, which then retries. */
+static void reconnect(struct shell *sh, int why)
+{
+    static uint64_t last_report;
+    mica_handle_t console;
+    uint64_t now = mica_clock_ns();
+    if (now - last_report > 5000000000UL) { /* a dead console must not flood the log */
+        mica_printf("shell: console read failed: %s: looking it up again\n", mica_status_name(why));
+        last_report = now;
+    }
+    if (pm_lookup(sh->procmgr, "console", &console) == MICA_OK) {
+        mica_handle_close(sh->console);
+        sh->console = console;
+    }
+    mica_sleep_until(mica_clock_ns() + 100000000UL); /* a failed one answers at once */
+}
+
 int main(const struct mica_bootinfo *bi)
 {
     struct shell sh = {.procmgr = bi->startup_handle, .root = bi->root_resource};
@@ -73,8 +97,7 @@ int main(const struct mica_bootinfo *bi)
         sh_printf(&sh, "mica> ");
         long n = uart_read(sh.console, line, LINE_BYTES, &flags);
         if (n < 0) {
-            mica_printf("shell: console read failed: %s\n", mica_status_name((int)n));
-            mica_sleep_until(mica_clock_ns() + 1000000000UL); /* the driver restarts */
+            reconnect(&sh, (int)n);
             continue;
         }
         if (flags & UART_READ_INTERRUPTED)

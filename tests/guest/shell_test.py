@@ -189,6 +189,56 @@ def busybox_session(con, report, args):
     ends_qemu(con, report)
 
 
+def supervision(con, report, command, args):
+    """Services killed six times in quick succession, past their restart
+    intensity (5 in 10 s): the console must answer afterwards, and calls to
+    a service procmgr gave up must fail at once instead of hanging."""
+    def burst(service, after_each, times=6):
+        start = time.monotonic()
+        for _ in range(times):
+            con.type(f"kill {service}\r")
+            con.expect(after_each, 15)
+            time.sleep(0.2)  # see docs/devices.md: a line typed at a restart
+        return time.monotonic() - start
+
+    # The console's own driver (input typed while it is down is lost: wait
+    # for each new instance). Given up on the sixth kill, it comes back
+    # through devmgr (procmgr restarts devmgr, which equips it anew) and
+    # the shell finds it again.
+    took = burst("console", r"uart: [^\r\n]+ takes over the console(?s:.*?)" + re.escape(PROMPT),
+                 times=5)
+    con.type("kill console\r")
+    report.check(con.expect(r"procmgr: console restarts too often", 15) is not None,
+                 f"the console driver killed six times in {took:.1f} s+ is given up")
+    report.check(con.expect(r"uart: [^\r\n]+ takes over the console", 15) is not None,
+                 "devmgr equips the console driver again")
+    report.check(con.expect(re.escape(PROMPT), 15) is not None, "the shell found it again")
+    command("echo after-console", r"\r\nafter-console\r\n",
+            "the console answers after its driver was given up")
+    # The second UART of the Pi (the uart driver not serving the console).
+    uarts = ["uart"] if args.board == "raspi3b" else []
+    for name in uarts:
+        burst(name, re.escape(PROMPT))
+        report.check(con.expect(rf"procmgr: {name} restarts too often", 15) is not None,
+                     f"{name} killed six times is given up")
+        command(f"echo after-{name}", rf"\r\nafter-{name}\r\n",
+                f"the console answers after {name} was given up")
+    took = burst("devmgr", re.escape(PROMPT))
+    report.check(took < 15, f"six kills of devmgr took {took:.1f} s")
+    command("echo after-devmgr", r"\r\nafter-devmgr\r\n",
+            "the console answers after devmgr was killed six times")
+    command("ps", r"console +running", "the console driver survived devmgr's deaths")
+    took = burst("fs", re.escape(PROMPT))
+    report.check(con.expect(r"procmgr: fs restarts too often", 15) is not None,
+                 f"fs killed six times in {took:.1f} s is given up")
+    start = time.monotonic()
+    command("ls /", r"ls: /: ERR_PEER_CLOSED", "ls of a failed fs reports an error")
+    report.check(time.monotonic() - start < 2, "... within a second or so, not hanging")
+    command("linux busybox ls /", r"ls: /: Input/output error",
+            "a Linux program's call to the failed fs gets EIO")
+    command("echo after-fs", r"\r\nafter-fs\r\n", "the console answers after fs was given up")
+
+
 def native_session(con, report, args):
     """mica.run=shell: the native shell; each step checks its answer."""
     command = commander(con, report, PROMPT)
@@ -252,6 +302,7 @@ def native_session(con, report, args):
     report.check(con.expect(r"procmgr: kv was killed", 30) is not None, "kill kills a service")
     time.sleep(0.5)
     command("ps", r"kv +running", "procmgr restarted the killed service")
+    supervision(con, report, command, args)
     command("frobnicate", r"frobnicate: unknown command", "unknown commands are reported")
     idle_check(con, report, args)
     command("echo still here", r"\r\nstill here\r\n", "the console answers after idling")

@@ -162,6 +162,8 @@ static int play_role(const char *role)
             made++;
         return err == MICA_ERR_LIMIT ? (int)made : 2000 - err;
     }
+    if (strcmp(role, "pm-kill") == 0) /* spawned by procmgr: may it kill a service? */
+        return -pm_kill(mica_bootinfo->procmgr, "pair-b");
     if (strcmp(role, "fault") == 0) {
         *(volatile int *)0x8 = 1; /* page 0 is never mapped */
         return 0;

@@ -137,6 +137,111 @@ static int test_driver_restart(void)
     return 0;
 }
 
+/* PM_STATUS of name: state, restarts and generation (bumps each start). */
+static int status(const char *name, uint64_t out[3])
+{
+    uint64_t w[4];
+    mica_name_pack(name, w);
+    return mica_request(procmgr(), PM_STATUS, w, 4, out, 3);
+}
+
+/* Wait (up to 5 s) until devmgr has started, i.e. answers DM_COUNT. */
+static int devmgr_count(uint64_t *count)
+{
+    mica_handle_t dm;
+    struct mica_msg m;
+    uint64_t none = 0;
+    int err = pm_lookup(procmgr(), "devmgr", &dm);
+    if (err)
+        return err;
+    err = raw(dm, DM_COUNT, &none, 0, 0, 5000000, &m);
+    *count = m.w[1];
+    mica_handle_close(dm);
+    return err;
+}
+
+/* Wait (up to 5 s) until name runs an instance newer than generation. */
+static int wait_new_instance(const char *name, uint64_t generation, uint64_t st[3])
+{
+    uint64_t deadline = mica_clock_ns() + 5000000000UL;
+    int err;
+    while ((err = status(name, st)) == MICA_OK &&
+           (st[2] == generation || st[0] != PM_STATE_RUNNING) && mica_clock_ns() < deadline)
+        mica_sleep_until(mica_clock_ns() + 10000000UL);
+    return err ? err : st[0] == PM_STATE_RUNNING && st[2] != generation ? 0 : MICA_ERR_TIMED_OUT;
+}
+
+/* devmgr killed: the restarted devmgr finds its drivers still running and
+ * leaves them be (they keep their IRQ lines; it used to re-add them, could
+ * not claim their IRQs again, and restarted them without one). */
+static int test_devmgr_restart(void)
+{
+    uint64_t dm0[3], dm1[3], con0[3], con1[3], td0[3], td1[3], count0, count1;
+    mica_handle_t td;
+    struct mica_msg m;
+    if (no_device_tree())
+        return 0;
+    CHECK_OK(devmgr_count(&count0));
+    CHECK_OK(status("devmgr", dm0));
+    CHECK_OK(status("console", con0));
+    CHECK_OK(status("testdrv", td0));
+    CHECK_OK(pm_kill(procmgr(), "devmgr"));
+    CHECK_OK(wait_new_instance("devmgr", dm0[2], dm1));
+    CHECK(dm1[1] == dm0[1] + 1);
+    CHECK_OK(devmgr_count(&count1));
+    CHECK(count1 == count0); /* it lists them all */
+    CHECK_OK(status("console", con1));
+    CHECK_OK(status("testdrv", td1));
+    CHECK(con1[0] == PM_STATE_RUNNING && con1[2] == con0[2]); /* the same instances */
+    CHECK(td1[0] == PM_STATE_RUNNING && td1[2] == td0[2]);
+    CHECK_OK(pm_lookup(procmgr(), "testdrv", &td));
+    CHECK_OK(td_call(td, TD_INFO, 0, &m));
+    CHECK(m.w[3] == MICA_OBJ_IRQ);
+    CHECK_OK(mica_handle_close(td));
+    return 0;
+}
+
+/* A driver that crashes past its restart intensity is given up: its
+ * callers get PEER_CLOSED at once, its device goes back (the IRQ line is
+ * free), and procmgr restarts devmgr, which equips it again on a new
+ * endpoint: a new lookup reaches a driver with its IRQ object. */
+static int test_driver_given_up(void)
+{
+    uint64_t dm0[3], dm1[3], td0[3], st[3];
+    mica_handle_t td, again;
+    struct mica_msg m;
+    if (no_device_tree())
+        return 0;
+    CHECK_OK(status("devmgr", dm0));
+    CHECK_OK(pm_lookup(procmgr(), "testdrv", &td));
+    for (int crash = 0; crash < 8; crash++) {
+        CHECK_OK(status("devmgr", dm1));
+        if (dm1[1] != dm0[1])
+            break; /* given up: devmgr was restarted */
+        CHECK_OK(status("testdrv", td0));
+        CHECK_STATUS(raw(td, TD_CRASH, NULL, 0, 0, 2000000, &m), MICA_ERR_PEER_CLOSED);
+        uint64_t deadline = mica_clock_ns() + 5000000000UL;
+        do {
+            mica_sleep_until(mica_clock_ns() + 10000000UL);
+            CHECK_OK(status("testdrv", st));
+        } while ((st[2] == td0[2] || st[0] != PM_STATE_RUNNING) && mica_clock_ns() < deadline);
+    }
+    CHECK(dm1[1] == dm0[1] + 1);
+    uint64_t count;
+    CHECK_OK(devmgr_count(&count));
+    CHECK_OK(status("testdrv", st));
+    CHECK(st[0] == PM_STATE_RUNNING);
+    uint64_t t0 = mica_clock_ns();
+    CHECK_STATUS(raw(td, TD_INFO, NULL, 0, 0, 2000000, &m), MICA_ERR_PEER_CLOSED);
+    CHECK(mica_clock_ns() - t0 < 1000000000UL); /* at once, not at the timeout */
+    CHECK_OK(pm_lookup(procmgr(), "testdrv", &again));
+    CHECK_OK(td_call(again, TD_INFO, 0, &m));
+    CHECK(m.w[3] == MICA_OBJ_IRQ); /* devmgr claimed its IRQ line again */
+    CHECK_OK(mica_handle_close(again));
+    CHECK_OK(mica_handle_close(td));
+    return 0;
+}
+
 static int test_uart_protocol(void)
 {
     mica_handle_t a, b, vmo, n;
@@ -252,6 +357,8 @@ const struct ktest ktests_drivers[] = {
     {"user_devmgr_drivers", test_devmgr_drivers},
     {"user_uart_protocol", test_uart_protocol},
     {"user_driver_restart", test_driver_restart},
+    {"user_devmgr_restart", test_devmgr_restart},
+    {"user_driver_given_up", test_driver_given_up},
     {"user_console_handover", test_console_handover},
     {NULL, NULL},
 };

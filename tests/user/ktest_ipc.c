@@ -255,6 +255,57 @@ static int test_deadlines_and_dead_partners(void)
     return 0;
 }
 
+static mica_handle_t lone_ep; /* send side only */
+static volatile int lone_result = 1;
+
+static void lone_caller(uint64_t arg)
+{
+    (void)arg;
+    struct mica_msg m = {.info = mica_msg_info(1, 0, 0, 5000000)}; /* 5 s */
+    lone_result = mica_call(lone_ep, &m);
+}
+
+/* An endpoint nobody can receive on any more (its last handle with
+ * MICA_RIGHT_READ closed, as when procmgr gives a service up) answers its
+ * waiting and future callers with PEER_CLOSED at once, though send-side
+ * handles keep it alive; another receive handle keeps it served. */
+static int test_receive_side_closed(void)
+{
+    mica_handle_t ep, second_reader, minted, thread;
+    struct mica_kernel_stats before, after;
+    struct mica_msg m;
+    CHECK_OK(kt_stats(&before));
+    CHECK_OK(mica_endpoint_create(&ep));
+    CHECK_OK(mica_handle_dup(ep, MICA_RIGHT_WRITE | MICA_RIGHT_DUPLICATE, &lone_ep));
+    CHECK_OK(mica_handle_dup(ep, MICA_RIGHT_READ, &second_reader));
+    lone_result = 1;
+    CHECK_OK(kt_thread(lone_caller, 0, &thread));
+    CHECK_OK(mica_sleep_until(mica_clock_ns() + 5000000));
+    CHECK_OK(mica_handle_close(ep)); /* one receive handle is left: it waits on */
+    CHECK_OK(mica_sleep_until(mica_clock_ns() + 20000000));
+    CHECK(lone_result == 1);
+    uint64_t t0 = mica_clock_ns();
+    CHECK_OK(mica_handle_close(second_reader));
+    CHECK(wait_for(&lone_result, 1));
+    CHECK_STATUS(lone_result, MICA_ERR_PEER_CLOSED);
+    CHECK(mica_clock_ns() - t0 < 1000000000UL); /* woken, not timed out */
+    m.info = mica_msg_info(1, 0, 0, 200000);
+    CHECK_STATUS(mica_call(lone_ep, &m), MICA_ERR_PEER_CLOSED);
+    m.info = mica_msg_info(1, 0, 0, 0) | MICA_MSG_POLL;
+    CHECK_STATUS(mica_call(lone_ep, &m), MICA_ERR_PEER_CLOSED);
+    m.info = mica_msg_info(1, 0, 0, 200000);
+    CHECK_STATUS(mica_send(lone_ep, &m), MICA_ERR_PEER_CLOSED);
+    CHECK_OK(mica_handle_mint(lone_ep, MICA_RIGHT_WRITE, 9, &minted));
+    m.info = mica_msg_info(1, 0, 0, 200000);
+    CHECK_STATUS(mica_call(minted, &m), MICA_ERR_PEER_CLOSED);
+    CHECK_OK(mica_handle_close(minted));
+    CHECK_OK(mica_handle_close(lone_ep));
+    CHECK_OK(mica_handle_close(thread));
+    CHECK_OK(kt_stats(&after)); /* the endpoint went with its last handle */
+    CHECK(after.objects[MICA_OBJ_ENDPOINT] == before.objects[MICA_OBJ_ENDPOINT]);
+    return 0;
+}
+
 static mica_handle_t shared_ntfn;
 
 static void signal_later(uint64_t bits)
@@ -406,6 +457,7 @@ const struct ktest ktests_ipc[] = {
     {"user_ipc_call_reply_badge", test_call_reply},
     {"user_ipc_long_and_handles", test_long_message_and_handles},
     {"user_ipc_deadlines_dead_partners", test_deadlines_and_dead_partners},
+    {"user_ipc_receive_side_closed", test_receive_side_closed},
     {"user_notifications", test_notifications},
     {"user_ipc_bad_args", test_ipc_bad_args},
     {NULL, NULL},

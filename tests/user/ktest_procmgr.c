@@ -114,9 +114,41 @@ static int test_intensity_and_bad_requests(void)
     }
     CHECK_OK(pm_status(procmgr(), "kv", &state, &restarts));
     CHECK(state == PM_STATE_FAILED && restarts == 3);
+    /* Given up, it answers errors at once, to old handles and new ones
+     * (procmgr closed its receive side); calls carry a timeout only so
+     * that a regression fails instead of hanging. */
     struct mica_msg poll = {.info = mica_msg_info(KV_GET, 1, 0, 0) | MICA_MSG_POLL};
-    CHECK_STATUS(mica_call(kv, &poll), MICA_ERR_TIMED_OUT); /* nobody serves it now */
+    CHECK_STATUS(mica_call(kv, &poll), MICA_ERR_PEER_CLOSED);
+    uint64_t t0 = mica_clock_ns();
+    struct mica_msg m = {.info = mica_msg_info(KV_GET, 1, 0, 2000000)};
+    CHECK_STATUS(mica_call(kv, &m), MICA_ERR_PEER_CLOSED);
+    CHECK_OK(pm_lookup(procmgr(), "kv", &x));
+    m.info = mica_msg_info(KV_GET, 1, 0, 2000000);
+    CHECK_STATUS(mica_call(x, &m), MICA_ERR_PEER_CLOSED);
+    CHECK(mica_clock_ns() - t0 < 1000000000UL);
+    CHECK_OK(mica_handle_close(x));
     CHECK_OK(mica_handle_close(kv));
+    return 0;
+}
+
+/* Killing services is the operator's: a program procmgr started (its
+ * procmgr handle has a badge) is refused, and the service lives on. */
+static int test_kill_authority(void)
+{
+    mica_handle_t child;
+    uint64_t state, restarts, again;
+    int64_t code;
+    uint32_t reason;
+    CHECK_OK(pm_status(procmgr(), "pair-b", &state, &restarts));
+    CHECK(state == PM_STATE_RUNNING);
+    CHECK_OK(pm_spawn_args(procmgr(), "bin/ktest", "role=pm-kill", 0, &child));
+    CHECK_OK(kt_wait(child, 5000, &code, &reason));
+    CHECK_OK(mica_handle_close(child));
+    CHECK(reason == MICA_EXIT_NORMAL);
+    CHECK_STATUS((int)-code, MICA_ERR_ACCESS_DENIED);
+    mica_sleep_until(mica_clock_ns() + 100000000UL); /* a restart would show by now */
+    CHECK_OK(pm_status(procmgr(), "pair-b", &state, &again));
+    CHECK(state == PM_STATE_RUNNING && again == restarts);
     return 0;
 }
 
@@ -173,6 +205,7 @@ const struct ktest ktests_procmgr[] = {
     {"user_procmgr_spawn_list", test_spawn_and_list},
     {"user_procmgr_lookup_restart", test_lookup_and_restart},
     {"user_procmgr_group_strategies", test_group_strategies},
+    {"user_procmgr_kill_authority", test_kill_authority},
     {"user_procmgr_intensity", test_intensity_and_bad_requests},
     {NULL, NULL},
 };

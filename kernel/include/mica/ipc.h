@@ -22,6 +22,9 @@ struct endpoint {
     struct object obj;
     struct wait_queue senders;   /* IPC_SEND / IPC_CALL */
     struct wait_queue receivers; /* IPC_RECV */
+    /* Handles with MICA_RIGHT_READ (handle.c counts them): at 0 nobody can
+     * ever receive again, so senders get ERR_PEER_CLOSED. */
+    uint32_t receive_handles;
 };
 
 struct notification {
@@ -48,6 +51,9 @@ int ipc_reply_save(struct process *payer, struct reply_obj **out);
 void ipc_save_reply_to_x9(struct trap_frame *f);
 int ipc_reply_to(struct reply_obj *r);
 int endpoint_create(struct process *payer, struct endpoint **out);
+/* handle.c, as a handle with MICA_RIGHT_READ to ep is made or freed. */
+void endpoint_receive_handle_added(struct endpoint *ep);
+void endpoint_receive_handle_gone(struct endpoint *ep);
 int notification_create(struct process *payer, struct notification **out);
 
 /* The calling thread's message is in its trap frame (x1 info, x2..x7) and

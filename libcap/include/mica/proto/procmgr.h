@@ -19,7 +19,8 @@
 #define PROCMGR_OPS(X)                                                                             \
     X(PM_LOOKUP, 1, 4, 0)      /* (name) -> a handle to the service's endpoint (buffer) */         \
     X(PM_STATUS, 2, 4, 3)      /* (name) -> state, restarts, pid-like generation */                \
-    X(PM_KILL, 3, 4, 0)        /* (name): kill the server (supervision applies) */                 \
+    X(PM_KILL, 3, 4, 0)        /* (name): kill the server (supervision applies); init's     \
+                                  handle (badge 0) only, else ERR_ACCESS_DENIED */           \
     X(PM_COUNT, 4, 0, 1)       /* () -> number of entries (services, then spawned) */              \
     X(PM_SPAWN, 5, 4, 0)       /* (program[, cmdline: words 4-19]; 0-4 handles: the startup        \
                                   handle, then bootinfo->handles[]) -> a process handle */         \
