@@ -44,6 +44,8 @@
 #include <mica/proto/procmgr.h>
 #include <string.h>
 
+#include "procmgr.h"
+
 #define PM_INTERNAL_EXITED 100
 /* A server receives on its endpoint and may mint handles to it (to give
  * its own threads or children, like the Linux personality's programs). */
@@ -76,28 +78,15 @@ struct watch {
     mica_handle_t process; /* a WAIT duplicate, closed by the watcher */
 };
 
-/* Programs started on request (PM_SPAWN): not supervised, only listed. */
-#define MAX_SPAWNED 32
-#define SPAWNED_FLAG 0x10000u
-struct spawned {
-    bool used;
-    char name[MICA_NAME_MAX + 1];
-    mica_handle_t process;
-    uint64_t generation;
-    uint64_t state;
-};
-static struct spawned spawned[MAX_SPAWNED];
-static unsigned spawned_count(void);
-
 static struct manifest manifest;
 static struct service services[MANIFEST_MAX_SERVICES];
-static const void *bootfs;
-static size_t bootfs_size;
-static mica_handle_t bootfs_vmo;     /* read-only: every service may read the bootfs */
-static mica_handle_t internal_ep;    /* WRITE, badged INTERNAL_BADGE: only watchers have it */
-static mica_handle_t own_ep;         /* our endpoint, to mint client handles from */
-static mica_handle_t root_resource;  /* for services granted devices (0: none) */
-static mica_handle_t spawned_client; /* the procmgr handle programs started by PM_SPAWN get */
+const void *bootfs;
+size_t bootfs_size;
+mica_handle_t bootfs_vmo;           /* read-only: every service may read the bootfs */
+static mica_handle_t internal_ep;   /* WRITE, badged INTERNAL_BADGE: only watchers have it */
+static mica_handle_t own_ep;        /* our endpoint, to mint client handles from */
+static mica_handle_t root_resource; /* for services granted devices (0: none) */
+mica_handle_t spawned_client;       /* the procmgr handle programs started by PM_SPAWN get */
 static uint64_t next_client_badge = 1;
 /* Restart times per group leader (the first service of a group). */
 static uint64_t history[MANIFEST_MAX_SERVICES][HISTORY];
@@ -130,7 +119,7 @@ static unsigned leader(unsigned i)
     return i;
 }
 
-static void watch(unsigned index, uint64_t generation, mica_handle_t proc)
+void watch(unsigned index, uint64_t generation, mica_handle_t proc)
 {
     mica_handle_t waiter, thread;
     struct watch *w = malloc(sizeof(*w));
@@ -311,13 +300,8 @@ static void restart(unsigned i)
 static int64_t on_exited(const struct mica_msg *req)
 {
     if (req->w[0] & SPAWNED_FLAG) {
-        struct spawned *sp = &spawned[(req->w[0] & ~SPAWNED_FLAG) % MAX_SPAWNED];
-        if (sp->used && sp->generation == req->w[1] && sp->process) {
-            mica_handle_close(sp->process);
-            sp->process = 0;
-            bool abnormal = req->w[2] != MICA_EXIT_NORMAL || req->w[3] != 0;
-            sp->state = abnormal ? PM_STATE_FAILED : PM_STATE_STOPPED;
-        }
+        spawned_exited((unsigned)(req->w[0] & ~SPAWNED_FLAG), req->w[1],
+                       req->w[2] != MICA_EXIT_NORMAL || req->w[3] != 0);
         return MICA_OK;
     }
     unsigned i = (unsigned)req->w[0];
@@ -404,68 +388,6 @@ static int64_t handle_PM_COUNT(void *ctx, const struct mica_msg *req, struct mic
     return MICA_OK;
 }
 
-static int64_t handle_PM_SPAWN(void *ctx, const struct mica_msg *req, struct mica_msg *reply)
-{
-    (void)ctx;
-    static uint64_t generations;
-    struct mica_ipc_buffer *buf = mica_ipc_buffer_here();
-    unsigned n_handles = MICA_MSG_HANDLES(req->info);
-    mica_handle_t startup = n_handles >= 1 ? buf->handles[0] : 0, extra[MICA_MSG_MAX_HANDLES];
-    for (unsigned h = 1; h < n_handles; h++)
-        extra[h - 1] = buf->handles[h];
-    char path[MICA_NAME_MAX + 1], cmdline[PM_CMDLINE_MAX + 1] = "";
-    mica_name_unpack(req->w, path);
-    if (MICA_MSG_WORDS(req->info) >= 4 + PM_CMDLINE_WORDS) {
-        uint64_t words[PM_CMDLINE_WORDS];
-        for (unsigned i = 0; i < PM_CMDLINE_WORDS; i++)
-            words[i] = mica_msg_word(req, 4 + i);
-        mica_string_unpack(words, PM_CMDLINE_WORDS, cmdline);
-    }
-    const void *elf;
-    size_t size;
-    struct spawned *sp = NULL;
-    for (unsigned k = 0; k < MAX_SPAWNED && !sp; k++)
-        if (!spawned[k].used || !spawned[k].process)
-            sp = &spawned[k];
-    int err = sp ? mica_cpio_find(bootfs, bootfs_size, path, &elf, &size) : MICA_ERR_NO_MEMORY;
-    const char *slash = strrchr(path, '/');
-    mica_handle_t proc;
-    struct mica_spawn_args args = {.name = slash ? slash + 1 : path,
-                                   .cmdline = cmdline,
-                                   .startup = startup,
-                                   .bootfs = bootfs_vmo,
-                                   .procmgr = spawned_client,
-                                   .n_handles = n_handles ? n_handles - 1 : 0};
-    memcpy(args.handles, extra, sizeof(extra[0]) * args.n_handles);
-    if (!err) /* a bad ELF is refused here, with the reason logged */
-        err = mica_spawn_ex(elf, size, &args, &proc);
-    if (err && startup)             /* it was moved to us: do not leak it (if the child */
-        mica_handle_close(startup); /* got it, the stale value is refused) */
-    for (unsigned h = 0; h < args.n_handles; h++)
-        mica_handle_close(extra[h]); /* the child has its duplicates */
-    if (err)
-        return err;
-    if ((err = mica_handle_dup(proc, MICA_RIGHT_MANAGE | MICA_RIGHT_WAIT | MICA_RIGHT_TRANSFER,
-                               &buf->handles[0])) != MICA_OK) {
-        mica_process_kill(proc);
-        mica_handle_close(proc);
-        return err;
-    }
-    *sp = (struct spawned){true, "", proc, ++generations, PM_STATE_RUNNING};
-    memcpy(sp->name, slash ? slash + 1 : path, strlen(slash ? slash + 1 : path) + 1);
-    watch((unsigned)(sp - spawned) | SPAWNED_FLAG, sp->generation, proc);
-    reply->info = mica_msg_info(0, 0, 1, 0);
-    return MICA_OK;
-}
-
-static unsigned spawned_count(void)
-{
-    unsigned n = 0;
-    for (unsigned k = 0; k < MAX_SPAWNED; k++)
-        n += spawned[k].used;
-    return n;
-}
-
 static int64_t handle_PM_LIST(void *ctx, const struct mica_msg *req, struct mica_msg *reply)
 {
     (void)ctx;
@@ -476,12 +398,7 @@ static int64_t handle_PM_LIST(void *ctx, const struct mica_msg *req, struct mica
         name = services[index].m->name;
         state = services[index].state;
     } else {
-        index -= manifest.n_services;
-        for (unsigned k = 0; k < MAX_SPAWNED && !name; k++)
-            if (spawned[k].used && index-- == 0) {
-                name = spawned[k].name;
-                state = spawned[k].state;
-            }
+        spawned_entry(index - manifest.n_services, &name, &state);
     }
     if (!name)
         return MICA_ERR_NOT_FOUND;
