@@ -63,9 +63,14 @@ void lx_put_file(struct lproc *p, struct lfile *f)
 
 bool lx_fd_room(struct lproc *p, unsigned fd)
 {
-    unsigned cap = p->fd_cap;
     if (fd >= p->rlimits[LX_RLIMIT_NOFILE][0] && fd >= 3)
         return false;
+    return lx_fd_table(p, fd + 1);
+}
+
+bool lx_fd_table(struct lproc *p, unsigned n)
+{
+    unsigned cap = p->fd_cap, fd = n - 1;
     if (!lx_grow((void **)&p->fds, &cap, fd + 1, sizeof(*p->fds)) ||
         !lx_grow((void **)&p->cloexec, &p->fd_cap, fd + 1, sizeof(*p->cloexec)))
         return false;

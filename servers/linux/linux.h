@@ -141,6 +141,7 @@ struct lproc *lx_proc(unsigned slot);
  * false if a limit or memory says no (memory.c, files.c, proc.c). */
 bool lx_region_room(struct lproc *p);
 bool lx_fd_room(struct lproc *p, unsigned fd);
+bool lx_fd_table(struct lproc *p, unsigned n); /* n descriptors, whatever the limit */
 bool lx_thread_room(struct lproc *p, unsigned index);
 void lx_forget_proc(struct lproc *p); /* its tables freed, the slot free */
 extern mica_handle_t lx_console;      /* the uart driver's "console", or 0 */

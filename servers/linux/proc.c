@@ -472,7 +472,7 @@ int64_t lx_fork(struct lproc *p, const uint64_t *a)
      * (the descriptions it inherits keep the handle they were opened with). */
     if (lx_fs_connect(&c->fs) != MICA_OK)
         mica_handle_dup(p->fs, MICA_RIGHT_WRITE | MICA_RIGHT_DUPLICATE, &c->fs);
-    if (!lx_fd_room(c, p->fd_cap - 1)) {
+    if (!lx_fd_table(c, p->fd_cap)) { /* (descriptors past a lowered limit stay open) */
         lx_end(c, 9, MICA_KILL_WITH_CODE);
         return -LX_ENOMEM;
     }

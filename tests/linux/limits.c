@@ -54,8 +54,16 @@ static void descriptors(void)
     for (int fd = 3; fd <= last; fd++)
         close(fd);
 
+    CHECK(dup3(0, 500, 0) == 500); /* open past the limit about to be set */
     rl.rlim_cur = 64;
     CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0);
+    pid_t pid = fork(); /* the child keeps descriptor 500 open */
+    if (pid == 0)
+        _exit(fcntl(500, F_GETFD) == 0 ? 0 : 1);
+    int status = -1;
+    CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+          WEXITSTATUS(status) == 0);
+    CHECK(close(500) == 0);
     CHECK_ERRNO(dup3(0, 64, 0), EBADF);
     CHECK_ERRNO(fcntl(0, F_DUPFD, 64), EINVAL);
     CHECK(dup3(0, 63, 0) == 63);
