@@ -82,8 +82,12 @@ int lx_budget_rlimit(struct lproc *p, unsigned resource, const uint64_t *want, u
         uint64_t pages =
             want[0] == RLIM_INFINITY || want[0] / PAGE > pool_limit ? pool_limit : want[0] / PAGE;
         int err = mica_process_set_limit(p->process, pages);
+        uint64_t held;
+        if (err == MICA_ERR_BAD_STATE &&
+            mica_process_memory(p->process, &held, NULL, NULL) == MICA_OK)
+            err = mica_process_set_limit(p->process, held); /* below its use: no more from now */
         if (err)
-            return err == MICA_ERR_BAD_STATE ? -LX_EINVAL : -LX_EPERM; /* below its use */
+            return -LX_EPERM;
     }
     if (mica_process_memory(p->process, NULL, &limit, NULL) != MICA_OK)
         return -LX_ESRCH;

@@ -24,7 +24,7 @@
  * mappings by LX_MAX_REGIONS, descriptors by RLIMIT_NOFILE (soft
  * LX_NOFILE, hard LX_NOFILE_MAX). Tables grow as they are used. */
 #define LX_MAX_THREADS 512
-#define LX_MAX_REGIONS 65536
+#define LX_MAX_REGIONS 2048 /* each holds a VMO handle of ours: see docs/linux.md */
 #define LX_NOFILE 1024
 #define LX_NOFILE_MAX 65536
 #define LX_BADGE 0x4C58000000000000UL /* | thread << 24 | slot: a program's syscalls */
@@ -56,6 +56,7 @@ struct region {
     bool shared;     /* MAP_SHARED|MAP_ANONYMOUS: fork gives the child the same VMO */
     bool cow_shared; /* private, but read-only at a fork that shared its VMO: made a
                       * snapshot of its own before it may be written (mprotect) */
+    bool borrowed;   /* a vfork child's view of its parent's private memory */
 };
 
 enum fd_kind { FD_CONSOLE = 1, FD_NULL, FD_FILE, FD_DIR, FD_PIPE_READ, FD_PIPE_WRITE };

@@ -165,7 +165,7 @@ static int map_sigreturn(struct lproc *p)
         return -LX_ENOMEM;
     }
     p->regions[p->n_regions++] = (struct region){
-        LX_SIGRETURN_VA, MICA_PAGE_SIZE, vmo, 0, MICA_MAP_READ | MICA_MAP_EXEC, false, true};
+        LX_SIGRETURN_VA, MICA_PAGE_SIZE, vmo, 0, MICA_MAP_READ | MICA_MAP_EXEC, false, true, false};
     return 0;
 }
 

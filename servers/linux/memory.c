@@ -156,7 +156,8 @@ static int add_region(struct lproc *p, uintptr_t start, size_t size, mica_handle
 {
     if (!lx_region_room(p))
         return -LX_ENOMEM;
-    p->regions[p->n_regions++] = (struct region){start, size, vmo, offset, prot, false, false};
+    p->regions[p->n_regions++] =
+        (struct region){start, size, vmo, offset, prot, false, false, false};
     return 0;
 }
 
@@ -386,6 +387,14 @@ static int64_t sys_mprotect(struct lproc *p, uintptr_t addr, size_t len, unsigne
         if (!find_region(p, va))
             return -LX_ENOMEM; /* Linux: not all of it is mapped */
     if (len == 0)
+        return 0;
+    bool same = true; /* nothing changes: no split (each costs us a handle) */
+    for (unsigned i = 0; i < p->n_regions && same; i++) {
+        const struct region *q = &p->regions[i];
+        if (q->start < addr + len && addr < q->start + q->size && q->prot != prot)
+            same = false;
+    }
+    if (same)
         return 0;
     /* The range's regions get exactly the new protection (fork shares a
      * private region only while it cannot be written): split at its ends. */

@@ -353,7 +353,8 @@ static int add_snapshot(struct lproc *c, const struct region *r, mica_handle_t s
         mica_handle_close(snap);
         return -LX_ENOMEM;
     }
-    c->regions[c->n_regions++] = (struct region){r->start, r->size, snap, 0, r->prot, false, false};
+    c->regions[c->n_regions++] =
+        (struct region){r->start, r->size, snap, 0, r->prot, false, false, false};
     return 0;
 }
 
@@ -378,13 +379,15 @@ static int copy_memory(struct lproc *p, struct lproc *c, uintptr_t sp)
         struct region *r = &p->regions[i];
         uintptr_t from = r->start, to = r->start + r->size;
         int err;
-        if (r->shared || (!(r->prot & MICA_MAP_WRITE) && r->prot)) { /* MAP_SHARED, text: shared */
+        /* MAP_SHARED and text: shared. Not what a vfork child borrowed: the
+         * lender may still write it, so the grandchild takes a snapshot. */
+        if (r->shared || (!(r->prot & MICA_MAP_WRITE) && r->prot && !r->borrowed)) {
             mica_handle_t vmo;
             uint32_t rights;
             err = mica_handle_info(r->vmo, NULL, &rights, NULL) || !lx_region_room(c) ? -LX_ENOMEM
                                                                                       : 0;
-            if (!err && !r->shared) /* shared read-only: neither side may write it */
-                err = drop_write(&r->vmo, &rights);
+            if (!err && !r->shared && (err = drop_write(&r->vmo, &rights)) == 0)
+                r->cow_shared = true; /* shared read-only: neither side may write it */
             if (!err && mica_handle_dup(r->vmo, rights, &vmo) != MICA_OK)
                 err = -LX_ENOMEM;
             if (!err && r->prot &&
@@ -395,7 +398,7 @@ static int copy_memory(struct lproc *p, struct lproc *c, uintptr_t sp)
                 return err;
             r->cow_shared = !r->shared; /* both sides unshare it to write (memory.c) */
             c->regions[c->n_regions++] = (struct region){
-                r->start, r->size, vmo, r->offset, r->prot, r->shared, r->cow_shared};
+                r->start, r->size, vmo, r->offset, r->prot, r->shared, r->cow_shared, false};
             continue;
         }
         mica_handle_t snap;
@@ -427,6 +430,7 @@ static int share_memory(struct lproc *p, struct lproc *c)
             return -LX_ENOMEM;
         struct region copy = *r;
         copy.vmo = vmo;
+        copy.borrowed = !r->shared; /* the parent may write it: never share it on */
         c->regions[c->n_regions++] = copy;
         if (r->prot && mica_aspace_map(c->aspace, vmo, r->offset, r->size, r->start,
                                        r->prot | MICA_MAP_FIXED, NULL) != MICA_OK)
@@ -473,7 +477,9 @@ int64_t lx_fork(struct lproc *p, const uint64_t *a)
     if (lx_fs_connect(&c->fs) != MICA_OK)
         mica_handle_dup(p->fs, MICA_RIGHT_WRITE | MICA_RIGHT_DUPLICATE, &c->fs);
     if (!lx_fd_table(c, p->fd_cap)) { /* (descriptors past a lowered limit stay open) */
-        lx_end(c, 9, MICA_KILL_WITH_CODE);
+        mica_process_kill(c->process);
+        release_resources(c);
+        lx_forget_proc(c);
         return -LX_ENOMEM;
     }
     for (unsigned fd = 0; fd < p->fd_cap; fd++) {

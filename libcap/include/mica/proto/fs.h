@@ -58,7 +58,7 @@ enum {
 #define FS_NAME_MAX 59  /* bytes in one path component */
 /* Largest read or write per request: the IPC buffer's words. */
 #define FS_IO_MAX (MICA_MSG_BUF_WORDS * 8)
-#define FS_OPEN_MAX 4096 /* open files per client */
+#define FS_OPEN_MAX 1024 /* open files per client */
 
 struct fs_stat {
     uint64_t type, size, entries;
