@@ -132,8 +132,11 @@ int sys_thread_create(struct trap_frame *f)
         return ERR_INVALID_ARGS;
     if (f->x[1] > current_thread()->priority)
         return ERR_ACCESS_DENIED; /* no escalation: at most the caller's priority */
+    struct process *payer;
+    if ((err = lookup_payer(f->x[2], &payer)) != OK)
+        return err;
     struct thread *t;
-    err = thread_create((struct process *)h->obj, current_process(), (unsigned)f->x[1], &t);
+    err = thread_create((struct process *)h->obj, payer, (unsigned)f->x[1], &t);
     if (err)
         return err;
     uint32_t ht;

@@ -125,10 +125,13 @@ int sys_vmo_create_child(struct trap_frame *f)
 {
     struct handle *h;
     int err = lookup(f->x[0], MICA_OBJ_VMO, MICA_RIGHT_READ | MICA_RIGHT_DUPLICATE, &h);
+    struct process *payer;
+    if (!err)
+        err = lookup_payer(f->x[3], &payer);
     if (err)
         return err;
     struct vmo *child;
-    err = vmo_create_child(current_process(), (struct vmo *)h->obj, f->x[1], f->x[2], &child);
+    err = vmo_create_child(payer, (struct vmo *)h->obj, f->x[1], f->x[2], &child);
     if (err)
         return err;
     return install_new_handle(&child->obj, copy_rights(h), f);

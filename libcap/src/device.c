@@ -27,6 +27,12 @@ int mica_vmo_create_child(mica_handle_t vmo, uint64_t offset, uint64_t size, mic
     return create(MICA_SYS_VMO_CREATE_CHILD, vmo, offset, size, 0, out);
 }
 
+int mica_vmo_create_child_for(mica_handle_t payer, mica_handle_t vmo, uint64_t offset,
+                              uint64_t size, mica_handle_t *out)
+{
+    return create(MICA_SYS_VMO_CREATE_CHILD, vmo, offset, size, payer, out);
+}
+
 int mica_vmo_create_snapshot(mica_handle_t vmo, uint64_t offset, uint64_t size, mica_handle_t *out)
 {
     return create(MICA_SYS_VMO_CREATE_SNAPSHOT, vmo, offset, size, 0, out);

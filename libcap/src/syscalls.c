@@ -204,7 +204,13 @@ void mica_process_exit(int64_t code)
 
 int mica_thread_create(mica_handle_t process, unsigned priority, mica_handle_t *out)
 {
-    struct mica_result r = S2(MICA_SYS_THREAD_CREATE, process, priority);
+    return mica_thread_create_for(0, process, priority, out);
+}
+
+int mica_thread_create_for(mica_handle_t payer, mica_handle_t process, unsigned priority,
+                           mica_handle_t *out)
+{
+    struct mica_result r = S3(MICA_SYS_THREAD_CREATE, process, priority, payer);
     if (r.status == MICA_OK)
         *out = (mica_handle_t)r.r1;
     return (int)r.status;

@@ -49,8 +49,8 @@ int lx_budget_init(mica_handle_t pm)
     if (err)
         return err;
     mica_handle_close(as);
-    /* Ours: 1/16 of our limit, at least 16 MiB (our tables, pipes, the
-     * programs' threads' kernel stacks). */
+    /* Ours: 1/16 of our limit, at least 16 MiB (our tables, pipes, our
+     * handle table; programs pay for their threads' kernel stacks). */
     uint64_t reserve = limit / 16 > 4096 ? limit / 16 : 4096;
     pool_limit = limit > 2 * reserve ? limit - reserve : limit / 2;
     if ((err = mica_process_set_limit(lx_pool, pool_limit)) != MICA_OK)

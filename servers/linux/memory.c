@@ -235,7 +235,7 @@ static int split_region(struct lproc *p, struct region *r, uintptr_t va)
 static int unshare_region(struct lproc *p, struct region *r)
 {
     mica_handle_t snap;
-    if (mica_vmo_create_child(r->vmo, r->offset, r->size, &snap) != MICA_OK)
+    if (mica_vmo_create_child_for(p->process, r->vmo, r->offset, r->size, &snap) != MICA_OK)
         return -LX_ENOMEM;
     mica_aspace_unmap(p->aspace, r->start, r->size);
     if (r->prot && mica_aspace_map(p->aspace, snap, 0, r->size, r->start, r->prot | MICA_MAP_FIXED,

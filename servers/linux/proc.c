@@ -140,7 +140,7 @@ static int add_thread(struct lproc *p, unsigned index, int tid, const struct mic
                       const struct mica_fp_state *fp)
 {
     mica_handle_t fault_ep, t;
-    int err = mica_thread_create(p->process, 128, &t);
+    int err = mica_thread_create_for(p->process, p->process, 128, &t); /* its stack: p's */
     if (err)
         return err;
     if ((err = mica_handle_mint(mica_bootinfo->startup_handle, MICA_RIGHT_WRITE,

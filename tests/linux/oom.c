@@ -105,6 +105,33 @@ static int brk_until_enomem(size_t limit)
     return 0;
 }
 
+/* Read-only memory shared with a fork child, made writable and filled:
+ * the copies mprotect makes are ours to pay (they were the server's, so
+ * this went on past the limit unharmed): killed. */
+static int unshare_past_limit(size_t limit)
+{
+    enum { REGIONS = 12 };
+    char *r[REGIONS];
+    for (int i = 0; i < REGIONS; i++)
+        if ((r[i] = mmap(NULL, 4 * MiB, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) ==
+            MAP_FAILED)
+            return 40;
+    if (set_limit(limit))
+        return 41;
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(0);
+    if (pid < 0 || waitpid(pid, NULL, 0) != pid)
+        return 42;
+    for (int i = 0; i < REGIONS; i++) {
+        if (mprotect(r[i], 4 * MiB, PROT_READ | PROT_WRITE))
+            return 43;
+        memset(r[i], 0x77, 4 * MiB);
+        kept = r[i];
+    }
+    return 44; /* 48 MiB written under the limit */
+}
+
 /* Map more than the limit allows (before lowering it), then touch it all:
  * the fault past the limit kills us. */
 static int touch_past_limit(size_t limit)
@@ -200,6 +227,9 @@ int main(int argc, char **argv)
         CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
         status = in_child(touch_past_limit, 8 * MiB);
         CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+        status = in_child(unshare_past_limit, 16 * MiB);
+        CHECK((WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) ||
+              (WIFEXITED(status) && WEXITSTATUS(status) == 43)); /* or mprotect ENOMEM */
         /* Below what we hold, as Linux allows: nothing more may come (an
          * mmap of a page is ENOMEM); and raised back (programs are root). */
         CHECK(set_limit(4096) == 0);

@@ -77,7 +77,7 @@
 #define MICA_SYS_PROCESS_CREATE 15      /* (name, len, flags[, payer]) -> x1 process, x2 aspace */
 #define MICA_SYS_PROCESS_KILL 16        /* (process[, code, how]) */
 #define MICA_SYS_PROCESS_WAIT 17        /* (process, deadline) -> x1 exit code, x2 reason */
-#define MICA_SYS_THREAD_CREATE 18       /* (process, priority) -> x1 thread */
+#define MICA_SYS_THREAD_CREATE 18       /* (process, priority[, payer]) -> x1 thread */
 #define MICA_SYS_THREAD_START 19        /* (thread, pc, sp, arg0, arg1) */
 #define MICA_SYS_THREAD_EXIT 20         /* (): ends the calling thread */
 #define MICA_SYS_PROCESS_EXIT 21        /* (code): ends the calling process */
@@ -109,7 +109,7 @@
 #define MICA_SYS_IRQ_BIND 47                  /* (irq, notification, bits) */
 #define MICA_SYS_IRQ_ACK 48                   /* (irq): unmask after handling */
 #define MICA_SYS_IRQ_MASK 49                  /* (irq) */
-#define MICA_SYS_VMO_CREATE_CHILD 50          /* (vmo, offset, size) -> x1 copy-on-write child */
+#define MICA_SYS_VMO_CREATE_CHILD 50          /* (vmo, offset, size[, payer]) -> x1 copy-on-write child */
 #define MICA_SYS_THREAD_KILL 51               /* (thread) */
 #define MICA_SYS_VMO_CREATE_CONTIGUOUS 52     /* (RAM resource, size) -> x1 vmo, x2 pa */
 #define MICA_SYS_REPLY_SAVE 53                /* () -> x1 reply: the pending reply as a handle */

@@ -84,6 +84,8 @@ int mica_process_end(mica_handle_t process, int64_t code, unsigned how);
 int mica_process_wait(mica_handle_t process, uint64_t deadline, int64_t *code, uint32_t *reason);
 __attribute__((noreturn)) void mica_process_exit(int64_t code);
 int mica_thread_create(mica_handle_t process, unsigned priority, mica_handle_t *out);
+int mica_thread_create_for(mica_handle_t payer, mica_handle_t process, unsigned priority,
+                           mica_handle_t *out);
 int mica_thread_start(mica_handle_t thread, uintptr_t pc, uintptr_t sp, uint64_t arg0,
                       uint64_t arg1);
 __attribute__((noreturn)) void mica_thread_exit(void);
@@ -177,6 +179,9 @@ int mica_resource_create(mica_handle_t parent, uint32_t kind, uint64_t base, uin
 int mica_vmo_create_physical(mica_handle_t resource, uint64_t pa, uint64_t size,
                              mica_handle_t *out);
 int mica_vmo_create_child(mica_handle_t vmo, uint64_t offset, uint64_t size, mica_handle_t *out);
+/* The same, paid for by `payer` (0: the caller; see docs/syscalls.md). */
+int mica_vmo_create_child_for(mica_handle_t payer, mica_handle_t vmo, uint64_t offset,
+                              uint64_t size, mica_handle_t *out);
 /* A copy-on-write snapshot of [offset, offset+size) of vmo: neither sees
  * the other's later writes (fork). */
 int mica_vmo_create_snapshot(mica_handle_t vmo, uint64_t offset, uint64_t size, mica_handle_t *out);
