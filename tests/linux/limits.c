@@ -169,6 +169,37 @@ static void pipes(void)
     close(fds[0][1]);
 }
 
+/* Twelve threads blocked in poll on one pipe at once (eight could wait
+ * in poll and select together, the ninth got EAGAIN); a byte wakes them. */
+static int poll_pipe[2];
+static volatile int polled;
+
+static void *poller(void *arg)
+{
+    (void)arg;
+    struct pollfd pfd = {.fd = poll_pipe[0], .events = POLLIN};
+    __atomic_add_fetch(&polled, 1, __ATOMIC_SEQ_CST);
+    return (void *)(intptr_t)(poll(&pfd, 1, 10000) == 1 && (pfd.revents & POLLIN) ? 1 : 0);
+}
+
+static void pollers(void)
+{
+    pthread_t t[12];
+    CHECK(pipe(poll_pipe) == 0);
+    for (int i = 0; i < 12; i++)
+        CHECK(pthread_create(&t[i], NULL, poller, NULL) == 0);
+    for (int tries = 0; tries < 500 && polled < 12; tries++)
+        usleep(10000);
+    usleep(100000); /* into their polls */
+    CHECK(write(poll_pipe[1], "p", 1) == 1);
+    for (int i = 0; i < 12; i++) {
+        void *ok = NULL;
+        CHECK(pthread_join(t[i], &ok) == 0 && ok == (void *)1);
+    }
+    close(poll_pipe[0]);
+    close(poll_pipe[1]);
+}
+
 static sem_t sem;
 static volatile int waiting;
 
@@ -239,7 +270,8 @@ int main(void)
     threads();
     printf("lx-limits: threads\n");
     pipes();
-    printf("lx-limits: pipes\n");
+    pollers();
+    printf("lx-limits: pipes and pollers\n");
     memory_and_processes();
     return finish("lx-limits");
 }
