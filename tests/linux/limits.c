@@ -11,8 +11,8 @@
  *   the parent free to open more.
  * - Twenty readers wait on one pipe; forty pipes are open at once; poll
  *   takes 200 descriptors.
- * - A hundred threads wait on one semaphore at once (futex waiters were
- *   sixteen, threads eight).
+ * - 512 threads (the limit; the 513th is EAGAIN) wait on one semaphore
+ *   at once (futex waiters were sixteen, threads eight).
  * - RLIMIT_AS makes mmap ENOMEM (it is the program's memory budget:
  *   lx-oom checks it and RLIMIT_DATA further), RLIMIT_NPROC makes fork
  *   EAGAIN.
@@ -32,7 +32,7 @@
 #include <unistd.h>
 
 #define CHILDREN 40
-#define THREADS 100
+#define THREADS 511 /* with the main thread, the 512 a program may have */
 
 static void descriptors(void)
 {
@@ -207,13 +207,13 @@ static void *waiter(void *arg)
 {
     (void)arg;
     __atomic_add_fetch(&waiting, 1, __ATOMIC_SEQ_CST);
-    sem_wait(&sem); /* a futex wait each: a hundred at once */
+    sem_wait(&sem); /* a futex wait each: 511 at once */
     return NULL;
 }
 
 static void threads(void)
 {
-    pthread_t t[THREADS];
+    static pthread_t t[THREADS];
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, 64 * 1024);
@@ -223,6 +223,8 @@ static void threads(void)
         if (pthread_create(&t[made], &attr, waiter, NULL) != 0)
             break;
     CHECK(made == THREADS);
+    pthread_t extra;
+    CHECK(pthread_create(&extra, &attr, waiter, NULL) == EAGAIN); /* the 513th */
     for (int tries = 0; tries < 500 && waiting < made; tries++)
         usleep(10000);
     CHECK(waiting == made);
