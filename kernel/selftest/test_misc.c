@@ -1,8 +1,11 @@
 /*
  * Boot self-tests: the exception level we entered at was handled (we run at
  * EL1 with timer access from EL1), the platform description is complete,
- * the formatter and the kernel symbol table work.
+ * the formatter and the kernel symbol table work, and the bootfs CRC-32
+ * with the CPU's CRC32 instructions agrees with the table.
  */
+#include <arch/cpufeature.h>
+#include <mica/bootfs.h>
 #include <mica/cpu.h>
 #include <mica/irq.h>
 #include <mica/ksyms.h>
@@ -64,10 +67,36 @@ static int test_ksyms(void)
     return 0;
 }
 
+/* bootfs_crc32_arm against the table on pseudo-random buffers of every
+ * length 0..300 at every start alignment 0..7, and on one long buffer.
+ * Without the instructions there is nothing to compare: the boot then
+ * uses the table, which the host tests check. */
+static int test_crc32_arm(void)
+{
+    static uint8_t buf[4096 + 8];
+    if (!arch_has_crc32()) {
+        printk("    no CRC32 instructions (ID_AA64ISAR0_EL1.CRC32 = 0): the table is used\n");
+        return 0;
+    }
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    for (size_t i = 0; i < sizeof(buf); i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        buf[i] = (uint8_t)x;
+    }
+    CHECK_EQ(bootfs_crc32_arm("123456789", 9), 0xcbf43926u);
+    for (size_t align = 0; align < 8; align++) {
+        for (size_t len = 0; len <= 300; len++)
+            CHECK_EQ(bootfs_crc32_arm(buf + align, len), bootfs_crc32(buf + align, len));
+    }
+    CHECK_EQ(bootfs_crc32_arm(buf + 3, 4096), bootfs_crc32(buf + 3, 4096));
+    return 0;
+}
+
 const struct selftest selftests_misc[] = {
     {"boot_exception_level", test_exception_level},
     {"boot_platform", test_platform},
     {"lib_snprintf", test_snprintf},
     {"ksyms_lookup", test_ksyms},
+    {"bootfs_crc32_arm", test_crc32_arm},
     {NULL, NULL},
 };

@@ -296,6 +296,44 @@ uint32_t bootfs_crc32(const void *buf, size_t len)
     return crc ^ 0xffffffffu;
 }
 
+#if defined(__aarch64__)
+/*
+ * The same CRC with the ARMv8 CRC32 instructions (crc32x: eight bytes per
+ * instruction; crc32b for the unaligned head and the tail). They use the
+ * zlib polynomial (CRC32C would be crc32cx) on the reflected, not inverted
+ * value, so the all-ones start and final xor stay ours. About 0.6
+ * instructions a byte against 10 for the table. The instructions are
+ * optional in ARMv8.0: only a caller that has checked
+ * ID_AA64ISAR0_EL1.CRC32 may call this (the kernel, at EL1; the register
+ * is not readable at EL0 on Mica). Loads are aligned, as the kernel's
+ * -mstrict-align requires.
+ */
+typedef uint64_t __attribute__((may_alias)) u64_alias;
+
+__attribute__((target("crc"))) uint32_t bootfs_crc32_arm(const void *buf, size_t len)
+{
+    const uint8_t *p = buf;
+    uint32_t crc = 0xffffffffu;
+    while (len > 0 && ((uintptr_t)p & 7) != 0) {
+        crc = __builtin_arm_crc32b(crc, *p++);
+        len--;
+    }
+    const u64_alias *w = (const u64_alias *)p;
+    for (; len >= 32; len -= 32, w += 4) {
+        crc = __builtin_arm_crc32d(crc, w[0]);
+        crc = __builtin_arm_crc32d(crc, w[1]);
+        crc = __builtin_arm_crc32d(crc, w[2]);
+        crc = __builtin_arm_crc32d(crc, w[3]);
+    }
+    for (; len >= 8; len -= 8)
+        crc = __builtin_arm_crc32d(crc, *w++);
+    p = (const uint8_t *)w;
+    while (len-- > 0)
+        crc = __builtin_arm_crc32b(crc, *p++);
+    return crc ^ 0xffffffffu;
+}
+#endif
+
 /* Little-endian loads byte by byte: the header need not be aligned. */
 static uint32_t le32(const uint8_t *p)
 {
@@ -316,7 +354,15 @@ static uint64_t le64(const uint8_t *p)
 int bootfs_header_check(const void *image_tail, size_t avail, size_t *cpio_offset,
                         size_t *cpio_size)
 {
-    if (image_tail == NULL || cpio_offset == NULL || cpio_size == NULL)
+    return bootfs_header_check_crc(image_tail, avail, cpio_offset, cpio_size, bootfs_crc32);
+}
+
+/* The same with the caller's CRC-32 (the kernel passes bootfs_crc32_arm
+ * when the CPU has the instructions). */
+int bootfs_header_check_crc(const void *image_tail, size_t avail, size_t *cpio_offset,
+                            size_t *cpio_size, bootfs_crc_fn *crc)
+{
+    if (image_tail == NULL || cpio_offset == NULL || cpio_size == NULL || crc == NULL)
         return MICA_ERR_INVALID_ARGS;
     *cpio_offset = 0;
     *cpio_size = 0;
@@ -340,7 +386,7 @@ int bootfs_header_check(const void *image_tail, size_t avail, size_t *cpio_offse
     if (off < BOOTFS_HEADER_SIZE || (off & 3) != 0 || off > (uint64_t)avail ||
         size > (uint64_t)avail - off)
         return MICA_ERR_INVALID_ARGS;
-    if (bootfs_crc32(h + off, (size_t)size) != le32(h + 32))
+    if (crc(h + off, (size_t)size) != le32(h + 32))
         return MICA_ERR_INVALID_ARGS;
 
     *cpio_offset = (size_t)off;

@@ -2,7 +2,11 @@
  * fs: the file server. At start it links every file of the bootfs into a
  * ramfs (servers/fs/ramfs.h) without copying, then serves the protocol of
  * libcap/include/mica/proto/fs.h on its startup endpoint. Writes copy a
- * bootfs file into memory the server owns, up to FS_CAPACITY bytes.
+ * bootfs file into memory the server owns, up to half of the server's
+ * memory limit (the rest is for the node and open-file tables, malloc's
+ * rounding and a growing file's old and new buffers during a copy); 4 MiB
+ * if the limit cannot be read. /tmp is made at start if the bootfs has
+ * none.
  *
  * Open files: one table shared by all clients, each entry tagged with the
  * badge of the client that opened it, so a client can use only its own
@@ -22,8 +26,8 @@
 _Static_assert(FS_NAME_MAX == RAMFS_NAME_MAX && FS_PATH_MAX == RAMFS_PATH_MAX,
                "the protocol's limits are the tree's");
 
-#define FS_CAPACITY (4u << 20) /* bytes of file contents the server may own */
-#define FILES_MAX 65536        /* open files, all clients together (a number's 16 bits) */
+#define FS_CAPACITY_FALLBACK (4u << 20) /* bytes of file contents, if the limit is unknown */
+#define FILES_MAX 65536                 /* open files, all clients together (a number's 16 bits) */
 
 struct open_file {
     uint64_t client; /* badge; 0: free slot */
@@ -196,7 +200,9 @@ static int64_t handle_FS_SEEK(void *ctx, const struct mica_msg *req, struct mica
     case FS_SEEK_END: base = (int64_t)st.size; break;
     default: return MICA_ERR_INVALID_ARGS;
     }
-    if ((offset < 0 && -(offset + 1) >= base) || (offset > 0 && offset > RAMFS_FILE_MAX - base))
+    if ((offset < 0 && -(offset + 1) >= base) ||
+        (offset > 0 &&
+         ((uint64_t)base > fs.capacity || (uint64_t)offset > fs.capacity - (uint64_t)base)))
         return MICA_ERR_OUT_OF_RANGE;
     f->pos = (uint64_t)(base + offset);
     reply->w[1] = f->pos;
@@ -318,6 +324,20 @@ static void load_bootfs(const struct mica_bootinfo *bi)
     }
 }
 
+/* Half of what this process may still hold: its limit, or less if its
+ * payers have less room. */
+static uint64_t capacity_of(const struct mica_bootinfo *bi)
+{
+    uint64_t pages, limit, room;
+    if (!bi->self_process || mica_process_memory(bi->self_process, &pages, &limit, &room))
+        return FS_CAPACITY_FALLBACK;
+    uint64_t left = limit > pages ? limit - pages : 0;
+    uint64_t have = room < left ? room : left;
+    if (have > (1ull << 28)) /* 1 TiB: no overflow below */
+        have = 1ull << 28;
+    return have ? have / 2 * MICA_PAGE_SIZE : FS_CAPACITY_FALLBACK;
+}
+
 int main(const struct mica_bootinfo *bi)
 {
     ipc = mica_ipc_buffer_here(); /* paths and data arrive here */
@@ -326,8 +346,14 @@ int main(const struct mica_bootinfo *bi)
         return 1;
     }
     epoch = (mica_clock_ns() ^ mica_clock_ns() >> 16) & 0xFFFF;
-    ramfs_init(&fs, FS_CAPACITY);
+    if (ramfs_init(&fs, capacity_of(bi))) {
+        mica_printf("fs: no memory for the node table\n");
+        return 1;
+    }
     load_bootfs(bi);
+    ramfs_ino tmp;
+    if (ramfs_lookup(&fs, "/tmp", &tmp) == MICA_ERR_NOT_FOUND)
+        ramfs_create(&fs, "/tmp", RAMFS_DIR, &tmp);
     int err = mica_serve(bi->startup_handle, ops, sizeof(ops) / sizeof(ops[0]), NULL, NULL);
     mica_printf("fs: stopped serving: %s\n", mica_status_name(err));
     return err == MICA_ERR_PEER_CLOSED ? 0 : 1;

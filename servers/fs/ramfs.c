@@ -2,9 +2,12 @@
  * ramfs: the fs server's in-memory tree (see ramfs.h for the contract).
  *
  * A flat node table; each node records its parent's index, so a directory's
- * children are found by scanning the table — at RAMFS_MAX_NODES entries
- * that is cheaper than keeping per-directory lists consistent through
- * rename and unlink. File contents are either borrowed from the bootfs
+ * children are found by scanning the table — simple and consistent through
+ * rename and unlink, but linear in the number of nodes (thousands at most:
+ * per-directory indexes are for the VFS to come). The table starts at 64
+ * slots and doubles when full, up to RAMFS_MAX_NODES.
+ *
+ * File contents are either borrowed from the bootfs
  * (owned == false, never written through) or a malloc'd buffer counted
  * against fs->capacity.
  */
@@ -48,26 +51,53 @@ static ramfs_ino ino_of(const struct ramfs *fs, uint32_t i)
 static struct ramfs_node *node(struct ramfs *fs, ramfs_ino ino)
 {
     uint32_t i = index_of(ino);
-    if (i >= RAMFS_MAX_NODES || fs->nodes[i].type == 0 ||
+    if (i >= fs->n_nodes || fs->nodes[i].type == 0 ||
         fs->nodes[i].generation != (uint32_t)(ino >> 32))
         return NULL;
     return &fs->nodes[i];
 }
 
-void ramfs_init(struct ramfs *fs, uint64_t capacity)
+#define FIRST_NODES 64
+
+/* Room for at least `want` slots, doubling; new slots start at generation 1. */
+static bool grow_nodes(struct ramfs *fs, uint32_t want)
+{
+    uint32_t n = fs->n_nodes ? fs->n_nodes : FIRST_NODES;
+    while (n < want)
+        n *= 2;
+    if (n > RAMFS_MAX_NODES)
+        n = RAMFS_MAX_NODES;
+    if (n < want)
+        return false;
+    if (n == fs->n_nodes)
+        return true;
+    struct ramfs_node *more = realloc(fs->nodes, n * sizeof(*more));
+    if (!more)
+        return false;
+    memset(more + fs->n_nodes, 0, (n - fs->n_nodes) * sizeof(*more));
+    for (uint32_t i = fs->n_nodes; i < n; i++)
+        more[i].generation = 1;
+    fs->nodes = more;
+    fs->n_nodes = n;
+    return true;
+}
+
+int ramfs_init(struct ramfs *fs, uint64_t capacity)
 {
     memset(fs, 0, sizeof(*fs));
     fs->capacity = capacity;
+    if (!grow_nodes(fs, FIRST_NODES))
+        return MICA_ERR_NO_MEMORY;
     fs->nodes[0] = (struct ramfs_node){.generation = 1, .type = RAMFS_DIR};
-    for (uint32_t i = 1; i < RAMFS_MAX_NODES; i++)
-        fs->nodes[i].generation = 1;
+    return MICA_OK;
 }
 
 void ramfs_destroy(struct ramfs *fs)
 {
-    for (uint32_t i = 0; i < RAMFS_MAX_NODES; i++)
+    for (uint32_t i = 0; i < fs->n_nodes; i++)
         if (fs->nodes[i].owned)
             free(fs->nodes[i].data);
+    free(fs->nodes);
     memset(fs, 0, sizeof(*fs));
 }
 
@@ -97,7 +127,7 @@ static int component(const char **path, char name[RAMFS_NAME_MAX + 1])
 
 static int child(struct ramfs *fs, uint32_t dir, const char *name)
 {
-    for (uint32_t i = 1; i < RAMFS_MAX_NODES; i++)
+    for (uint32_t i = 1; i < fs->n_nodes; i++)
         if (fs->nodes[i].type && fs->nodes[i].parent == dir && strcmp(fs->nodes[i].name, name) == 0)
             return (int)i;
     return -1;
@@ -153,7 +183,9 @@ static int make(struct ramfs *fs, uint32_t parent, const char *name, enum ramfs_
 {
     if (child(fs, parent, name) >= 0)
         return MICA_ERR_BAD_STATE;
-    for (uint32_t i = 1; i < RAMFS_MAX_NODES; i++) {
+    for (uint32_t i = 1;; i++) {
+        if (i == fs->n_nodes && !grow_nodes(fs, i + 1))
+            break;
         struct ramfs_node *n = &fs->nodes[i];
         if (n->type)
             continue;
@@ -181,6 +213,8 @@ int ramfs_create(struct ramfs *fs, const char *path, enum ramfs_type type, ramfs
     char name[RAMFS_NAME_MAX + 1];
     if (type != RAMFS_FILE && type != RAMFS_DIR)
         return MICA_ERR_INVALID_ARGS;
+    if (walk(fs, path, false, &i, NULL) == MICA_OK && i == 0)
+        return MICA_ERR_BAD_STATE; /* the root: it exists (mkdir -p /a) */
     int err = walk(fs, path, true, &dir, name);
     if (!err)
         err = make(fs, dir, name, type, &i);
@@ -191,8 +225,6 @@ int ramfs_create(struct ramfs *fs, const char *path, enum ramfs_type type, ramfs
 
 int ramfs_add_readonly(struct ramfs *fs, const char *path, const void *data, uint64_t size)
 {
-    if (size > RAMFS_FILE_MAX)
-        return MICA_ERR_OUT_OF_RANGE;
     if (!path_ok(path))
         return MICA_ERR_INVALID_ARGS;
     /* Create missing parents one component at a time. */
@@ -241,6 +273,14 @@ static void release(struct ramfs *fs, struct ramfs_node *n)
     *n = (struct ramfs_node){.generation = generation ? generation : 1};
 }
 
+static bool has_children(struct ramfs *fs, uint32_t dir)
+{
+    for (uint32_t c = 1; c < fs->n_nodes; c++)
+        if (fs->nodes[c].type && fs->nodes[c].parent == dir)
+            return true;
+    return false;
+}
+
 int ramfs_unlink(struct ramfs *fs, const char *path)
 {
     uint32_t i;
@@ -249,9 +289,8 @@ int ramfs_unlink(struct ramfs *fs, const char *path)
         return err;
     if (i == 0)
         return MICA_ERR_INVALID_ARGS;
-    for (uint32_t c = 1; c < RAMFS_MAX_NODES; c++)
-        if (fs->nodes[c].type && fs->nodes[c].parent == i)
-            return MICA_ERR_BAD_STATE;
+    if (has_children(fs, i))
+        return MICA_ERR_BAD_STATE;
     release(fs, &fs->nodes[i]);
     return MICA_OK;
 }
@@ -273,8 +312,17 @@ int ramfs_rename(struct ramfs *fs, const char *from, const char *to)
         if (a == 0)
             break;
     }
-    if (child(fs, dir, name) >= 0)
-        return MICA_ERR_BAD_STATE;
+    int old = child(fs, dir, name);
+    if (old == (int)src)
+        return MICA_OK; /* a name onto itself */
+    if (old >= 0) {     /* replaced in the same step (one thread: nothing sees between) */
+        struct ramfs_node *o = &fs->nodes[old];
+        if ((o->type == RAMFS_DIR) != (fs->nodes[src].type == RAMFS_DIR))
+            return MICA_ERR_INVALID_ARGS;
+        if (o->type == RAMFS_DIR && has_children(fs, (uint32_t)old))
+            return MICA_ERR_BAD_STATE;
+        release(fs, o);
+    }
     fs->nodes[src].parent = dir;
     set_name(&fs->nodes[src], name);
     return MICA_OK;
@@ -287,7 +335,7 @@ int ramfs_stat(struct ramfs *fs, ramfs_ino ino, struct ramfs_stat *out)
         return MICA_ERR_NOT_FOUND;
     *out = (struct ramfs_stat){.type = n->type, .size = n->size};
     if (n->type == RAMFS_DIR)
-        for (uint32_t c = 1; c < RAMFS_MAX_NODES; c++)
+        for (uint32_t c = 1; c < fs->n_nodes; c++)
             out->entries += fs->nodes[c].type && fs->nodes[c].parent == index_of(ino);
     return MICA_OK;
 }
@@ -317,22 +365,25 @@ int ramfs_read(struct ramfs *fs, ramfs_ino ino, uint64_t offset, void *buf, uint
 /* Make n's contents owned and at least `size` bytes of capacity. */
 static int reserve(struct ramfs *fs, struct ramfs_node *n, uint64_t size)
 {
-    if (size > RAMFS_FILE_MAX)
-        return MICA_ERR_OUT_OF_RANGE;
+    if (size > fs->capacity)
+        return MICA_ERR_NO_MEMORY; /* could never fit */
     if (n->owned && size <= n->capacity)
         return MICA_OK;
+    /* A quarter more than asked, in whole pages past the first 4 KiB (the
+     * allocator hands out pages for large blocks anyway): at most 25%
+     * spare, and a file growing by small writes is copied O(log) times. */
     uint64_t want = size < 64 ? 64 : size;
-    if (n->owned && want < n->capacity * 2)
-        want = n->capacity * 2 < RAMFS_FILE_MAX ? n->capacity * 2 : RAMFS_FILE_MAX;
+    if (n->owned)
+        want += want / 4;
+    if (want > 4096)
+        want = (want + 4095) & ~(uint64_t)4095;
     uint64_t had = n->owned ? n->capacity : 0;
-    if (fs->used - had + want > fs->capacity) {
+    if (want > fs->capacity || fs->used - had + want > fs->capacity) {
         /* Short of space: take what is left, so a file growing into the
          * last free bytes is not copied on every write. */
         if (fs->used - had + size > fs->capacity)
             return MICA_ERR_NO_MEMORY;
         want = fs->capacity - (fs->used - had);
-        if (want > RAMFS_FILE_MAX)
-            want = RAMFS_FILE_MAX;
     }
     uint8_t *data = malloc(want ? want : 1);
     if (!data)
@@ -354,8 +405,8 @@ int ramfs_write(struct ramfs *fs, ramfs_ino ino, uint64_t offset, const void *bu
     struct ramfs_node *n = file(fs, ino, &err);
     if (!n)
         return err;
-    if (offset > RAMFS_FILE_MAX || len > RAMFS_FILE_MAX - offset)
-        return MICA_ERR_OUT_OF_RANGE;
+    if (len > UINT64_MAX - offset)
+        return MICA_ERR_OUT_OF_RANGE; /* the end would wrap */
     if (len == 0)
         return MICA_OK; /* changes nothing, not even the size */
     uint64_t end = offset + len;
@@ -375,8 +426,6 @@ int ramfs_truncate(struct ramfs *fs, ramfs_ino ino, uint64_t size)
     struct ramfs_node *n = file(fs, ino, &err);
     if (!n)
         return err;
-    if (size > RAMFS_FILE_MAX)
-        return MICA_ERR_OUT_OF_RANGE;
     if (size > n->size) {
         if ((err = reserve(fs, n, size)) != MICA_OK)
             return err;
@@ -411,7 +460,7 @@ int ramfs_readdir(struct ramfs *fs, ramfs_ino dir, uint32_t index, char name[RAM
         return MICA_ERR_NOT_FOUND;
     if (d->type != RAMFS_DIR)
         return MICA_ERR_INVALID_ARGS;
-    for (uint32_t c = 1; c < RAMFS_MAX_NODES; c++) {
+    for (uint32_t c = 1; c < fs->n_nodes; c++) {
         if (!fs->nodes[c].type || fs->nodes[c].parent != index_of(dir))
             continue;
         if (index-- == 0) {

@@ -8,12 +8,16 @@
  * ramfs owns (copy on write, at file granularity). Memory the ramfs owns
  * (file contents) is limited to `capacity` bytes so a full fs answers
  * MICA_ERR_NO_MEMORY instead of starving the server. The limit counts
- * allocated bytes: a growing file may hold up to twice its size (only
- * what is left when space is short; given back on truncating below half),
- * so a nearly full fs can refuse a write that its contents alone would
- * fit. malloc's own rounding is not counted.
+ * allocated bytes: a growing file gets a quarter more than it needs,
+ * rounded up to a page (only what is left when space is short; given back
+ * on truncating below half), so a nearly full fs can refuse a write that
+ * its contents alone would fit. malloc's own rounding is not counted. A
+ * file may grow as far as the capacity allows; past what is free it is
+ * NO_MEMORY (there is no other limit on a file's size).
  *
- * Nodes live in a fixed table; a node is named by (index, generation) packed
+ * Nodes live in a table that doubles as it fills, up to RAMFS_MAX_NODES
+ * (its memory is the server's, not counted in `capacity`); a node is
+ * named by (index, generation) packed
  * into a ramfs_ino, so a node that was unlinked and reused is detected
  * (MICA_ERR_NOT_FOUND) instead of aliased. Paths are absolute or relative
  * to the root, '/' separated; empty components and "." are skipped, ".."
@@ -23,7 +27,7 @@
  * Errors: NOT_FOUND (no such path or stale node), INVALID_ARGS (malformed
  * path, wrong node type for the operation, rename into itself),
  * BAD_STATE (already exists, directory not empty), NO_MEMORY (node table or
- * capacity full), OUT_OF_RANGE (offset or size beyond RAMFS_FILE_MAX).
+ * capacity full), OUT_OF_RANGE (a write whose end would wrap).
  * Single threaded: the fs server calls it from its one serving thread.
  */
 #ifndef MICA_RAMFS_H
@@ -35,8 +39,7 @@
 
 #define RAMFS_NAME_MAX 59               /* bytes in one path component */
 #define RAMFS_PATH_MAX 255              /* bytes in a whole path */
-#define RAMFS_MAX_NODES 256             /* files and directories, root included */
-#define RAMFS_FILE_MAX (16u << 20)      /* largest file */
+#define RAMFS_MAX_NODES 16384           /* files and directories, root included */
 #define RAMFS_ROOT ((ramfs_ino)1 << 32) /* the root directory: index 0, generation 1 */
 
 typedef uint64_t ramfs_ino; /* generation << 32 | index */
@@ -55,7 +58,8 @@ struct ramfs_node {
 };
 
 struct ramfs {
-    struct ramfs_node nodes[RAMFS_MAX_NODES];
+    struct ramfs_node *nodes; /* n_nodes slots (malloc'd), grown by doubling */
+    uint32_t n_nodes;
     uint64_t capacity; /* limit on owned bytes */
     uint64_t used;     /* owned bytes allocated */
 };
@@ -66,8 +70,9 @@ struct ramfs_stat {
     uint32_t entries; /* directories: number of children */
 };
 
-/* An empty tree (just the root) that may own up to `capacity` bytes. */
-void ramfs_init(struct ramfs *fs, uint64_t capacity);
+/* An empty tree (just the root) that may own up to `capacity` bytes.
+ * NO_MEMORY if the first node table cannot be allocated. */
+int ramfs_init(struct ramfs *fs, uint64_t capacity);
 /* Frees every owned buffer (the host tests call it; the server never stops). */
 void ramfs_destroy(struct ramfs *fs);
 
@@ -77,12 +82,16 @@ void ramfs_destroy(struct ramfs *fs);
 int ramfs_add_readonly(struct ramfs *fs, const char *path, const void *data, uint64_t size);
 
 int ramfs_lookup(struct ramfs *fs, const char *path, ramfs_ino *out);
-/* Create an empty file or directory; its parent must exist and be a directory. */
+/* Create an empty file or directory; its parent must exist and be a
+ * directory. BAD_STATE if the path exists (the root included). */
 int ramfs_create(struct ramfs *fs, const char *path, enum ramfs_type type, ramfs_ino *out);
 /* Remove a file or an empty directory (not the root). */
 int ramfs_unlink(struct ramfs *fs, const char *path);
-/* Move `from` to `to`; `to` must not exist and its parent must be a
- * directory that is not `from` or inside it. */
+/* Move `from` to `to`, whose parent must be a directory that is not
+ * `from` or inside it. An existing `to` is replaced in the same step: a
+ * file by a file, an empty directory by a directory; a non-empty
+ * directory is BAD_STATE, a file over a directory or a directory over a
+ * file INVALID_ARGS. `from` and `to` the same node: nothing happens. */
 int ramfs_rename(struct ramfs *fs, const char *from, const char *to);
 
 int ramfs_stat(struct ramfs *fs, ramfs_ino ino, struct ramfs_stat *out);

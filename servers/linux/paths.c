@@ -134,6 +134,23 @@ static int64_t sys_stat(struct lproc *p, unsigned nr, const uint64_t *a)
     return lx_write(p, a[4], sx, sizeof(sx));
 }
 
+/* The path of dir (which = 0) or of its parent (which = 1), as stat
+ * names it, so that st_ino of "." and ".." match. */
+static void parent_of(const char *dir, unsigned which, char *out, size_t size)
+{
+    snprintf(out, size, "%s", dir);
+    size_t n = strlen(out);
+    while (n > 1 && out[n - 1] == '/')
+        out[--n] = '\0';
+    if (which == 0)
+        return;
+    char *slash = strrchr(out, '/');
+    if (slash == out || !slash)
+        strcpy(out, "/");
+    else
+        *slash = '\0';
+}
+
 static int64_t sys_getdents64(struct lproc *p, uint64_t fd, uintptr_t ubuf, size_t len)
 {
     struct lfile *f = lx_fd(p, fd);
@@ -144,9 +161,14 @@ static int64_t sys_getdents64(struct lproc *p, uint64_t fd, uintptr_t ubuf, size
     if (f->kind != FD_DIR)
         return -LX_ENOTDIR;
     for (;;) {
+        /* "." and ".." first, as Linux lists them; then the fs's entries. */
         char name[FS_NAME_MAX + 1], full[2 * FS_PATH_MAX];
-        uint64_t type;
-        int err = fs_readdir(f->fs, f->fs_fd, f->dir_index, name, &type);
+        uint64_t type = FS_TYPE_DIR;
+        int err = MICA_OK;
+        if (f->dir_index < 2)
+            strcpy(name, f->dir_index ? ".." : ".");
+        else
+            err = fs_readdir(f->fs, f->fs_fd, f->dir_index - 2, name, &type);
         if (err == MICA_ERR_NOT_FOUND)
             break;
         if (err)
@@ -154,7 +176,10 @@ static int64_t sys_getdents64(struct lproc *p, uint64_t fd, uintptr_t ubuf, size
         size_t nlen = strlen(name), reclen = (19 + nlen + 1 + 7) & ~7UL;
         if (done + reclen > len)
             return done ? (int64_t)done : -LX_EINVAL;
-        snprintf(full, sizeof(full), "%s/%s", f->path, name);
+        if (f->dir_index >= 2)
+            snprintf(full, sizeof(full), "%s/%s", f->path, name);
+        else /* the directory itself, or its parent (the root's is the root) */
+            parent_of(f->path, f->dir_index, full, sizeof(full));
         uint64_t ino = inode_of(full), off = f->dir_index + 1;
         uint16_t rl = (uint16_t)reclen;
         memset(rec, 0, reclen);
@@ -197,6 +222,19 @@ static int64_t sys_names(struct lproc *p, unsigned nr, const uint64_t *a)
     if (nr == NR_renameat2 && a[4] != 0)
         return -LX_EINVAL; /* no RENAME_NOREPLACE / EXCHANGE */
     err = fs_rename(p->fs, from, to);
+    if (err == MICA_ERR_BAD_STATE)
+        return -LX_ENOTEMPTY; /* over a directory that is not empty */
+    if (err == MICA_ERR_INVALID_ARGS) {
+        /* Tell Linux's cases apart: a directory over a file, a file over
+         * a directory, a file used as a directory, or into itself. */
+        struct fs_stat sf, st;
+        int ef = fs_stat(p->fs, from, &sf), et = fs_stat(p->fs, to, &st);
+        if (ef == MICA_ERR_INVALID_ARGS || et == MICA_ERR_INVALID_ARGS)
+            return -LX_ENOTDIR;
+        if (ef == MICA_OK && et == MICA_OK && (sf.type == FS_TYPE_DIR) != (st.type == FS_TYPE_DIR))
+            return sf.type == FS_TYPE_DIR ? -LX_ENOTDIR : -LX_EISDIR;
+        return -LX_EINVAL;
+    }
     return err ? lx_errno(err) : 0;
 }
 

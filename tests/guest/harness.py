@@ -30,6 +30,7 @@ TOP = os.path.dirname(os.path.dirname(HERE))
 # Every self-test the kernel must report (kernel/selftest/*.c).
 SELFTESTS = [
     "boot_exception_level", "boot_platform", "lib_snprintf", "ksyms_lookup",
+    "bootfs_crc32_arm",
     "page_alloc_basic", "page_alloc_reserved", "page_alloc_exhaust", "slab_cache",
     "time_advances", "timer_tick_conversion", "timer_deadlines_in_order", "timer_cancel", "timer_repeats_in_wfi",
     "fault_unmapped_read", "fault_null_dereference", "wx_rodata_write_faults",

@@ -150,7 +150,7 @@ def busybox_session(con, report, args):
     command("echo $PATH:$HOME:$TERM", r"\r\n/linux/bin:/:vt100\r\n",
             "PATH, HOME and TERM are set (a terminal's cursor report is not typed)")
     command("echo $((6*7)) | cat", r"\r\n42\r\n", "a typed pipeline")
-    command("ls /", r"\r\nbin +boot +etc +linux\r\n", "ls lists the root")
+    command("ls /", r"\r\nbin +boot +etc +linux +tmp\r\n", "ls lists the root (and /tmp, made by the fs)")
     command("cat /boot/manifest | grep '^run'", r"\r\nrun linux/bin/busybox sh -l\r\n",
             "cat and grep read the boot manifest")
     command("echo abX\x7fc", r"\r\nabc\r\n", "busybox's line editing: backspace")

@@ -9,6 +9,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -156,6 +157,59 @@ static void test_header_good(void **state)
     assert_int_equal(off, 128);
 }
 
+/* A CRC that counts its calls and returns what the table does, or a
+ * wrong value when crc_lie is set. */
+static int crc_calls;
+static bool crc_lie;
+
+static uint32_t crc_probe(const void *buf, size_t len)
+{
+    crc_calls++;
+    return bootfs_crc32(buf, len) ^ (crc_lie ? 1u : 0u);
+}
+
+/* Bit by bit from the polynomial: the reference the table must match. */
+static uint32_t crc_bitwise(const uint8_t *p, size_t len)
+{
+    uint32_t crc = 0xffffffffu;
+    for (size_t i = 0; i < len; i++) {
+        crc ^= p[i];
+        for (int k = 0; k < 8; k++)
+            crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1)));
+    }
+    return ~crc;
+}
+
+/* bootfs_header_check_crc checks the archive with the function it is
+ * given (the kernel passes the CRC32-instruction one), and the table
+ * matches the bitwise CRC on random buffers of many lengths. */
+static void test_header_crc_fn(void **state)
+{
+    (void)state;
+    static struct nb b;
+    static uint8_t img[NB_MAX + 256];
+    build_files(&b);
+    size_t len = make_image(img, 64, &b);
+    size_t off, size;
+    crc_calls = 0;
+    crc_lie = false;
+    assert_int_equal(bootfs_header_check_crc(img, len, &off, &size, crc_probe), OK);
+    assert_int_equal(crc_calls, 1);
+    crc_lie = true;
+    assert_int_equal(bootfs_header_check_crc(img, len, &off, &size, crc_probe), ERR_INVALID_ARGS);
+    assert_int_equal(crc_calls, 2);
+    assert_int_equal(bootfs_header_check_crc(img, len, &off, &size, NULL), ERR_INVALID_ARGS);
+
+    static uint8_t buf[2048];
+    srand(13);
+    for (size_t i = 0; i < sizeof(buf); i++)
+        buf[i] = (uint8_t)rand();
+    for (size_t start = 0; start < 8; start++) {
+        for (size_t n = 0; n + start <= sizeof(buf); n += 1 + n / 4)
+            assert_int_equal(bootfs_crc32(buf + start, n), crc_bitwise(buf + start, n));
+    }
+}
+
 static void test_header_bad(void **state)
 {
     (void)state;
@@ -287,9 +341,8 @@ int main(int argc, char **argv)
     g_argc = argc;
     g_argv = argv;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_gnu_cpio),
-        cmocka_unit_test(test_header_good),
-        cmocka_unit_test(test_header_bad),
+        cmocka_unit_test(test_gnu_cpio),   cmocka_unit_test(test_header_good),
+        cmocka_unit_test(test_header_bad), cmocka_unit_test(test_header_crc_fn),
         cmocka_unit_test(test_tool_image),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -87,7 +87,11 @@ static void test_create(void **state)
     assert_int_equal(create_err(fs, "/d", RAMFS_FILE), MICA_ERR_BAD_STATE);
     assert_int_equal(create_err(fs, "/d/f", RAMFS_FILE), MICA_ERR_BAD_STATE);
     assert_int_equal(create_err(fs, "//d//f/", RAMFS_DIR), MICA_ERR_BAD_STATE);
-    expect_exists_err(create_err(fs, "/", RAMFS_DIR));
+    /* The root exists too (mkdir -p / works on it): not ENOTDIR. */
+    assert_int_equal(create_err(fs, "/", RAMFS_DIR), MICA_ERR_BAD_STATE);
+    assert_int_equal(create_err(fs, "", RAMFS_DIR), MICA_ERR_BAD_STATE);
+    assert_int_equal(create_err(fs, "//.", RAMFS_DIR), MICA_ERR_BAD_STATE);
+    assert_int_equal(create_err(fs, "/", RAMFS_FILE), MICA_ERR_BAD_STATE);
     /* A missing parent. */
     assert_int_equal(create_err(fs, "/nope/f", RAMFS_FILE), MICA_ERR_NOT_FOUND);
     assert_int_equal(create_err(fs, "/d/nope/f", RAMFS_DIR), MICA_ERR_NOT_FOUND);
@@ -287,7 +291,8 @@ static void test_node_table_full(void **state)
     assert_int_equal(lookup_err(fs, "/y"), MICA_ERR_NOT_FOUND);
     assert_int_equal(stat_ok(fs, RAMFS_ROOT).entries, 1);
     /* Full or not, names still resolve and data still writes. */
-    ramfs_ino last = lookup_ok(fs, "/d/f253");
+    snprintf(path, sizeof(path), "/d/f%d", RAMFS_MAX_NODES - 3);
+    ramfs_ino last = lookup_ok(fs, path);
     write_str(fs, last, 0, "still works");
     expect_text(fs, last, "still works");
 
@@ -324,6 +329,62 @@ static void test_node_table_full(void **state)
     }
     assert_int_equal(create_err(fs, "/z", RAMFS_FILE), MICA_ERR_NO_MEMORY);
     assert_int_equal(stat_ok(fs, RAMFS_ROOT).entries, RAMFS_MAX_NODES - 1);
+    free_fs(fs);
+}
+
+/* rename onto an existing name replaces it in one step, as POSIX asks: a
+ * file over a file, a directory over an empty directory. The replaced
+ * node is gone (its ino stale, its memory given back). Before, both were
+ * refused with BAD_STATE. */
+static void test_rename_replace(void **state)
+{
+    (void)state;
+    struct ramfs *fs = new_fs(1 << 20);
+    ramfs_ino old = create_ok(fs, "/old", RAMFS_FILE);
+    ramfs_ino neu = create_ok(fs, "/new", RAMFS_FILE);
+    write_str(fs, old, 0, "old contents, longer than the new ones");
+    write_str(fs, neu, 0, "new");
+    uint64_t used = fs->used;
+    assert_int_equal(ramfs_rename(fs, "/new", "/old"), MICA_OK);
+    assert_int_equal(lookup_ok(fs, "/old"), neu);
+    assert_int_equal(lookup_err(fs, "/new"), MICA_ERR_NOT_FOUND);
+    expect_text(fs, neu, "new");
+    struct ramfs_stat st;
+    assert_int_equal(ramfs_stat(fs, old, &st), MICA_ERR_NOT_FOUND);
+    assert_true(fs->used < used);
+    assert_int_equal(stat_ok(fs, RAMFS_ROOT).entries, 1);
+
+    /* A directory with its subtree over an empty directory elsewhere. */
+    ramfs_ino d = create_ok(fs, "/d", RAMFS_DIR);
+    create_ok(fs, "/d/inner", RAMFS_FILE);
+    ramfs_ino empty = create_ok(fs, "/e", RAMFS_DIR);
+    ramfs_ino sub = create_ok(fs, "/e/sub", RAMFS_DIR);
+    assert_int_equal(ramfs_rename(fs, "/d", "/e/sub"), MICA_OK);
+    assert_int_equal(lookup_ok(fs, "/e/sub"), d);
+    lookup_ok(fs, "/e/sub/inner");
+    assert_int_equal(ramfs_stat(fs, sub, &st), MICA_ERR_NOT_FOUND);
+    assert_int_equal(stat_ok(fs, empty).entries, 1);
+    /* A read-only (bootfs) file replaced and replacing. */
+    assert_int_equal(ramfs_add_readonly(fs, "/ro", hello_src, strlen(hello_src)), MICA_OK);
+    assert_int_equal(ramfs_rename(fs, "/ro", "/old"), MICA_OK);
+    expect_text(fs, lookup_ok(fs, "/old"), hello_src);
+    free_fs(fs);
+}
+
+/* Thousands of nodes (the table grows; it held 256 before). */
+static void test_many_nodes(void **state)
+{
+    (void)state;
+    struct ramfs *fs = new_fs(1 << 20);
+    char path[64];
+    create_ok(fs, "/many", RAMFS_DIR);
+    for (int i = 0; i < 5000; i++) {
+        snprintf(path, sizeof(path), "/many/%d", i);
+        create_ok(fs, path, i % 3 ? RAMFS_FILE : RAMFS_DIR);
+    }
+    assert_int_equal(stat_ok(fs, lookup_ok(fs, "/many")).entries, 5000);
+    snprintf(path, sizeof(path), "/many/%d", 4999);
+    lookup_ok(fs, path);
     free_fs(fs);
 }
 
@@ -372,11 +433,19 @@ static void test_rename(void **state)
     assert_int_equal(lookup_ok(fs, "/b2/a"), a);
     assert_int_equal(lookup_ok(fs, "/b2"), b);
 
-    /* Onto something that exists: file or directory, even itself. */
-    assert_int_equal(ramfs_rename(fs, "/g", "/b2/f"), MICA_ERR_BAD_STATE);
-    assert_int_equal(ramfs_rename(fs, "/g", "/b2"), MICA_ERR_BAD_STATE);
-    assert_int_equal(ramfs_rename(fs, "/b2/a", "/b2"), MICA_ERR_BAD_STATE);
-    assert_int_equal(ramfs_rename(fs, "/g", "/g"), MICA_ERR_BAD_STATE);
+    /* Onto something that exists (replacing is test_rename_replace's): a
+     * file over a directory or the reverse, a directory over one that is
+     * not empty; a name onto itself changes nothing. */
+    assert_int_equal(ramfs_rename(fs, "/g", "/b2"), MICA_ERR_INVALID_ARGS);
+    assert_int_equal(ramfs_rename(fs, "/b2/a", "/g"), MICA_ERR_INVALID_ARGS);
+    assert_int_equal(ramfs_rename(fs, "/b2/a", "/b2"), MICA_ERR_BAD_STATE); /* its parent */
+    create_ok(fs, "/full", RAMFS_DIR);
+    create_ok(fs, "/full/x", RAMFS_FILE);
+    assert_int_equal(ramfs_rename(fs, "/b2/a", "/full"), MICA_ERR_BAD_STATE);
+    assert_int_equal(ramfs_unlink(fs, "/full/x"), MICA_OK);
+    assert_int_equal(ramfs_unlink(fs, "/full"), MICA_OK);
+    assert_int_equal(ramfs_rename(fs, "/g", "/g"), MICA_OK);
+    assert_int_equal(ramfs_rename(fs, "/b2/f", "//b2/./f"), MICA_OK);
     expect_exists_err(ramfs_rename(fs, "/g", "/"));
     expect_text(fs, lookup_ok(fs, "/b2/f"), "contents of f");
     assert_int_equal(lookup_ok(fs, "/g"), g);
@@ -506,6 +575,8 @@ int main(void)
         cmocka_unit_test(test_unlink),
         cmocka_unit_test(test_node_table_full),
         cmocka_unit_test(test_rename),
+        cmocka_unit_test(test_rename_replace),
+        cmocka_unit_test(test_many_nodes),
         cmocka_unit_test(test_paths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -287,20 +287,24 @@ static void test_zero_capacity(void **state)
     free_fs(fs);
 }
 
+/* A file may grow as far as the capacity: here 32 MiB and a page, past
+ * the 16 MiB every file was limited to before. */
+#define FILE_MAX ((32ull << 20) + 4096)
+
 static void test_file_max(void **state)
 {
     (void)state;
-    struct ramfs *fs = new_fs(2ull * RAMFS_FILE_MAX);
+    struct ramfs *fs = new_fs(FILE_MAX);
     ramfs_ino f = create_ok(fs, "/f", RAMFS_FILE);
 
-    /* Offsets or ends past RAMFS_FILE_MAX, including ones that wrap. */
-    assert_int_equal(ramfs_write(fs, f, RAMFS_FILE_MAX, "x", 1), MICA_ERR_OUT_OF_RANGE);
-    assert_int_equal(ramfs_write(fs, f, RAMFS_FILE_MAX - 1, "xy", 2), MICA_ERR_OUT_OF_RANGE);
+    /* Offsets or ends past the capacity, including ones that wrap. */
+    assert_int_equal(ramfs_write(fs, f, FILE_MAX, "x", 1), MICA_ERR_NO_MEMORY);
+    assert_int_equal(ramfs_write(fs, f, FILE_MAX - 1, "xy", 2), MICA_ERR_NO_MEMORY);
     assert_int_equal(ramfs_write(fs, f, UINT64_MAX, "x", 1), MICA_ERR_OUT_OF_RANGE);
     assert_int_equal(ramfs_write(fs, f, UINT64_MAX - 1, "xyz", 3), MICA_ERR_OUT_OF_RANGE);
-    assert_int_equal(ramfs_write(fs, f, 1ull << 32, "x", 1), MICA_ERR_OUT_OF_RANGE);
-    assert_int_equal(ramfs_truncate(fs, f, RAMFS_FILE_MAX + 1ull), MICA_ERR_OUT_OF_RANGE);
-    assert_int_equal(ramfs_truncate(fs, f, UINT64_MAX), MICA_ERR_OUT_OF_RANGE);
+    assert_int_equal(ramfs_write(fs, f, 1ull << 32, "x", 1), MICA_ERR_NO_MEMORY);
+    assert_int_equal(ramfs_truncate(fs, f, FILE_MAX + 1ull), MICA_ERR_NO_MEMORY);
+    assert_int_equal(ramfs_truncate(fs, f, UINT64_MAX), MICA_ERR_NO_MEMORY);
     assert_int_equal(stat_ok(fs, f).size, 0);
     assert_int_equal(fs->used, 0);
     /* Reading far out is just past the end. */
@@ -309,24 +313,43 @@ static void test_file_max(void **state)
     assert_int_equal(ramfs_read(fs, f, 1000, buf, sizeof(buf), &got), MICA_OK);
     assert_int_equal(got, 0);
 
-    /* Exactly RAMFS_FILE_MAX is allowed. */
-    write_ok(fs, f, RAMFS_FILE_MAX - 3, "end", 3);
-    assert_int_equal(stat_ok(fs, f).size, RAMFS_FILE_MAX);
+    /* Exactly the capacity is allowed: past the old 16 MiB limit. */
+    write_ok(fs, f, FILE_MAX - 3, "end", 3);
+    assert_int_equal(stat_ok(fs, f).size, FILE_MAX);
     got = 0;
     memset(buf, 0x55, sizeof(buf));
-    assert_int_equal(ramfs_read(fs, f, RAMFS_FILE_MAX - 4, buf, sizeof(buf), &got), MICA_OK);
+    assert_int_equal(ramfs_read(fs, f, FILE_MAX - 4, buf, sizeof(buf), &got), MICA_OK);
     assert_int_equal(got, 4);
     assert_memory_equal(buf, "\0end", 4);
     got = 0;
-    assert_int_equal(ramfs_read(fs, f, RAMFS_FILE_MAX / 2, buf, sizeof(buf), &got), MICA_OK);
+    assert_int_equal(ramfs_read(fs, f, FILE_MAX / 2, buf, sizeof(buf), &got), MICA_OK);
     assert_int_equal(got, 4);
     assert_memory_equal(buf, "\0\0\0\0", 4);
-    assert_int_equal(ramfs_truncate(fs, f, RAMFS_FILE_MAX), MICA_OK);
-    assert_int_equal(ramfs_write(fs, f, RAMFS_FILE_MAX, "x", 1), MICA_ERR_OUT_OF_RANGE);
-    assert_int_equal(ramfs_truncate(fs, f, RAMFS_FILE_MAX + 1ull), MICA_ERR_OUT_OF_RANGE);
-    assert_int_equal(stat_ok(fs, f).size, RAMFS_FILE_MAX);
+    assert_int_equal(ramfs_truncate(fs, f, FILE_MAX), MICA_OK);
+    assert_int_equal(ramfs_write(fs, f, FILE_MAX, "x", 1), MICA_ERR_NO_MEMORY);
+    assert_int_equal(ramfs_truncate(fs, f, FILE_MAX + 1ull), MICA_ERR_NO_MEMORY);
+    assert_int_equal(stat_ok(fs, f).size, FILE_MAX);
     assert_int_equal(ramfs_truncate(fs, f, 1), MICA_OK);
     expect_contents(fs, f, "\0", 1);
+    free_fs(fs);
+}
+
+/* A file written in small pieces holds at most a quarter more than its
+ * size and a page (growth by doubling held up to twice its size). */
+static void test_growth_waste(void **state)
+{
+    (void)state;
+    static uint8_t chunk[960];
+    memset(chunk, 'g', sizeof(chunk));
+    struct ramfs *fs = new_fs(64ull << 20);
+    ramfs_ino f = create_ok(fs, "/grow", RAMFS_FILE);
+    uint64_t size = 0;
+    for (int i = 0; i < 4000; i++) {
+        write_ok(fs, f, size, chunk, sizeof(chunk));
+        size += sizeof(chunk);
+        assert_true(fs->used <= size + size / 4 + 4096);
+    }
+    assert_int_equal(stat_ok(fs, f).size, size);
     free_fs(fs);
 }
 
@@ -422,6 +445,7 @@ int main(void)
         cmocka_unit_test(test_read_write),   cmocka_unit_test(test_truncate),
         cmocka_unit_test(test_capacity),     cmocka_unit_test(test_zero_capacity),
         cmocka_unit_test(test_file_max),     cmocka_unit_test(test_random),
+        cmocka_unit_test(test_growth_waste),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -127,10 +127,74 @@ static void send_file(void)
     CHECK(unlink("/tmp-send/in") == 0 && unlink("/tmp-send/out") == 0 && rmdir("/tmp-send") == 0);
 }
 
+/* Write `text` to a new file at path. */
+static void put(const char *path, const char *text)
+{
+    int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+    CHECK(fd >= 0 && write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+    close(fd);
+}
+
+/* POSIX corners: making what exists is EEXIST even for "/" (mkdir -p),
+ * rename replaces a file or an empty directory with Linux's errnos for the
+ * rest, a listing starts with "." and "..", /tmp is there from boot, and a
+ * file grows past 16 MiB. Each of these failed before. */
+static void posix_names(void)
+{
+    struct stat st;
+    char buf[4];
+    CHECK(stat("/tmp", &st) == 0 && S_ISDIR(st.st_mode));
+    CHECK_ERRNO(mkdir("/", 0755), EEXIST);
+    CHECK_ERRNO(mkdir("/tmp", 0755), EEXIST);
+    CHECK(mkdir("/tmp/px", 0755) == 0);
+    CHECK_ERRNO(mkdir("/tmp/px/no/x", 0755), ENOENT);
+    put("/tmp/px/a", "new");
+    put("/tmp/px/b", "old contents");
+    CHECK(rename("/tmp/px/a", "/tmp/px/b") == 0);
+    CHECK(stat("/tmp/px/b", &st) == 0 && st.st_size == 3);
+    CHECK_ERRNO(stat("/tmp/px/a", &st), ENOENT);
+    CHECK(rename("/tmp/px/b", "/tmp/px/b") == 0);
+    CHECK(mkdir("/tmp/px/d", 0755) == 0 && mkdir("/tmp/px/e", 0755) == 0);
+    CHECK(mkdir("/tmp/px/full", 0755) == 0);
+    put("/tmp/px/full/f", "x");
+    CHECK_ERRNO(rename("/tmp/px/d", "/tmp/px/full"), ENOTEMPTY);
+    CHECK_ERRNO(rename("/tmp/px/d", "/tmp/px/b"), ENOTDIR);
+    CHECK_ERRNO(rename("/tmp/px/b", "/tmp/px/d"), EISDIR);
+    CHECK_ERRNO(rename("/tmp/px/d", "/tmp/px/d/sub"), EINVAL);
+    CHECK_ERRNO(rename("/tmp/px/b", "/tmp/px/b/x"), ENOTDIR);
+    CHECK(rename("/tmp/px/d", "/tmp/px/e") == 0);
+    CHECK_ERRNO(stat("/tmp/px/d", &st), ENOENT);
+    CHECK(stat("/tmp/px/e", &st) == 0 && S_ISDIR(st.st_mode));
+    /* ".", "..", then the three entries */
+    DIR *d = opendir("/tmp/px");
+    CHECK(d != NULL);
+    struct dirent *e = d ? readdir(d) : NULL;
+    CHECK(e && strcmp(e->d_name, ".") == 0 && e->d_type == DT_DIR);
+    e = d ? readdir(d) : NULL;
+    CHECK(e && strcmp(e->d_name, "..") == 0 && e->d_type == DT_DIR);
+    int rest = 0;
+    while (d && (e = readdir(d)))
+        rest++;
+    CHECK(rest == 3);
+    if (d)
+        closedir(d);
+    /* 40 MiB and 3 bytes: the file limit was 16 MiB, the fs's 4 MiB */
+    int fd = open("/tmp/px/big", O_CREAT | O_RDWR, 0644);
+    CHECK(fd >= 0 && lseek(fd, 40 << 20, SEEK_SET) == 40 << 20);
+    CHECK(write(fd, "end", 3) == 3);
+    CHECK(fstat(fd, &st) == 0 && st.st_size == (40 << 20) + 3);
+    CHECK(pread(fd, buf, 3, 40 << 20) == 3 && memcmp(buf, "end", 3) == 0);
+    CHECK(pread(fd, buf, 1, 20 << 20) == 1 && buf[0] == 0);
+    CHECK(close(fd) == 0 && unlink("/tmp/px/big") == 0);
+    CHECK(unlink("/tmp/px/full/f") == 0 && rmdir("/tmp/px/full") == 0);
+    CHECK(rmdir("/tmp/px/e") == 0 && unlink("/tmp/px/b") == 0 && rmdir("/tmp/px") == 0);
+}
+
 int main(void)
 {
     read_write();
     names();
+    posix_names();
     send_file();
     return finish("lx-files");
 }

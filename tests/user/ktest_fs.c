@@ -90,8 +90,12 @@ static int test_read_write(void)
     struct fs_stat st;
     for (unsigned i = 0; i < sizeof(data); i++)
         data[i] = (char)(i * 7 + 3);
-    CHECK_OK(fs_mkdir(fs(), "/tmp"));
+    /* /tmp is there from the start; making it, or the root, again says
+     * BAD_STATE (EEXIST), not INVALID_ARGS (the root was ENOTDIR). */
+    CHECK_OK(fs_stat(fs(), "/tmp", &st));
+    CHECK(st.type == FS_TYPE_DIR);
     CHECK_STATUS(fs_mkdir(fs(), "/tmp"), MICA_ERR_BAD_STATE);
+    CHECK_STATUS(fs_mkdir(fs(), "/"), MICA_ERR_BAD_STATE);
     CHECK_OK(fs_open(fs(), "/tmp/a", FS_O_CREATE | FS_O_EXCL, &fd));
     CHECK_STATUS(fs_open(fs(), "/tmp/a", FS_O_CREATE | FS_O_EXCL, &fd2), MICA_ERR_BAD_STATE);
     for (size_t done = 0; done < sizeof(data); done += n) {
@@ -153,7 +157,17 @@ static int test_read_write(void)
     CHECK_STATUS(fs_fstat(fs(), fd, &st), MICA_ERR_NOT_FOUND);
     CHECK_OK(fs_close(fs(), fd));
     CHECK_OK(fs_unlink(fs(), "/tmp/sub"));
-    CHECK_OK(fs_unlink(fs(), "/tmp"));
+    /* Rename onto an existing file replaces it. */
+    CHECK_OK(fs_open(fs(), "/tmp/x", FS_O_CREATE, &fd));
+    CHECK_OK(fs_write(fs(), fd, "new", 3, &n));
+    CHECK_OK(fs_close(fs(), fd));
+    CHECK_OK(fs_open(fs(), "/tmp/y", FS_O_CREATE, &fd));
+    CHECK_OK(fs_close(fs(), fd));
+    CHECK_OK(fs_rename(fs(), "/tmp/x", "/tmp/y"));
+    CHECK_OK(fs_stat(fs(), "/tmp/y", &st));
+    CHECK(st.size == 3);
+    CHECK_STATUS(fs_stat(fs(), "/tmp/x", &st), MICA_ERR_NOT_FOUND);
+    CHECK_OK(fs_unlink(fs(), "/tmp/y"));
     /* A bootfs file is writable; the bootfs itself is not changed. */
     CHECK_OK(fs_open(fs(), "/boot/manifest", 0, &fd));
     CHECK_OK(fs_write(fs(), fd, "#", 1, &n));
@@ -260,24 +274,48 @@ static int test_clients_and_limits(void)
     for (unsigned i = 0; i < FS_OPEN_MAX; i++)
         CHECK_OK(fs_close(other, fds[i]));
     CHECK_OK(mica_handle_close(other));
-    /* Fill the fs: it says NO_MEMORY, and deleting makes room again. */
+    /* A file past the old 16 MiB limit: seek to 40 MiB and write there. */
     static char block[FS_IO_MAX];
     memset(block, 0xAB, sizeof(block));
+    uint64_t pos;
     CHECK_OK(fs_open(fs(), "/big", FS_O_CREATE | FS_O_TRUNC, &fd));
-    int err = MICA_OK;
-    unsigned writes = 0;
-    while (err == MICA_OK && writes < 100000) {
-        err = fs_write(fs(), fd, block, sizeof(block), &n);
-        writes++;
-    }
-    CHECK_STATUS(err, MICA_ERR_NO_MEMORY);
-    CHECK(writes > 1000); /* megabytes went in first */
+    CHECK_OK(fs_seek(fs(), fd, 40u << 20, FS_SEEK_SET, &pos));
+    CHECK_OK(fs_write(fs(), fd, "end", 3, &n));
+    CHECK_OK(fs_fstat(fs(), fd, &st));
+    CHECK(st.size == (40u << 20) + 3);
     CHECK_OK(fs_close(fs(), fd));
+    /* Fill the fs: it says NO_MEMORY, and deleting makes room again. Its
+     * capacity is half the server's memory limit (hundreds of MiB), so
+     * fill it with files made by truncate, 16 MiB each, then ever smaller
+     * down to 32 bytes: every byte is zeroed once. */
+    char name[16];
+    unsigned files = 0;
+    uint64_t total = (40u << 20) + 3;
+    for (uint64_t step = 16u << 20; step >= 32; step /= 2) {
+        for (;;) {
+            snprintf(name, sizeof(name), "/fill%u", files);
+            CHECK_OK(fs_open(fs(), name, FS_O_CREATE, &fd));
+            int err = fs_truncate(fs(), fd, step);
+            CHECK_OK(fs_close(fs(), fd));
+            if (err) {
+                CHECK_STATUS(err, MICA_ERR_NO_MEMORY);
+                CHECK_OK(fs_unlink(fs(), name));
+                break;
+            }
+            files++;
+            total += step;
+        }
+    }
+    CHECK(total > (64u << 20)); /* the capacity was 4 MiB before */
     CHECK_OK(fs_open(fs(), "/small", FS_O_CREATE, &extra));
     CHECK_STATUS(fs_write(fs(), extra, block, sizeof(block), &n), MICA_ERR_NO_MEMORY);
     CHECK_OK(fs_unlink(fs(), "/big"));
     CHECK_OK(fs_write(fs(), extra, block, sizeof(block), &n));
     CHECK_OK(fs_close(fs(), extra));
+    while (files > 0) {
+        snprintf(name, sizeof(name), "/fill%u", --files);
+        CHECK_OK(fs_unlink(fs(), name));
+    }
     return fs_unlink(fs(), "/small");
 }
 
