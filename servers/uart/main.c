@@ -324,6 +324,7 @@ static int64_t handle_UART_SET_MODE(void *ctx, const struct mica_msg *req, struc
     if (mode & ~(uint64_t)(UART_MODE_RAW | UART_MODE_ECHO | UART_MODE_ISIG))
         return MICA_ERR_INVALID_ARGS;
     line_set_mode(&line, mode & UART_MODE_RAW, mode & UART_MODE_ECHO, mode & UART_MODE_ISIG);
+    serve_readers(); /* a half typed line is a raw reader's at once */
     return MICA_OK;
 }
 
