@@ -14,10 +14,11 @@ the shell in raw mode at its next prompt), and `exit` must power off with
 status 0. Before the line discipline kept input across mode switches this
 hung until killed.
 
---check paste waits for the prompt, starts `base64 -d > f`, then writes
-the base64 of --size random bytes (a fixed seed) at full speed, ^D, and
-asks for `md5sum f`: the digest must be the host's, so no byte was lost
-anywhere between QEMU's chardev and the file. It prints how long the
+--check paste waits for the prompt, types `sleep 3; base64 -d > f`, then
+at once writes the base64 of --size random bytes (a fixed seed) at full
+speed, ^D, and asks for `md5sum f`: the digest must be the host's, so no
+byte was lost anywhere between QEMU's chardev and the file, although for
+3 s nobody reads and the uart driver's ring fills (backpressure). It prints how long the
 paste took (TCG's UART is slow; the figure is for docs/testing.md).
 
   input_test.py --check typeahead --board virt --image build/virt/mica.img
@@ -64,8 +65,11 @@ def paste(con, report, args):
     report.check(got_prompt, "busybox prompt")
     if not got_prompt:
         return
-    con.type("base64 -d > f\r")
-    time.sleep(1)  # base64 is reading: the paste goes to it, not to the shell
+    # The paste starts while the command still sleeps: nobody reads, so the
+    # driver's ring fills and the rest must wait in the UART (backpressure),
+    # then base64 reads it all at full speed.
+    con.type("sleep 3; base64 -d > f\r")
+    time.sleep(0.5)  # the shell has read its line; what follows is base64's
     start = time.monotonic()
     con.type(text + "\x04")
     finished = con.expect(re.escape(BB_PROMPT), args.timeout) is not None
