@@ -83,6 +83,9 @@ MODES = {
     # A normal image running one program given by mica.run= (--append):
     # it must finish with status 0.
     "run": ([], 0, []),
+    # A normal image told to run a program it does not have: init must say
+    # so and power off with status 2 (it used to wait for ever).
+    "missing": ([], 2, ["is not in the bootfs: nothing to run, powering off"]),
     # The in-guest benchmarks (tests/user/bench.c) as a functional check:
     # they must finish and report every figure; their speed is not judged.
     "bench": ([], 0, ["BENCH clock ns_per_tick ", "init: bench finished with 0 failure(s)"]),
