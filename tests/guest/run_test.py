@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""scripts/run as a developer uses it: on a terminal (a pty).
+
+Starts `scripts/run ARGS` (which builds if needed; the build is done
+already under ctest) through bash on a fresh pty, waits for busybox's
+prompt, types commands and `exit`, and checks what the terminal got. One
+"ok"/"not ok" line per check, then "N passed, M failed".
+
+--check crlf: lines reach the terminal ending "\\r\\n" once. Mica ends
+them so itself; the terminal's ONLCR made them "\\r\\r\\n" until
+scripts/run turned it off while QEMU runs. Afterwards the terminal has its
+settings back (onlcr on) and scripts/run's status is QEMU's, 0.
+
+  run_test.py --check crlf --board virt
+"""
+import argparse
+import os
+import pty
+import re
+import select
+import sys
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402  (Report)
+
+BB_PROMPT = b"/ # "
+
+
+class Terminal:
+    """A command on a pty; output collected as it is read."""
+
+    def __init__(self, shell_command):
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:
+            os.chdir(TOP)
+            os.execvp("bash", ["bash", "-c", shell_command])
+        self.out = b""
+        self.mark = 0
+
+    def read(self, seconds):
+        """Read for up to seconds; False once the command closed the pty."""
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            r, _, _ = select.select([self.fd], [], [], 0.1)
+            if r:
+                try:
+                    data = os.read(self.fd, 65536)
+                except OSError:
+                    return False
+                if not data:
+                    return False
+                self.out += data
+        return True
+
+    def expect(self, pattern, timeout):
+        regex = re.compile(pattern)
+        end = time.monotonic() + timeout
+        while True:
+            m = regex.search(self.out, self.mark)
+            if m:
+                self.mark = m.end()
+                return m
+            if time.monotonic() > end or not self.read(0.2):
+                m = regex.search(self.out, self.mark)
+                return m
+
+    def type(self, text):
+        os.write(self.fd, text)
+
+    def finish(self, timeout):
+        if self.pid is None:
+            return
+        end = time.monotonic() + timeout
+        while time.monotonic() < end and self.read(0.5):
+            pass
+        try:
+            os.kill(self.pid, 9)
+        except ProcessLookupError:
+            pass
+        os.waitpid(self.pid, 0)
+        self.pid = None
+
+
+def crlf(term, report, args):
+    got = term.expect(re.escape(BB_PROMPT), args.timeout) is not None
+    report.check(got, "busybox prompt on the terminal")
+    if not got:
+        return
+    term.type(b"echo hi; echo there\r")
+    report.check(term.expect(rb"hi\r\nthere\r\n", 30) is not None, "echo answers")
+    term.type(b"exit\r")
+    report.check(term.expect(rb"status=0\b", 60) is not None, "scripts/run ends with status 0")
+    term.finish(10)
+    guest = term.out.split(b"status=")[0]
+    doubled = guest.count(b"\r\r\n")
+    report.check(doubled == 0, f"no line ends \\r\\r\\n ({doubled} did)")
+    report.check(guest.count(b"\r\n") > 20, "lines end \\r\\n")
+    stty = term.out.split(b"status=")[-1]
+    report.check(re.search(rb"(?<!-)onlcr", stty) is not None,
+                 "the terminal has onlcr back afterwards")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--check", choices=["crlf"], required=True)
+    ap.add_argument("--board", choices=["virt", "raspi3b"], default="virt")
+    ap.add_argument("--name", help="label for the report lines")
+    ap.add_argument("--timeout", type=float, default=300)
+    args = ap.parse_args()
+    report = harness.Report(args.name or f"{args.board}:{args.check}")
+    term = Terminal(f"scripts/run {args.board}; echo status=$?; stty -a")
+    try:
+        crlf(term, report, args)
+    finally:
+        term.finish(1)
+    if report.failed:
+        print("--- terminal output ---")
+        print(term.out[-3000:].decode(errors="replace"))
+        print("--- end of terminal output ---")
+    print(f"{report.passed} passed, {report.failed} failed")
+    sys.exit(1 if report.failed else 0)
+
+
+if __name__ == "__main__":
+    main()
