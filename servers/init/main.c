@@ -137,8 +137,17 @@ static mica_handle_t start_procmgr(const struct mica_bootinfo *bi, const void *b
             ep, MICA_RIGHT_READ | MICA_RIGHT_WRITE | MICA_RIGHT_DUPLICATE | MICA_RIGHT_TRANSFER,
             &server_end) != MICA_OK)
         return 0;
-    int err = mica_spawn_with(elf, elf_size, "procmgr", "", bi->bootfs_vmo, bi->root_resource,
-                              server_end, &child);
+    /* As mica_spawn_with would, and marked a service: its log lines stay
+     * out of the console program's output (MICA_LOG_SERVICE). */
+    struct mica_spawn_args args = {.name = "procmgr",
+                                   .cmdline = "",
+                                   .bootfs = bi->bootfs_vmo,
+                                   .resource = bi->root_resource,
+                                   .startup = server_end,
+                                   .dtb = bi->dtb_vmo,
+                                   .dtb_size = bi->dtb_size,
+                                   .boot_flags = MICA_BOOT_SERVICE};
+    int err = mica_spawn_ex(elf, elf_size, &args, &child);
     if (err) {
         mica_printf("init: cannot start procmgr: %s\n", mica_status_name(err));
         return 0;

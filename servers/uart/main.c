@@ -146,8 +146,9 @@ static void pump(void)
          * counts as sent is (nearly) what the hardware has. */
         char raw[64];
         size_t got = 0, used;
-        if (console)
-            mica_console_read(console, raw, sizeof(raw), &got);
+        if (console) /* services' lines stay out of a program's output (dmesg has them) */
+            mica_console_read_flags(console, raw, sizeof(raw),
+                                    foreground_ntfn ? MICA_CONSOLE_READ_NO_SERVICE : 0, &got);
         if (!got)
             break;
         klog_len = line_output(raw, got, klog, sizeof(klog), &used);

@@ -41,7 +41,7 @@ SELFTESTS = [
 # which init runs after the kernel self-tests.
 USER_TESTS = [
     "user_handle_info_dup", "user_handle_bad_stale", "user_handle_revoke", "user_handle_give",
-    "user_handle_limit", "user_unknown_syscall", "user_debug_log", "user_clocks",
+    "user_handle_limit", "user_unknown_syscall", "user_debug_log", "user_log_read", "user_clocks",
     "user_vmo_read_write", "user_map_and_touch", "user_map_rights_placement", "user_vmo_copy",
     "user_vmo_snapshot_isolation", "user_vmo_snapshot_repeat", "user_vmo_snapshot_bad_args",
     "user_vmo_snapshot_random", "user_vmo_snapshot_copy_across_faults",
