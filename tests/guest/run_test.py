@@ -11,14 +11,22 @@ them so itself; the terminal's ONLCR made them "\\r\\r\\n" until
 scripts/run turned it off while QEMU runs. Afterwards the terminal has its
 settings back (onlcr on) and scripts/run's status is QEMU's, 0.
 
+--check add: `scripts/run --add` puts a static Linux program built with
+scripts/musl-cc (as linux/bin/hi), a file (at its own name) and a folder
+(under stuff/) into the run's bootfs without touching the build; busybox
+runs the program with arguments and cats the files.
+
   run_test.py --check crlf --board virt
+  run_test.py --check add --board raspi3b
 """
 import argparse
 import os
 import pty
 import re
 import select
+import subprocess
 import sys
+import tempfile
 import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -102,19 +110,60 @@ def crlf(term, report, args):
                  "the terminal has onlcr back afterwards")
 
 
+HI_C = r'''#include <stdio.h>
+int main(int argc, char **argv)
+{
+    printf("hi from %s with %d argument(s)\n", argv[0], argc - 1);
+    return 0;
+}
+'''
+
+
+def add(term, report, args):
+    got = term.expect(re.escape(BB_PROMPT), args.timeout) is not None
+    report.check(got, "busybox prompt on the terminal")
+    if not got:
+        return
+    term.type(b"hi one two; cat /data.txt /stuff/a.txt /stuff/sub/b.txt\r")
+    report.check(term.expect(rb"hi from hi with 2 argument\(s\)\r\n", 30) is not None,
+                 "the added program (scripts/musl-cc) runs from linux/bin")
+    report.check(term.expect(rb"data line\r\nalpha\r\nbeta\r\n", 30) is not None,
+                 "the added file and folder are there")
+    term.type(b"exit\r")
+    report.check(term.expect(rb"status=0\b", 60) is not None, "scripts/run ends with status 0")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--check", choices=["crlf"], required=True)
+    ap.add_argument("--check", choices=["crlf", "add"], required=True)
     ap.add_argument("--board", choices=["virt", "raspi3b"], default="virt")
     ap.add_argument("--name", help="label for the report lines")
     ap.add_argument("--timeout", type=float, default=300)
     args = ap.parse_args()
     report = harness.Report(args.name or f"{args.board}:{args.check}")
-    term = Terminal(f"scripts/run {args.board}; echo status=$?; stty -a")
-    try:
-        crlf(term, report, args)
-    finally:
-        term.finish(1)
+    with tempfile.TemporaryDirectory(prefix="mica-run-") as tmp:
+        run = f"scripts/run {args.board}"
+        if args.check == "add":
+            with open(os.path.join(tmp, "hi.c"), "w") as f:
+                f.write(HI_C)
+            built = subprocess.run([os.path.join(TOP, "scripts", "musl-cc"), "-O2", "-Wall",
+                                    "-Werror", os.path.join(tmp, "hi.c"), "-o",
+                                    os.path.join(tmp, "hi")], capture_output=True, text=True)
+            report.check(built.returncode == 0, "scripts/musl-cc builds the program")
+            with open(os.path.join(tmp, "data.txt"), "w") as f:
+                f.write("data line\n")
+            os.makedirs(os.path.join(tmp, "dir", "sub"))
+            with open(os.path.join(tmp, "dir", "a.txt"), "w") as f:
+                f.write("alpha\n")
+            with open(os.path.join(tmp, "dir", "sub", "b.txt"), "w") as f:
+                f.write("beta\n")
+            run += (f" --add {tmp}/hi=linux/bin/hi --add {tmp}/data.txt"
+                    f" --add={tmp}/dir=stuff")
+        term = Terminal(f"{run}; echo status=$?; stty -a")
+        try:
+            (crlf if args.check == "crlf" else add)(term, report, args)
+        finally:
+            term.finish(1)
     if report.failed:
         print("--- terminal output ---")
         print(term.out[-3000:].decode(errors="replace"))
