@@ -16,14 +16,22 @@ scripts/musl-cc (as linux/bin/hi), a file (at its own name) and a folder
 (under stuff/) into the run's bootfs without touching the build; busybox
 runs the program with arguments and cats the files.
 
+--check gdb: `scripts/run --gdb` while port 1234 is taken (the test holds
+it, as another Mica under a debugger would) picks another port and says
+which; QEMU waits there, stopped before the first instruction (no banner
+yet); a GDB remote-protocol client on that port gets a stop reply to `?`
+and continues the machine with `c`, which then boots to busybox and exits.
+
   run_test.py --check crlf --board virt
   run_test.py --check add --board raspi3b
+  run_test.py --check gdb --board virt
 """
 import argparse
 import os
 import pty
 import re
 import select
+import socket
 import subprocess
 import sys
 import tempfile
@@ -133,9 +141,48 @@ def add(term, report, args):
     report.check(term.expect(rb"status=0\b", 60) is not None, "scripts/run ends with status 0")
 
 
+def gdb_packet(sock, body):
+    """Send one GDB remote-protocol packet; return the reply's text."""
+    sock.sendall(b"$%s#%02x" % (body, sum(body) % 256))
+    reply, end = b"", time.monotonic() + 20
+    while time.monotonic() < end and not re.search(rb"\$[^#]*#..", reply):
+        try:
+            reply += sock.recv(4096)
+        except socket.timeout:
+            continue
+    return reply
+
+
+def gdb(term, report, args):
+    m = term.expect(rb"QEMU waits for gdb on localhost:(\d+)", args.timeout)
+    report.check(m is not None, "scripts/run says where QEMU waits for gdb")
+    if not m:
+        return
+    port = int(m.group(1))
+    report.check(port != 1234, f"port 1234 is taken: another one ({port})")
+    report.check(term.expect(rb"'target remote :%d'" % port, 5) is not None,
+                 "the gdb command line names that port")
+    time.sleep(1)
+    term.read(0.5)
+    report.check(b"Mica 0." not in term.out, "QEMU is stopped before the first instruction")
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.settimeout(1)
+        reply = gdb_packet(sock, b"?")
+        report.check(re.search(rb"\$[ST][0-9a-f]{2}", reply) is not None,
+                     f"a gdb stub answers on {port} ({reply[:40]!r})")
+        sock.sendall(b"+")
+        sock.sendall(b"$c#63")  # continue: no reply until the machine stops
+        got = term.expect(re.escape(BB_PROMPT), args.timeout) is not None
+        report.check(got, "continued from gdb, it boots to busybox")
+        if got:
+            term.type(b"exit\r")
+            report.check(term.expect(rb"status=0\b", 60) is not None,
+                         "scripts/run ends with status 0")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--check", choices=["crlf", "add"], required=True)
+    ap.add_argument("--check", choices=["crlf", "add", "gdb"], required=True)
     ap.add_argument("--board", choices=["virt", "raspi3b"], default="virt")
     ap.add_argument("--name", help="label for the report lines")
     ap.add_argument("--timeout", type=float, default=300)
@@ -159,11 +206,22 @@ def main():
                 f.write("beta\n")
             run += (f" --add {tmp}/hi=linux/bin/hi --add {tmp}/data.txt"
                     f" --add={tmp}/dir=stuff")
+        holder = None
+        if args.check == "gdb":
+            run += " --gdb"
+            holder = socket.socket()  # 1234 taken, as by another Mica being debugged
+            try:
+                holder.bind(("127.0.0.1", 1234))
+                holder.listen(1)
+            except OSError:
+                pass  # taken already: just as good
         term = Terminal(f"{run}; echo status=$?; stty -a")
         try:
-            (crlf if args.check == "crlf" else add)(term, report, args)
+            {"crlf": crlf, "add": add, "gdb": gdb}[args.check](term, report, args)
         finally:
             term.finish(1)
+            if holder:
+                holder.close()
     if report.failed:
         print("--- terminal output ---")
         print(term.out[-3000:].decode(errors="replace"))
