@@ -25,7 +25,8 @@
 /* log_lock protects log_buf, log_len and the active console's output. */
 static struct spinlock log_lock = SPINLOCK_INIT("log");
 static char log_buf[LOG_SIZE];
-static uint64_t log_len; /* bytes ever written; the ring holds the last LOG_SIZE */
+static uint8_t log_service[LOG_SIZE / 8]; /* bit per byte: a service's line */
+static uint64_t log_len;                  /* bytes ever written; the ring holds the last LOG_SIZE */
 static struct console *active_console;
 /* The handover state, also under log_lock. console_owner and console_ntfn
  * are only changed with the kernel lock held too (syscalls, process end). */
@@ -33,7 +34,7 @@ static struct process *console_owner;     /* the driver's process, NULL: the ker
 static struct notification *console_ntfn; /* holds a reference while owned */
 static uint64_t console_bits;
 static uint64_t console_sent; /* log_len the owner (or the kernel) has sent */
-bool console_kick_pending; /* read inline by console_kick (printk.h) */
+bool console_kick_pending;    /* read inline by console_kick (printk.h) */
 
 static void console_put(struct console *con, char c)
 {
@@ -42,9 +43,12 @@ static void console_put(struct console *con, char c)
     con->putc(con, c);
 }
 
-static void log_write(const char *s, size_t n)
+static void log_write(const char *s, size_t n, bool service)
 {
     for (size_t i = 0; i < n; i++) {
+        uint8_t bit = (uint8_t)(1u << (log_len % LOG_SIZE % 8));
+        uint8_t *map = &log_service[log_len % LOG_SIZE / 8];
+        *map = service ? *map | bit : *map & ~bit;
         log_buf[log_len % LOG_SIZE] = s[i];
         log_len++;
         if (active_console && !console_owner)
@@ -63,8 +67,28 @@ void vprintk(const char *fmt, va_list ap)
     if (n < 0 || n >= (int)sizeof(line))
         n = (int)strlen(line);
     irqflags_t flags = spin_lock_irqsave(&log_lock);
-    log_write(line, (size_t)n);
+    log_write(line, (size_t)n, false);
     spin_unlock_irqrestore(&log_lock, flags);
+}
+
+void log_service_line(const char *text, size_t len)
+{
+    irqflags_t flags = spin_lock_irqsave(&log_lock);
+    log_write(text, len, true);
+    spin_unlock_irqrestore(&log_lock, flags);
+}
+
+size_t log_read(uint64_t *pos, char *buf, size_t len)
+{
+    size_t n = 0;
+    irqflags_t flags = spin_lock_irqsave(&log_lock);
+    uint64_t oldest = log_len > LOG_SIZE ? log_len - LOG_SIZE : 0;
+    if (*pos < oldest)
+        *pos = oldest;
+    for (; n < len && *pos + n < log_len; n++)
+        buf[n] = log_buf[(*pos + n) % LOG_SIZE];
+    spin_unlock_irqrestore(&log_lock, flags);
+    return n;
 }
 
 void printk(const char *fmt, ...)
@@ -127,15 +151,18 @@ void console_release(struct process *owner)
         object_unref(&old->obj);
 }
 
-size_t console_read(struct process *owner, char *buf, size_t len)
+size_t console_read(struct process *owner, char *buf, size_t len, bool no_service)
 {
     size_t n = 0;
     irqflags_t flags = spin_lock_irqsave(&log_lock);
     if (console_owner == owner) {
         if (log_len - console_sent > LOG_SIZE)
             console_sent = log_len - LOG_SIZE; /* the ring wrapped: the oldest is gone */
-        for (; n < len && console_sent < log_len; n++)
-            buf[n] = log_buf[console_sent++ % LOG_SIZE];
+        while (n < len && console_sent < log_len) {
+            size_t at = console_sent++ % LOG_SIZE;
+            if (!no_service || !(log_service[at / 8] & (1u << (at % 8))))
+                buf[n++] = log_buf[at]; /* else it stays in the log only (dmesg) */
+        }
     }
     spin_unlock_irqrestore(&log_lock, flags);
     return n;

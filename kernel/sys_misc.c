@@ -50,7 +50,7 @@ int sys_debug_log(struct trap_frame *f)
         return ERR_ACCESS_DENIED;
     uintptr_t buf = f->x[1];
     size_t len = f->x[2];
-    if (len > LOG_MAX)
+    if (len > LOG_MAX || (f->x[3] & ~(uint64_t)MICA_LOG_SERVICE))
         return ERR_INVALID_ARGS;
     char text[LOG_MAX + 1];
     if (copy_from_user(text, buf, len) != OK)
@@ -66,7 +66,32 @@ int sys_debug_log(struct trap_frame *f)
     for (size_t i = 0; i < len; i++) /* keep the console readable */
         if ((text[i] < 0x20 && text[i] != '\n' && text[i] != '\t') || text[i] == 0x7F)
             text[i] = '?';
-    printk("%s", text);
+    if (f->x[3] & MICA_LOG_SERVICE)
+        log_service_line(text, len);
+    else
+        printk("%s", text);
+    return OK;
+}
+
+/* dmesg: the log as it is, service lines included. Needs the same LOG
+ * resource as debug_log (every process has one). */
+int sys_log_read(struct trap_frame *f)
+{
+    struct handle *h;
+    char text[MICA_LOG_READ_MAX];
+    int err = lookup(f->x[0], MICA_OBJ_RESOURCE, MICA_RIGHT_MANAGE, &h);
+    if (err)
+        return err;
+    if (!resource_covers((struct resource *)h->obj, MICA_RESOURCE_LOG, 0, 1))
+        return ERR_ACCESS_DENIED;
+    if (f->x[3] > MICA_LOG_READ_MAX)
+        return ERR_INVALID_ARGS;
+    uint64_t pos = f->x[1];
+    size_t n = log_read(&pos, text, f->x[3]);
+    if (n && copy_to_user(f->x[2], text, n) != OK)
+        return ERR_FAULT;
+    f->x[1] = n;
+    f->x[2] = pos;
     return OK;
 }
 
@@ -132,7 +157,9 @@ int sys_console_read(struct trap_frame *f)
     if (err)
         return err;
     size_t len = f->x[2] < sizeof(text) ? f->x[2] : sizeof(text);
-    size_t n = console_read(current_process(), text, len);
+    if (f->x[3] & ~(uint64_t)MICA_CONSOLE_READ_NO_SERVICE)
+        return ERR_INVALID_ARGS;
+    size_t n = console_read(current_process(), text, len, f->x[3] & MICA_CONSOLE_READ_NO_SERVICE);
     if (n && copy_to_user(f->x[1], text, n) != OK)
         return ERR_FAULT; /* those bytes are gone: the caller's buffer was bad */
     f->x[1] = n;

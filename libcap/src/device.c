@@ -81,10 +81,16 @@ int mica_console_take(mica_handle_t resource, mica_handle_t notification, uint64
     return (int)mica_syscall(MICA_SYS_CONSOLE_TAKE, resource, notification, bits, 0, 0, 0).status;
 }
 
-int mica_console_read(mica_handle_t resource, void *buf, size_t len, size_t *got)
+int mica_console_read_flags(mica_handle_t resource, void *buf, size_t len, unsigned flags,
+                            size_t *got)
 {
     struct mica_result r =
-        mica_syscall(MICA_SYS_CONSOLE_READ, resource, (uintptr_t)buf, len, 0, 0, 0);
+        mica_syscall(MICA_SYS_CONSOLE_READ, resource, (uintptr_t)buf, len, flags, 0, 0);
     *got = r.status == MICA_OK ? r.r1 : 0;
     return (int)r.status;
+}
+
+int mica_console_read(mica_handle_t resource, void *buf, size_t len, size_t *got)
+{
+    return mica_console_read_flags(resource, buf, len, 0, got);
 }

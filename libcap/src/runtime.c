@@ -16,7 +16,8 @@ int mica_printf(const char *fmt, ...)
     if (n < 0)
         return n;
     size_t len = (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1;
-    int err = mica_debug_log(buf, len);
+    bool service = mica_bootinfo && (mica_bootinfo->flags & MICA_BOOT_SERVICE);
+    int err = mica_debug_log_flags(buf, len, service ? MICA_LOG_SERVICE : 0);
     return err ? err : n;
 }
 

@@ -135,6 +135,7 @@ int mica_spawn_ex(const void *elf, size_t size, const struct mica_spawn_args *ar
     for (unsigned i = 0; !err && i < args->n_handles; i++)
         err = give_dup(args->handles[i], MICA_RIGHTS_ALL, proc, &bi.handles[i]);
     bi.n_handles = args->n_handles;
+    bi.flags = args->boot_flags;
     if (mica_bootinfo) {
         bi.bootfs_size = mica_bootinfo->bootfs_size;
         bi.console_pa = mica_bootinfo->console_pa;

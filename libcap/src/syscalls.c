@@ -11,10 +11,24 @@ const struct mica_bootinfo *mica_bootinfo;
     mica_syscall(n, (uint64_t)(a), (uint64_t)(b), (uint64_t)(c), (uint64_t)(d), 0, 0)
 
 /* Through the process's LOG resource (bootinfo->debug_log). */
-int mica_debug_log(const char *buf, size_t len)
+int mica_debug_log_flags(const char *buf, size_t len, unsigned flags)
 {
     mica_handle_t log = mica_bootinfo ? mica_bootinfo->debug_log : 0;
-    return (int)S3(MICA_SYS_DEBUG_LOG, log, buf, len).status;
+    return (int)S4(MICA_SYS_DEBUG_LOG, log, buf, len, flags).status;
+}
+
+int mica_debug_log(const char *buf, size_t len)
+{
+    return mica_debug_log_flags(buf, len, 0);
+}
+
+int mica_log_read(uint64_t pos, void *buf, size_t len, size_t *got, uint64_t *first)
+{
+    mica_handle_t log = mica_bootinfo ? mica_bootinfo->debug_log : 0;
+    struct mica_result r = S4(MICA_SYS_LOG_READ, log, pos, buf, len);
+    *got = r.status == MICA_OK ? r.r1 : 0;
+    *first = r.status == MICA_OK ? r.r2 : pos;
+    return (int)r.status;
 }
 
 uint64_t mica_clock_get(void)

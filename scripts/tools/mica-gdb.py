@@ -10,7 +10,8 @@
 #                           (a thread's proc->aspace->root)
 #   mica-ubt ROOT FP        a user stack's frame-pointer chain from FP
 # They read kernel data through the symbols of the kernel ELF gdb was given
-# (build/<board>/mica.elf or the test image's kernel/mica-test.elf), and
+# (build/<board>/kernel/mica.elf, or build/<board>/kernel/mica-test.elf for
+# the test image), and
 # physical memory through the kernel's linear map.
 import gdb
 

@@ -14,7 +14,11 @@ Only regular files are stored (no directory entries); names are relative.
 The archive is written to a temporary file and renamed into place, so an
 error leaves no output behind.
 
-Usage: mkbootfs.py --out OUT.cpio [--manifest FILE] NAME=PATH ...
+--base ARCHIVE starts from an archive this tool wrote (scripts/run --add:
+an image's bootfs plus files of the developer's); a NAME=PATH of the same
+name replaces the base's file.
+
+Usage: mkbootfs.py --out OUT.cpio [--base ARCHIVE] [--manifest FILE] NAME=PATH ...
 """
 
 import os
@@ -92,10 +96,34 @@ def parse_specs(specs, manifest):
     return sorted(files.items())
 
 
-def build(files):
-    """The whole archive as bytes."""
-    out = []
-    for ino, (name, path) in enumerate(files, start=1):
+def read_archive(path):
+    """The files of a newc archive: {name: (mode, data)}, for --base."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    files, off = {}, 0
+    while True:
+        head = raw[off:off + 110]
+        if len(head) < 110 or head[:6] != MAGIC:
+            raise BootfsError(f"{path}: not a cpio newc archive at offset {off}")
+        fields = [int(head[6 + 8 * i:14 + 8 * i], 16) for i in range(13)]
+        mode, size, namesize = fields[1], fields[6], fields[11]
+        name_end = off + 110 + namesize
+        name = raw[off + 110:name_end - 1].decode()
+        data_off = name_end + (-(110 + namesize) % 4)
+        data = raw[data_off:data_off + size]
+        if len(data) < size:
+            raise BootfsError(f"{path}: truncated at {name}")
+        off = data_off + size + (-size % 4)
+        if name == TRAILER:
+            return files
+        files[name] = (mode, data)
+
+
+def build(files, base=None):
+    """The whole archive as bytes: files (name, path), then what of base
+    (name: (mode, data)) they do not replace."""
+    merged = dict(base or {})
+    for name, path in files:
         st = os.stat(path)
         exe = st.st_mode & (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
         with open(path, "rb") as f:
@@ -103,7 +131,10 @@ def build(files):
         if len(data) > MAX_FILE:
             raise BootfsError(f"{path}: too large for cpio newc "
                               f"({len(data)} bytes)")
-        mode = 0o100755 if exe else 0o100644
+        merged[name] = (0o100755 if exe else 0o100644, data)
+    out = []
+    for ino, name in enumerate(sorted(merged), start=1):
+        mode, data = merged[name]
         out.append(entry(ino, mode, 1, name, data))
     out.append(entry(0, 0, 1, TRAILER, b""))
     return b"".join(out)
@@ -113,13 +144,16 @@ def main(argv=None):
     """Entry point: build the archive, report errors as one line."""
     p = Parser(prog="mkbootfs.py", description="Build a cpio newc bootfs archive for Mica.")
     p.add_argument("--out", required=True, help="archive to write")
+    p.add_argument("--base", metavar="ARCHIVE",
+                   help="start from this archive's files (NAME=PATH replaces one)")
     p.add_argument("--manifest", metavar="FILE",
                    help=f"stored as {MANIFEST_NAME}")
     p.add_argument("files", nargs="*", metavar="NAME=PATH",
                    help="store the file at PATH under NAME")
     args = p.parse_args(argv)
     try:
-        write_atomic(args.out, build(parse_specs(args.files, args.manifest)), "mkbootfs")
+        base = read_archive(args.base) if args.base else None
+        write_atomic(args.out, build(parse_specs(args.files, args.manifest), base), "mkbootfs")
     except (BootfsError, OSError) as e:
         print(f"mkbootfs.py: error: {e}", file=sys.stderr)
         return 1

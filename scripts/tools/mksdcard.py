@@ -39,6 +39,9 @@ BOARDS = ("rpi-3-b", "rpi-zero-2-w")
 # The firmware looks for bcm2710-* names by default and for bcm2837-* names
 # with upstream_kernel=1; ship both so that either lookup finds the file.
 DTB_PREFIXES = ("bcm2837-", "bcm2710-")
+# The Raspberry Pi kernel's own name for the Zero 2 W's tree drops the "-w":
+# firmware without upstream_kernel=1 asks for bcm2710-rpi-zero-2.dtb.
+EXTRA_DTB_NAMES = {"rpi-zero-2-w": ("bcm2710-rpi-zero-2.dtb",)}
 
 CONFIG_TXT = """\
 # config.txt for Mica, read by the Raspberry Pi GPU firmware (start.elf)
@@ -52,6 +55,11 @@ arm_64bit=1
 # from the VPU core clock; enable_uart=1 also pins that clock at 250 MHz so the
 # baud rate cannot drift when the firmware changes frequencies.
 enable_uart=1
+
+# And say it outright: the core clock stays at 250 MHz. Some firmware
+# versions let it move with the GPU load despite enable_uart=1 (the Zero 2 W
+# in particular); the mini UART's baud rate would move with it.
+core_freq=250
 
 # The file to load and run on the ARM cores.
 kernel=kernel8.img
@@ -135,6 +143,8 @@ def collect_inputs(kernel, boot_dir):
                    fetch_hint)
         for prefix in DTB_PREFIXES:
             files.append((src, f"{prefix}{board}.dtb"))
+        for name in EXTRA_DTB_NAMES.get(board, ()):
+            files.append((src, name))
     return files
 
 

@@ -5,8 +5,11 @@
  * supervises the manifest's services — and then runs the manifest's `run`
  * program (or bin/NAME when the kernel command line says mica.run=NAME),
  * handing it a handle to procmgr; when that program ends, init ends the
- * machine with its status. With nothing to run it reports that userspace
- * is up and waits.
+ * machine with its status. A program named but not in the bootfs (a
+ * mistyped mica.run=, a manifest naming a program the image lacks) is
+ * reported as such and ends the machine with status 2, so a test image
+ * fails at once instead of waiting for its timeout. With nothing named
+ * at all it reports that userspace is up and waits.
  */
 #include <mica/cap.h>
 #include <mica/manifest.h>
@@ -79,9 +82,10 @@ static int run_program(const char *name, const char *args, const void *elf, size
 /* The program named by "mica.run=NAME" on the command line (bin/NAME, or
  * a bootfs path such as linux/bin/busybox,sh with commas between its
  * arguments), else the manifest's `run` line, else none. The path goes to
- * path, the arguments (each ended by '\n') to args. */
-static void program_path(const char *cmdline, const struct manifest *m, char *path, size_t len,
-                         char *args, size_t args_len)
+ * path, the arguments (each ended by '\n') to args. Returns what named
+ * the program, for main's message when the bootfs lacks it. */
+static const char *program_path(const char *cmdline, const struct manifest *m, char *path,
+                                size_t len, char *args, size_t args_len)
 {
     snprintf(path, len, "%s", m->run);
     snprintf(args, args_len, "%s", m->run_args);
@@ -103,9 +107,10 @@ static void program_path(const char *cmdline, const struct manifest *m, char *pa
                         *c = '\n';
             }
             snprintf(path, len, "%s%s", strchr(word, '/') ? "" : "bin/", word);
-            return;
+            return "mica.run= on the kernel command line";
         }
     }
+    return "the run line of boot/manifest";
 }
 
 static struct manifest manifest;
@@ -132,8 +137,17 @@ static mica_handle_t start_procmgr(const struct mica_bootinfo *bi, const void *b
             ep, MICA_RIGHT_READ | MICA_RIGHT_WRITE | MICA_RIGHT_DUPLICATE | MICA_RIGHT_TRANSFER,
             &server_end) != MICA_OK)
         return 0;
-    int err = mica_spawn_with(elf, elf_size, "procmgr", "", bi->bootfs_vmo, bi->root_resource,
-                              server_end, &child);
+    /* As mica_spawn_with would, and marked a service: its log lines stay
+     * out of the console program's output (MICA_LOG_SERVICE). */
+    struct mica_spawn_args args = {.name = "procmgr",
+                                   .cmdline = "",
+                                   .bootfs = bi->bootfs_vmo,
+                                   .resource = bi->root_resource,
+                                   .startup = server_end,
+                                   .dtb = bi->dtb_vmo,
+                                   .dtb_size = bi->dtb_size,
+                                   .boot_flags = MICA_BOOT_SERVICE};
+    int err = mica_spawn_ex(elf, elf_size, &args, &child);
     if (err) {
         mica_printf("init: cannot start procmgr: %s\n", mica_status_name(err));
         return 0;
@@ -161,9 +175,18 @@ int main(const struct mica_bootinfo *bi)
     char path[80], args[sizeof(manifest.run_args)];
     const void *elf;
     size_t elf_size;
-    program_path(bi->cmdline, &manifest, path, sizeof(path), args, sizeof(args));
+    const char *named_by =
+        program_path(bi->cmdline, &manifest, path, sizeof(path), args, sizeof(args));
     if (path[0] &&
-        mica_cpio_find((const void *)bootfs, bi->bootfs_size, path, &elf, &elf_size) == MICA_OK) {
+        mica_cpio_find((const void *)bootfs, bi->bootfs_size, path, &elf, &elf_size) != MICA_OK) {
+        mica_printf("init: %s, named by %s, is not in the bootfs: nothing to run, "
+                    "powering off\n",
+                    path, named_by);
+        err = mica_system_exit(bi->root_resource, 2);
+        mica_printf("init: system exit failed: %s\n", mica_status_name(err));
+        return 1;
+    }
+    if (path[0]) {
         const char *slash = strrchr(path, '/');
         int result = run_program(strncmp(path, "linux/", 6) == 0 ? path
                                  : slash                         ? slash + 1
@@ -173,7 +196,8 @@ int main(const struct mica_bootinfo *bi)
         mica_printf("init: system exit failed: %s\n", mica_status_name(err));
         return 1;
     }
-    mica_printf("init: Mica userspace is up (no servers yet)\n");
+    mica_printf("init: Mica userspace is up; nothing to run (no run line in boot/manifest, "
+                "no mica.run=)\n");
     for (;;)
         mica_sleep_until(MICA_DEADLINE_INFINITE);
 }

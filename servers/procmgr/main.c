@@ -190,6 +190,7 @@ static int start(unsigned i)
                                    .bootfs = bootfs_vmo,
                                    .startup = server_end,
                                    .procmgr = s->pm_client,
+                                   .boot_flags = MICA_BOOT_SERVICE,
                                    .n_handles = s->n_handles,
                                    .page_limit = service_limit()};
     memcpy(args.handles, s->handles, sizeof(s->handles));

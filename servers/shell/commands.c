@@ -264,6 +264,25 @@ static int cmd_uptime(struct shell *sh, int argc, char **argv)
     return 0;
 }
 
+/* The kernel log from its oldest line still held: boot messages, and the
+ * services' lines that stay off the console while the shell has it. */
+static int cmd_dmesg(struct shell *sh, int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    char buf[MICA_LOG_READ_MAX];
+    uint64_t pos = 0, first;
+    size_t got;
+    int err;
+    while ((err = mica_log_read(pos, buf, sizeof(buf), &got, &first)) == MICA_OK && got) {
+        if (uart_write(sh->console, buf, got) != MICA_OK)
+            return 1;
+        pos = first + got;
+    }
+    if (err)
+        sh_printf(sh, "dmesg: %s\n", mica_status_name(err));
+    return err ? 1 : 0;
+}
+
 static int cmd_poweroff(struct shell *sh, int argc, char **argv)
 {
     (void)argc;
@@ -294,6 +313,7 @@ static const struct command {
     {"kill", cmd_kill, "kill SERVICE: kill a service (procmgr restarts it)"},
     {"mem", cmd_mem, "free memory and kernel objects"},
     {"uptime", cmd_uptime, "time since boot"},
+    {"dmesg", cmd_dmesg, "the kernel log, services' lines included"},
     {"bench", cmd_bench, "run the IPC benchmarks (bin/bench)"},
     {"poweroff", cmd_poweroff, "end the machine"},
     {"reboot", cmd_poweroff, "restart the machine"},

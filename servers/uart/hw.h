@@ -20,6 +20,9 @@ struct uart_hw {
     bool (*tx_ready)(struct uart_hw *hw); /* the transmitter takes a byte */
     void (*tx)(struct uart_hw *hw, uint8_t c);
     void (*tx_irq)(struct uart_hw *hw, bool on); /* interrupt when tx_ready again */
+    /* Interrupt when bytes arrive; off while the driver has no room for
+     * them, which leaves them in the UART's FIFO (backpressure). */
+    void (*rx_irq)(struct uart_hw *hw, bool on);
 };
 
 static inline uint32_t hw_rd(struct uart_hw *hw, unsigned off)

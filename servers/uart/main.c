@@ -15,6 +15,17 @@
  * bytes wait. Replies that must wait (reads before a line is typed,
  * writes while the queue is full) are saved (mica_reply_save) and sent
  * later. Nothing polls: an idle console sleeps in mica_recv.
+ *
+ * Input is never dropped: a received byte is taken from the UART only
+ * while the line discipline's ring has room for it and the transmit queue
+ * room for its echo. Otherwise the receive interrupt goes off and the
+ * bytes wait in the UART's FIFO, which, when full, holds the sender back
+ * (QEMU stops reading its chardev; a real line without RTS/CTS, as the
+ * Pi's GPIO 14/15 console is wired, loses what overflows the FIFO). Room
+ * comes back when a client reads or the transmitter drains the queue,
+ * and then receive() runs again (from on_notify, handle_UART_READ and
+ * handle_UART_SET_MODE). The one cost: a ^C typed behind 32 KiB of input
+ * nobody reads waits behind it too.
  */
 #include "hw.h"
 #include "line.h"
@@ -31,7 +42,7 @@
 static struct uart_hw hw;
 static struct line line;
 static mica_handle_t irq, console;
-static bool tx_irq_on;
+static bool tx_irq_on, rx_irq_on = true;
 
 /* The transmit queue: a ring of bytes already in "\r\n" form. */
 static char txq[TXQ_SIZE];
@@ -135,8 +146,9 @@ static void pump(void)
          * counts as sent is (nearly) what the hardware has. */
         char raw[64];
         size_t got = 0, used;
-        if (console)
-            mica_console_read(console, raw, sizeof(raw), &got);
+        if (console) /* services' lines stay out of a program's output (dmesg has them) */
+            mica_console_read_flags(console, raw, sizeof(raw),
+                                    foreground_ntfn ? MICA_CONSOLE_READ_NO_SERVICE : 0, &got);
         if (!got)
             break;
         klog_len = line_output(raw, got, klog, sizeof(klog), &used);
@@ -202,29 +214,41 @@ static void interrupt(void)
     }
 }
 
+/* Can the next received byte be taken without losing it or its echo? */
+static bool rx_room(void)
+{
+    return line_room(&line) > 0 && txq_room() >= LINE_ECHO_MAX;
+}
+
+/* Take what the UART received while there is room (see the top); the
+ * receive interrupt is on exactly while there is. Called on each
+ * notification and whenever a read or a mode switch may have made room. */
 static void receive(void)
 {
-    while (hw.rx_ready(&hw)) {
+    while (rx_room() && hw.rx_ready(&hw)) {
         char echo[LINE_ECHO_MAX];
         size_t n;
         unsigned flags = line_input(&line, (char)hw.rx(&hw), echo, &n);
         rx_count++;
-        if (n <= txq_room())
-            txq_put_raw(echo, n);
+        txq_put_raw(echo, n);
         if (flags & LINE_INTERRUPT)
             interrupt();
         if (flags & LINE_READY)
             serve_readers();
+    }
+    if (rx_room() != rx_irq_on) {
+        rx_irq_on = !rx_irq_on;
+        hw.rx_irq(&hw, rx_irq_on);
     }
 }
 
 static void on_notify(void *ctx, uint64_t bits)
 {
     (void)ctx;
-    if (bits & IRQ_BIT) {
+    if (bits & IRQ_BIT)
         irq_count++;
-        receive();
-    }
+    pump(); /* first: what the transmitter took makes room for echo */
+    receive();
     pump();
     if (bits & IRQ_BIT)
         mica_irq_ack(irq);
@@ -289,6 +313,8 @@ static int64_t handle_UART_READ(void *ctx, const struct mica_msg *req, struct mi
     r->max = max;
     n_readers++;
     serve_readers(); /* at once if a line is waiting */
+    receive();       /* what waited in the UART for room */
+    pump();
     return MICA_SERVE_DEFERRED;
 }
 
@@ -324,6 +350,7 @@ static int64_t handle_UART_SET_MODE(void *ctx, const struct mica_msg *req, struc
     if (mode & ~(uint64_t)(UART_MODE_RAW | UART_MODE_ECHO | UART_MODE_ISIG))
         return MICA_ERR_INVALID_ARGS;
     line_set_mode(&line, mode & UART_MODE_RAW, mode & UART_MODE_ECHO, mode & UART_MODE_ISIG);
+    serve_readers(); /* a half typed line is a raw reader's at once */
     return MICA_OK;
 }
 

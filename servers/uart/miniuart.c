@@ -51,9 +51,15 @@ static void miniuart_tx_irq(struct uart_hw *hw, bool on)
     hw_wr(hw, MU_IER, on ? ier | IER_TX : ier & ~IER_TX);
 }
 
+static void miniuart_rx_irq(struct uart_hw *hw, bool on)
+{
+    uint32_t ier = hw_rd(hw, MU_IER) & (IER_RX | IER_TX);
+    hw_wr(hw, MU_IER, on ? ier | IER_RX : ier & ~IER_RX);
+}
+
 void miniuart_hw_init(struct uart_hw *hw, volatile uint8_t *regs)
 {
-    *hw = (struct uart_hw){"mini UART",       regs,           miniuart_start,
-                           miniuart_rx_ready, miniuart_rx,    miniuart_tx_ready,
-                           miniuart_tx,       miniuart_tx_irq};
+    *hw = (struct uart_hw){
+        "mini UART",       regs,        miniuart_start,  miniuart_rx_ready, miniuart_rx,
+        miniuart_tx_ready, miniuart_tx, miniuart_tx_irq, miniuart_rx_irq};
 }

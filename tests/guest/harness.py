@@ -42,7 +42,7 @@ SELFTESTS = [
 # which init runs after the kernel self-tests.
 USER_TESTS = [
     "user_handle_info_dup", "user_handle_bad_stale", "user_handle_revoke", "user_handle_give",
-    "user_handle_limit", "user_unknown_syscall", "user_debug_log", "user_clocks",
+    "user_handle_limit", "user_unknown_syscall", "user_debug_log", "user_log_read", "user_clocks",
     "user_vmo_read_write", "user_map_and_touch", "user_map_rights_placement", "user_vmo_copy",
     "user_vmo_snapshot_isolation", "user_vmo_snapshot_repeat", "user_vmo_snapshot_bad_args",
     "user_vmo_snapshot_random", "user_vmo_snapshot_copy_across_faults",
@@ -85,6 +85,9 @@ MODES = {
     # A normal image running one program given by mica.run= (--append):
     # it must finish with status 0.
     "run": ([], 0, []),
+    # A normal image told to run a program it does not have: init must say
+    # so and power off with status 2 (it used to wait for ever).
+    "missing": ([], 2, ["is not in the bootfs: nothing to run, powering off"]),
     # The in-guest benchmarks (tests/user/bench.c) as a functional check:
     # they must finish and report every figure; their speed is not judged.
     "bench": ([], 0, ["BENCH clock ns_per_tick ", "init: bench finished with 0 failure(s)"]),

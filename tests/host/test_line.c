@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -13,7 +14,7 @@
 #include "line.h"
 
 static struct line l;
-static char echoed[4096];
+static char echoed[1 << 20];
 static size_t n_echoed;
 static unsigned events;
 
@@ -128,7 +129,7 @@ static void test_partial_reads(void **state)
     assert_false(line_ready(&l));
 }
 
-static void test_long_line_and_full_queue(void **state)
+static void test_long_line(void **state)
 {
     (void)state;
     char buf[LINE_MAX + 1];
@@ -139,12 +140,116 @@ static void test_long_line_and_full_queue(void **state)
     size_t n = line_read(&l, buf, sizeof(buf));
     assert_int_equal(n, LINE_MAX);
     assert_int_equal(buf[n - 1], '\n');
-    for (int i = 0; i < LINE_QUEUE + 3; i++)
-        TYPE("q\r"); /* nobody reads */
-    assert_int_equal(l.dropped, 3);
-    for (int i = 0; i < LINE_QUEUE; i++)
-        expect_line("q\n");
+}
+
+/* Many lines nobody reads yet: all of them wait, none is lost (the old
+ * queue of 8 lines dropped the rest). */
+static void test_many_lines_wait(void **state)
+{
+    (void)state;
+    char want[16], buf[16];
+    for (int i = 0; i < 1000; i++) {
+        snprintf(want, sizeof(want), "line %d\r", i);
+        type(want, strlen(want));
+    }
+    assert_int_equal(l.dropped, 0);
+    for (int i = 0; i < 1000; i++) {
+        snprintf(want, sizeof(want), "line %d\n", i);
+        size_t n = line_read(&l, buf, sizeof(buf) - 1);
+        buf[n] = '\0';
+        assert_string_equal(buf, want);
+    }
     assert_false(line_ready(&l));
+}
+
+/* The ring fills up: line_room says so before anything is lost, and after
+ * a read there is room again; what was taken comes back in order. */
+static void test_full_ring(void **state)
+{
+    (void)state;
+    static char buf[LINE_BUF];
+    line_set_mode(&l, true, false, true);
+    assert_int_equal(line_room(&l), LINE_BUF);
+    for (size_t i = 0; i < LINE_BUF; i++) {
+        char c = (char)('a' + i % 26);
+        assert_true(line_room(&l) > 0);
+        type(&c, 1);
+    }
+    assert_int_equal(line_room(&l), 0);
+    assert_int_equal(l.dropped, 0);
+    TYPE("!"); /* the driver would have waited: this one is refused */
+    assert_int_equal(l.dropped, 1);
+    assert_int_equal(line_read(&l, buf, 100), 100);
+    assert_int_equal(line_room(&l), 100);
+    TYPE("0123456789");
+    assert_int_equal(line_read(&l, buf, sizeof(buf)), LINE_BUF - 100 + 10);
+    for (size_t i = 0; i < LINE_BUF - 100; i++)
+        assert_int_equal(buf[i], 'a' + (i + 100) % 26);
+    assert_memory_equal(buf + LINE_BUF - 100, "0123456789", 10); /* across the ring's end */
+    /* Cooked lines across the ring's end too. */
+    line_set_mode(&l, false, true, true);
+    for (size_t round = 0; round < 3 * LINE_BUF / 8; round++) {
+        TYPE("abcdefg\r");
+        expect_line("abcdefg\n");
+    }
+}
+
+/* Type-ahead: what is typed while a command runs (cooked mode) reaches the
+ * shell when it switches to raw mode for its next prompt, and the other
+ * way round; the old discipline dropped it at each switch. */
+static void test_typeahead_across_modes(void **state)
+{
+    (void)state;
+    char buf[64];
+    line_set_mode(&l, true, false, true); /* busybox at its prompt */
+    TYPE("sleep 1\r");
+    assert_int_equal(line_read(&l, buf, sizeof(buf)), 8);
+    line_set_mode(&l, false, true, true); /* it runs sleep: cooked */
+    TYPE("echo b\rexit\rhalf");
+    assert_string_equal(echoed, "echo b\r\nexit\r\nhalf"); /* echoed as typed */
+    line_set_mode(&l, true, false, true);                  /* its next prompt */
+    assert_true(line_ready(&l));
+    size_t n = line_read(&l, buf, sizeof(buf));
+    assert_int_equal(n, strlen("echo b\nexit\nhalf")); /* the half line too */
+    assert_memory_equal(buf, "echo b\nexit\nhalf", n);
+    /* Raw bytes nobody read when cooked mode comes back: one line, at once. */
+    TYPE("ls");
+    line_set_mode(&l, false, true, true);
+    expect_line("ls");
+    assert_false(line_ready(&l));
+    /* A cooked line typed ahead waits through a raw read and back. */
+    TYPE("cat f\rpartial");
+    line_set_mode(&l, false, true, true); /* cooked again (the native shell) */
+    expect_line("cat f\n");
+    assert_false(line_ready(&l)); /* "partial" is still being edited */
+    TYPE("ly\r");
+    expect_line("partially\n");
+}
+
+/* ^C throws away all input not yet read, in both modes. */
+static void test_interrupt_flushes(void **state)
+{
+    (void)state;
+    TYPE("one\rtwo\rthr\x03");
+    assert_true(events & LINE_INTERRUPT);
+    assert_false(line_ready(&l));
+    line_set_mode(&l, true, false, true);
+    TYPE("raw\x03");
+    assert_false(line_ready(&l));
+    TYPE("x");
+    assert_true(line_ready(&l));
+}
+
+/* A read of exactly the text before a ^D takes the ^D too, so the next
+ * read is not a false end-of-file. */
+static void test_eof_at_read_boundary(void **state)
+{
+    (void)state;
+    char buf[8];
+    TYPE("abc\x04next\r");
+    assert_int_equal(line_read(&l, buf, 3), 3);
+    assert_memory_equal(buf, "abc", 3);
+    expect_line("next\n");
 }
 
 static void test_output_crlf(void **state)
@@ -198,7 +303,12 @@ int main(void)
         cmocka_unit_test_setup(test_interrupt, setup),
         cmocka_unit_test_setup(test_end_of_file, setup),
         cmocka_unit_test_setup(test_partial_reads, setup),
-        cmocka_unit_test_setup(test_long_line_and_full_queue, setup),
+        cmocka_unit_test_setup(test_long_line, setup),
+        cmocka_unit_test_setup(test_many_lines_wait, setup),
+        cmocka_unit_test_setup(test_full_ring, setup),
+        cmocka_unit_test_setup(test_typeahead_across_modes, setup),
+        cmocka_unit_test_setup(test_interrupt_flushes, setup),
+        cmocka_unit_test_setup(test_eof_at_read_boundary, setup),
         cmocka_unit_test_setup(test_output_crlf, setup),
         cmocka_unit_test_setup(test_raw_mode, setup),
     };

@@ -143,6 +143,37 @@ def archive_round_trip():
 
 
 @test
+def archive_base():
+    """--base keeps an archive's files (modes too); NAME=PATH replaces one
+    or adds one (scripts/run --add)."""
+    d = tmpdir()
+    files, paths = sample_files(d)
+    base = os.path.join(d, "base.cpio")
+    assert run(MKBOOTFS, "--out", base, *[f"{n}={p}" for n, p in paths.items()]).returncode == 0
+    name = sorted(files)[0]
+    new = write(os.path.join(d, "in", "new"), b"replaced\n")
+    extra = write(os.path.join(d, "in", "extra"), b"#!x\n", 0o755)
+    out = os.path.join(d, "out.cpio")
+    proc = run(MKBOOTFS, "--base", base, "--out", out, f"{name}={new}", f"zz/extra={extra}")
+    assert proc.returncode == 0, proc.stderr
+    got = {e["name"]: e for e in parse_newc(read(out))}
+    want = dict(files, **{name: b"replaced\n", "zz/extra": b"#!x\n"})
+    assert sorted(got) == sorted(want), sorted(got)
+    for n, e in got.items():
+        assert e["data"] == want[n], n
+    base_modes = {e["name"]: e["mode"] for e in parse_newc(read(base))}
+    for n in files:
+        if n != name:
+            assert got[n]["mode"] == base_modes[n], n
+    assert got["zz/extra"]["mode"] == 0o100755
+    assert [e["ino"] for e in parse_newc(read(out))] == list(range(1, len(want) + 1))
+    bad = write(os.path.join(d, "in", "bad.cpio"), b"not an archive")
+    proc = run(MKBOOTFS, "--base", bad, "--out", out)
+    assert proc.returncode == 1 and "not a cpio newc archive" in proc.stderr, proc.stderr
+    shutil.rmtree(d)
+
+
+@test
 def archive_reproducible():
     d = tmpdir()
     _, paths = sample_files(d)

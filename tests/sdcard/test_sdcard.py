@@ -30,7 +30,7 @@ FETCH = os.path.join(TOP, "scripts", "fetch-boot-files")
 SECTOR = 512
 FIRMWARE = ("bootcode.bin", "start.elf", "fixup.dat")
 BOARDS = ("rpi-3-b", "rpi-zero-2-w")
-CONFIG_LINES = ("arm_64bit=1", "enable_uart=1", "kernel=kernel8.img",
+CONFIG_LINES = ("arm_64bit=1", "enable_uart=1", "core_freq=250", "kernel=kernel8.img",
                 "kernel_address=0x80000")
 MTOOLS_ENV = dict(os.environ, MTOOLS_SKIP_CHECK="1", LC_ALL="C")
 
@@ -62,6 +62,8 @@ def required_files(boot_dir, kernel):
         src = os.path.join(boot_dir, "dtbs", f"bcm2837-{board}.dtb")
         files[f"bcm2837-{board}.dtb"] = src
         files[f"bcm2710-{board}.dtb"] = src
+    # The Raspberry Pi kernel's name for the Zero 2 W's tree, without "-w".
+    files["bcm2710-rpi-zero-2.dtb"] = files["bcm2710-rpi-zero-2-w.dtb"]
     return files
 
 

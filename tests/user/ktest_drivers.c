@@ -327,7 +327,9 @@ static int test_console_handover(void)
     CHECK_OK(mica_resource_create(root, MICA_RESOURCE_CONSOLE, 0, 1, &con_res));
     CHECK_STATUS(mica_console_take(con_res, n, 1), MICA_ERR_BAD_STATE); /* the driver has it */
     CHECK_OK(mica_console_read(con_res, buf, sizeof(buf), &got));
-    CHECK(got == 0);                                                    /* only the owner reads */
+    CHECK(got == 0); /* only the owner reads */
+    CHECK_STATUS(mica_console_read_flags(con_res, buf, sizeof(buf), 2, &got),
+                 MICA_ERR_INVALID_ARGS);                                /* an unknown flag */
     CHECK_OK(mica_console_read(con_res, (void *)8, sizeof(buf), &got)); /* nothing copied */
     CHECK_OK(pm_status(procmgr(), "console", &state, &restarts));
     CHECK_OK(pm_kill(procmgr(), "console"));

@@ -1,6 +1,7 @@
 /* ktest: handles — rights, attenuation, stale and bad values, revoke, give,
  * the per-process handle limit, unknown syscalls, the debug log, clocks. */
 #include "ktest.h"
+#include <string.h>
 
 #define VMO_RIGHTS                                                                                 \
     (MICA_RIGHT_READ | MICA_RIGHT_WRITE | MICA_RIGHT_MAP | MICA_RIGHT_EXEC |                       \
@@ -171,6 +172,64 @@ static int test_debug_log(void)
     return 0;
 }
 
+/* The last `size` bytes of the kernel log, read with log_read from the
+ * start; returns how many are in tail (size must exceed MICA_LOG_READ_MAX). */
+static size_t log_tail(char *tail, size_t size)
+{
+    static char buf[MICA_LOG_READ_MAX];
+    uint64_t pos = 0, first;
+    size_t got, kept = 0;
+    while (mica_log_read(pos, buf, sizeof(buf), &got, &first) == MICA_OK && got) {
+        if (kept + got > size) { /* drop the oldest to make room */
+            size_t drop = kept + got - size;
+            memmove(tail, tail + drop, kept - drop);
+            kept -= drop;
+        }
+        memcpy(tail + kept, buf, got);
+        kept += got;
+        pos = first + got;
+    }
+    return kept;
+}
+
+/* log_read (dmesg) reads back what was logged, services' lines included;
+ * bad arguments are refused. */
+static int test_log_read(void)
+{
+    static char tail[4096];
+    char line[64], buf[16];
+    size_t got;
+    uint64_t first;
+    snprintf(line, sizeof(line), "    (service line %lu)\n", (unsigned long)mica_clock_ns());
+    CHECK_OK(mica_debug_log_flags(line, strlen(line), MICA_LOG_SERVICE));
+    size_t n = log_tail(tail, sizeof(tail) - 1);
+    tail[n] = '\0';
+    CHECK(strstr(tail, line) != NULL);
+    CHECK_STATUS(mica_debug_log_flags("x\n", 2, 2), MICA_ERR_INVALID_ARGS); /* unknown flag */
+    /* A position older than the ring: from the oldest byte; past the end: nothing. */
+    CHECK_OK(mica_log_read(0, buf, sizeof(buf), &got, &first));
+    CHECK(got == sizeof(buf));
+    CHECK_OK(mica_log_read(UINT64_MAX / 2, buf, sizeof(buf), &got, &first));
+    CHECK(got == 0);
+    CHECK_STATUS(mica_log_read(0, buf, MICA_LOG_READ_MAX + 1, &got, &first), MICA_ERR_INVALID_ARGS);
+    CHECK_STATUS(mica_log_read(0, (void *)0xFFFF000040000000UL, 8, &got, &first), MICA_ERR_FAULT);
+    CHECK_STATUS(mica_log_read(0, NULL, 8, &got, &first), MICA_ERR_FAULT);
+    /* Reading is a LOG capability too. */
+    mica_handle_t vmo, mmio;
+    CHECK_STATUS((int)mica_syscall(MICA_SYS_LOG_READ, 0, 0, (uintptr_t)buf, 8, 0, 0).status,
+                 MICA_ERR_BAD_HANDLE);
+    CHECK_OK(mica_vmo_create(4096, &vmo));
+    CHECK_STATUS((int)mica_syscall(MICA_SYS_LOG_READ, vmo, 0, (uintptr_t)buf, 8, 0, 0).status,
+                 MICA_ERR_WRONG_TYPE);
+    CHECK_OK(mica_handle_close(vmo));
+    CHECK_OK(mica_resource_create(kt_bootinfo()->root_resource, MICA_RESOURCE_MMIO, 0x10000000,
+                                  4096, &mmio));
+    CHECK_STATUS((int)mica_syscall(MICA_SYS_LOG_READ, mmio, 0, (uintptr_t)buf, 8, 0, 0).status,
+                 MICA_ERR_ACCESS_DENIED);
+    CHECK_OK(mica_handle_close(mmio));
+    return 0;
+}
+
 static int test_clocks(void)
 {
     uint64_t a = mica_clock_ns(), k = mica_clock_get(), b = mica_clock_ns();
@@ -191,6 +250,7 @@ const struct ktest ktests_handles[] = {
     {"user_handle_limit", test_handle_limit},
     {"user_unknown_syscall", test_unknown_syscalls},
     {"user_debug_log", test_debug_log},
+    {"user_log_read", test_log_read},
     {"user_clocks", test_clocks},
     {NULL, NULL},
 };

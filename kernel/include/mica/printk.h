@@ -43,7 +43,14 @@ void console_flush(void);
 struct process;
 struct notification;
 int console_take(struct process *owner, struct notification *n, uint64_t bits);
-size_t console_read(struct process *owner, char *buf, size_t len);
+size_t console_read(struct process *owner, char *buf, size_t len, bool no_service);
+/* A service's line (debug_log with MICA_LOG_SERVICE): logged like printk's,
+ * marked so that console_read(no_service) leaves it out. */
+void log_service_line(const char *text, size_t len);
+/* Up to len bytes of the log from position *pos (bytes logged since boot),
+ * or from the oldest still held; *pos becomes the first byte's position.
+ * For sys_log_read (dmesg). */
+size_t log_read(uint64_t *pos, char *buf, size_t len);
 void console_release(struct process *owner);
 extern bool console_kick_pending;
 void console_kick_slow(void);

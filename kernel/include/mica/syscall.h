@@ -101,7 +101,8 @@ int install_new_handle(struct object *obj, uint32_t rights, struct trap_frame *f
     X(MICA_SYS_VMO_COPY, sys_vmo_copy)                                                             \
     X(MICA_SYS_VMO_CREATE_SNAPSHOT, sys_vmo_create_snapshot)                                       \
     X(MICA_SYS_PROCESS_SET_LIMIT, sys_process_set_limit)                                           \
-    X(MICA_SYS_PROCESS_MEMORY, sys_process_memory)
+    X(MICA_SYS_PROCESS_MEMORY, sys_process_memory)                                                 \
+    X(MICA_SYS_LOG_READ, sys_log_read)
 
 #define DECLARE_SYSCALL(num, fn) int fn(struct trap_frame *f);
 SYSCALLS(DECLARE_SYSCALL)

@@ -60,7 +60,7 @@
 
 /* ---- syscall numbers (x8) ---- */
 #define MICA_SYS_NULL 0                 /* () -> nothing; for benchmarks */
-#define MICA_SYS_DEBUG_LOG 1            /* (log resource, buf, len) */
+#define MICA_SYS_DEBUG_LOG 1            /* (log resource, buf, len, MICA_LOG_* flags) */
 #define MICA_SYS_CLOCK_GET 2            /* () -> x1 ns since boot */
 #define MICA_SYS_HANDLE_CLOSE 3         /* (h) */
 #define MICA_SYS_HANDLE_DUP 4           /* (h, rights) -> x1 new handle */
@@ -122,7 +122,8 @@
 #define MICA_SYS_VMO_CREATE_SNAPSHOT 60       /* (vmo, offset, size[, payer]) -> x1 snapshot */
 #define MICA_SYS_PROCESS_SET_LIMIT 61         /* (process, pages): its memory limit */
 #define MICA_SYS_PROCESS_MEMORY 62            /* (process) -> x1 pages, x2 limit, x3 room */
-#define MICA_SYS_COUNT 63
+#define MICA_SYS_LOG_READ 63 /* (log resource, pos, buf, len) -> x1 bytes, x2 pos */
+#define MICA_SYS_COUNT 64
 
 /*
  * Memory limits (docs/syscalls.md, "Limits"). Every page the kernel
@@ -166,6 +167,21 @@
  * again, starting where the driver stopped.
  */
 #define MICA_CONSOLE_READ_MAX 512
+/* console_read flags (x3): leave out service lines (MICA_LOG_SERVICE), for
+ * a driver whose console a program is using; they stay in the log. */
+#define MICA_CONSOLE_READ_NO_SERVICE 1u
+
+/*
+ * The kernel log. debug_log's flags (x3): MICA_LOG_SERVICE marks a
+ * service's line (libcap's mica_printf in a process started with
+ * MICA_BOOT_SERVICE); the console driver leaves such lines out while a
+ * program has the console, and log_read (dmesg) shows every line.
+ * log_read copies up to MICA_LOG_READ_MAX bytes of the log from position
+ * pos (bytes logged since boot), or from the oldest byte the ring still
+ * holds if pos is older; x2 is the position of the first byte copied.
+ */
+#define MICA_LOG_SERVICE 1u
+#define MICA_LOG_READ_MAX 512
 
 /* system_exit modes (x2) */
 #define MICA_SYSTEM_OFF 0   /* end the machine with the status (semihosting exit) */
@@ -342,6 +358,10 @@ struct mica_bootinfo {
     uint32_t procmgr;        /* a handle to procmgr, for services (0: none) */
     uint32_t n_handles;      /* handles[]: what the spawner passed, meaning per program */
     uint32_t handles[MICA_BOOT_HANDLES];
+    uint32_t flags; /* MICA_BOOT_* */
 };
+/* bootinfo flags: a service of the manifest (procmgr, and what procmgr
+ * starts as a service or driver): its log lines are service lines. */
+#define MICA_BOOT_SERVICE 1u
 
 #endif

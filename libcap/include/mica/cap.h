@@ -40,6 +40,12 @@ static inline struct mica_result mica_syscall(uint64_t num, uint64_t a0, uint64_
 }
 
 int mica_debug_log(const char *buf, size_t len);
+/* debug_log with MICA_LOG_* flags (mica_printf passes MICA_LOG_SERVICE in
+ * a service: bootinfo->flags has MICA_BOOT_SERVICE). */
+int mica_debug_log_flags(const char *buf, size_t len, unsigned flags);
+/* The kernel log from position pos (dmesg, see MICA_SYS_LOG_READ): *got
+ * bytes copied, *first the position of the first of them. */
+int mica_log_read(uint64_t pos, void *buf, size_t len, size_t *got, uint64_t *first);
 int mica_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 uint64_t mica_clock_ns(void);  /* the generic counter, read at EL0 */
 uint64_t mica_clock_get(void); /* the same through the kernel */
@@ -115,6 +121,7 @@ struct mica_spawn_args {
     mica_handle_t dtb; /* with dtb_size: the device tree, read-only */
     uint64_t dtb_size;
     mica_handle_t procmgr; /* a handle to procmgr (bootinfo->procmgr) */
+    uint32_t boot_flags;   /* bootinfo->flags: MICA_BOOT_SERVICE for a service */
     uint64_t page_limit;   /* its memory limit in pages (0: the caller's, inherited) */
     unsigned n_handles;    /* bootinfo->handles[]: their meaning is per program */
     mica_handle_t handles[MICA_BOOT_HANDLES];
@@ -198,6 +205,9 @@ int mica_irq_mask(mica_handle_t irq);
 /* Console handover (the UART driver; see MICA_SYS_CONSOLE_TAKE). */
 int mica_console_take(mica_handle_t resource, mica_handle_t notification, uint64_t bits);
 int mica_console_read(mica_handle_t resource, void *buf, size_t len, size_t *got);
+/* The same with MICA_CONSOLE_READ_* flags (the uart driver). */
+int mica_console_read_flags(mica_handle_t resource, void *buf, size_t len, unsigned flags,
+                            size_t *got);
 
 /* Look a file up in a cpio newc archive mapped in memory. */
 int mica_cpio_find(const void *archive, size_t size, const char *name, const void **data,

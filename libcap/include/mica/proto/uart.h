@@ -27,7 +27,7 @@
     X(UART_WRITE, 1, 1, 1)          /* (len; data) -> bytes written */                             \
     X(UART_READ, 2, 1, 2)           /* (max) -> len, flags; data */                                \
     X(UART_SET_FOREGROUND, 3, 1, 0) /* (bits; 1 handle: a notification) */                         \
-    X(UART_INFO, 4, 0, 4)           /* () -> bytes received, bytes sent, interrupts, lines lost */ \
+    X(UART_INFO, 4, 0, 4)           /* () -> bytes received, bytes sent, interrupts, bytes lost */ \
     X(UART_SET_MODE, 5, 1, 0)       /* (UART_MODE_* flags): cooked (0) or raw */
 
 enum {
