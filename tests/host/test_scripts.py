@@ -76,7 +76,12 @@ def main():
           "a build with work to do says so", repr(out[-300:]))
     check("[1/" not in out, "not on a terminal: no ninja progress lines", repr(out[-300:]))
     touch("tests/host/test_line.c")
-    status, out = run_on_pty("scripts/build", "host")
+    try:
+        status, out = run_on_pty("scripts/build", "host")
+    except OSError as e:  # a machine (or chroot) without /dev/pts
+        print(f"# skipped the terminal checks: no pseudo-terminal here ({e})")
+        print(f"{passed} passed, {failed} failed")
+        sys.exit(1 if failed else 0)
     check(status == 0 and "build: building host" in out, "on a terminal: the same line", repr(out[-300:]))
     check("\r\x1b[K[1/" in out and "\r\x1b[K[2/" in out,
           "on a terminal: ninja's progress, each step over the last", repr(out[-300:]))
