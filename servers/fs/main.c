@@ -324,6 +324,18 @@ static void load_bootfs(const struct mica_bootinfo *bi)
     }
 }
 
+/* ramfs's can_commit: room for `bytes` more (and a margin for our own
+ * tables and the allocator), counting our payers' room too. */
+static mica_handle_t self_process;
+static bool room_for(uint64_t bytes)
+{
+    uint64_t room;
+    if (mica_process_memory(self_process, NULL, NULL, &room) != MICA_OK)
+        return true; /* no way to know: as before */
+    uint64_t pages = (bytes + MICA_PAGE_SIZE - 1) / MICA_PAGE_SIZE + 64;
+    return room >= pages;
+}
+
 /* Half of what this process may still hold: its limit, or less if its
  * payers have less room. */
 static uint64_t capacity_of(const struct mica_bootinfo *bi)
@@ -346,10 +358,12 @@ int main(const struct mica_bootinfo *bi)
         return 1;
     }
     epoch = (mica_clock_ns() ^ mica_clock_ns() >> 16) & 0xFFFF;
+    self_process = bi->self_process;
     if (ramfs_init(&fs, capacity_of(bi))) {
         mica_printf("fs: no memory for the node table\n");
         return 1;
     }
+    fs.can_commit = bi->self_process ? room_for : NULL;
     load_bootfs(bi);
     ramfs_ino tmp;
     if (ramfs_lookup(&fs, "/tmp", &tmp) == MICA_ERR_NOT_FOUND)

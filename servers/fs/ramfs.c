@@ -385,11 +385,15 @@ static int reserve(struct ramfs *fs, struct ramfs_node *n, uint64_t size)
             return MICA_ERR_NO_MEMORY;
         want = fs->capacity - (fs->used - had);
     }
+    if (fs->can_commit && !fs->can_commit(want))
+        return MICA_ERR_NO_MEMORY; /* the old buffer stays: `want` more at the peak */
     uint8_t *data = malloc(want ? want : 1);
     if (!data)
         return MICA_ERR_NO_MEMORY;
     if (n->size)
         memcpy(data, n->data, n->size);
+    if (fs->can_commit && want > n->size)
+        memset(data + n->size, 0, want - n->size); /* committed now, not at a later write */
     if (n->owned)
         free(n->data);
     fs->used = fs->used - had + want;

@@ -62,6 +62,12 @@ struct ramfs {
     uint32_t n_nodes;
     uint64_t capacity; /* limit on owned bytes */
     uint64_t used;     /* owned bytes allocated */
+    /* Optional (the fs server's): may `bytes` more be committed now? The
+     * server's memory is shared with its payers' other children, so room
+     * counted at start may be gone; a buffer is then refused (NO_MEMORY)
+     * instead of faulting when its pages are first touched. Each new
+     * buffer is touched at once, while that answer still holds. */
+    bool (*can_commit)(uint64_t bytes);
 };
 
 struct ramfs_stat {

@@ -167,6 +167,44 @@ static int exhaust_pool(size_t unused)
     return 0;
 }
 
+/* The pool used up by a child that keeps it, /tmp grown meanwhile: the
+ * fs server's room is what its payers have left, so a file that no longer
+ * fits is ENOSPC, and the fs server lives (it used to count on the room
+ * it saw at start, and died at the first page it could not get). */
+static int grow_tmp_while_pool_full(size_t unused)
+{
+    (void)unused;
+    int go[2];
+    if (pipe(go))
+        return 60;
+    pid_t hog = fork();
+    if (hog == 0) {
+        int err = exhaust_pool(0);
+        if (write(go[1], "x", 1) != 1)
+            err = 1;
+        sleep(60); /* killed before then */
+        _exit(err);
+    }
+    char c;
+    if (hog < 0 || read(go[0], &c, 1) != 1)
+        return 61;
+    int fd = open("/tmp/oom-big", O_CREAT | O_RDWR | O_TRUNC, 0644), result = 62;
+    for (off_t size = 16 * MiB; fd >= 0 && size <= (off_t)(1024 * MiB); size += 16 * MiB) {
+        if (ftruncate(fd, size) != 0) {
+            printf("lx-oom: /tmp full at %ld MiB with the pool used up: errno %d\n",
+                   (long)(size / MiB), errno);
+            result = errno == ENOSPC ? 0 : 63;
+            break;
+        }
+    }
+    kill(hog, SIGKILL);
+    waitpid(hog, NULL, 0);
+    if (fd >= 0)
+        close(fd);
+    unlink("/tmp/oom-big");
+    return result;
+}
+
 /* Map 2 GiB (more than any board's pool) before touching any of it, then
  * touch it all: the pool runs out under our touches, and we are killed. */
 static int overrun_pool(size_t unused)
@@ -214,6 +252,8 @@ int main(int argc, char **argv)
         /* ENOMEM; or killed, if a page table took the last pages. */
         CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 0) ||
               (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL));
+        status = in_child(grow_tmp_while_pool_full, 0);
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
         status = in_child(overrun_pool, 0);
         clock_gettime(CLOCK_MONOTONIC, &t2);
         CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
