@@ -79,7 +79,9 @@ int sys_log_read(struct trap_frame *f)
 {
     struct handle *h;
     char text[MICA_LOG_READ_MAX];
-    int err = lookup(f->x[0], MICA_OBJ_RESOURCE, MICA_RIGHT_MANAGE, &h);
+    /* READ as well: every process may write the log, only those its
+     * creator trusted with the root resource may read what others wrote. */
+    int err = lookup(f->x[0], MICA_OBJ_RESOURCE, MICA_RIGHT_MANAGE | MICA_RIGHT_READ, &h);
     if (err)
         return err;
     if (!resource_covers((struct resource *)h->obj, MICA_RESOURCE_LOG, 0, 1))

@@ -122,9 +122,12 @@ int mica_spawn_ex(const void *elf, size_t size, const struct mica_spawn_args *ar
         err = give_dup(resource, MICA_RIGHTS_ALL, proc, &bi.root_resource);
     if (!err && startup)
         err = mica_handle_give(startup, proc, &bi.startup_handle);
-    if (!err && mica_bootinfo) /* children may log as we do */
-        err = give_dup(mica_bootinfo->debug_log, MICA_RIGHT_MANAGE | MICA_RIGHT_DUPLICATE, proc,
-                       &bi.debug_log);
+    /* Children may log as we do; read the log (others' lines) only if we
+     * trust them with the root resource too (the console program). */
+    if (!err && mica_bootinfo)
+        err = give_dup(mica_bootinfo->debug_log,
+                       MICA_RIGHT_MANAGE | MICA_RIGHT_DUPLICATE | (resource ? MICA_RIGHT_READ : 0),
+                       proc, &bi.debug_log);
     if (!err && args->dtb) {
         err = give_dup(args->dtb, MICA_RIGHT_READ | MICA_RIGHT_MAP | MICA_RIGHT_DUPLICATE, proc,
                        &bi.dtb_vmo);

@@ -227,6 +227,19 @@ static int test_log_read(void)
     CHECK_STATUS((int)mica_syscall(MICA_SYS_LOG_READ, mmio, 0, (uintptr_t)buf, 8, 0, 0).status,
                  MICA_ERR_ACCESS_DENIED);
     CHECK_OK(mica_handle_close(mmio));
+    /* Without READ on the LOG resource (a child spawned without the root
+     * resource, as every service and spawned program is): write, not read. */
+    mica_handle_t child, no_read;
+    int64_t code;
+    uint32_t reason;
+    CHECK_OK(kt_spawn_role("log-read", &child));
+    CHECK_OK(kt_wait(child, 5000, &code, &reason));
+    CHECK(reason == MICA_EXIT_NORMAL && code == -MICA_ERR_ACCESS_DENIED);
+    CHECK_OK(mica_handle_close(child));
+    CHECK_OK(mica_handle_dup(kt_bootinfo()->debug_log, MICA_RIGHT_MANAGE, &no_read));
+    CHECK_STATUS((int)mica_syscall(MICA_SYS_LOG_READ, no_read, 0, (uintptr_t)buf, 8, 0, 0).status,
+                 MICA_ERR_ACCESS_DENIED);
+    CHECK_OK(mica_handle_close(no_read));
     return 0;
 }
 
