@@ -20,6 +20,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from toolutil import replace_doc_section  # noqa: E402
+
 BEGIN, END = "<!-- boot -->", "<!-- /boot -->"
 PROMPT = b"/ # "
 TARGET = 15_000_000
@@ -103,14 +106,7 @@ about 0.6 instructions a byte with the loop), the table only on a CPU
 without them (`libcap/src/bootfs.c`, `arch/cpufeature.h`).
 {END}
 """
-    with open(args.doc) as f:
-        doc = f.read()
-    if BEGIN in doc and END in doc:
-        doc = doc[:doc.index(BEGIN)] + section + doc[doc.index(END) + len(END) + 1:]
-    else:
-        doc = doc.rstrip("\n") + "\n\n" + section
-    with open(args.doc, "w") as f:
-        f.write(doc)
+    replace_doc_section(args.doc, BEGIN, END, section)
     print(f"bench boot: wrote {args.doc}")
     return 0
 

@@ -18,6 +18,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from toolutil import replace_doc_section  # noqa: E402
+
 BEGIN, END = "<!-- linux-personality -->", "<!-- /linux-personality -->"
 ROWS = [  # key, what, target ratio (Mica / Linux)
     ("getppid", "getppid", 1.0),
@@ -142,14 +145,7 @@ Where the difference comes from:
   region by region; unmapping skips page tables that do not exist.
 {END}
 """
-    with open(args.doc) as f:
-        doc = f.read()
-    if BEGIN in doc and END in doc:
-        doc = doc[:doc.index(BEGIN)] + section + doc[doc.index(END) + len(END) + 1:]
-    else:
-        doc = doc.rstrip("\n") + "\n\n" + section
-    with open(args.doc, "w") as f:
-        f.write(doc)
+    replace_doc_section(args.doc, BEGIN, END, section)
     print(f"bench linux: wrote {args.doc}")
     return 0
 

@@ -1,7 +1,8 @@
-"""Helpers shared by Mica's image tools (mkbootfs.py, mkimage.py).
+"""Helpers shared by Mica's tools (mkbootfs.py, mkimage.py, bench_*.py).
 
-Both write their output atomically and report usage errors the same way:
-one line on stderr and exit status 1.
+The image tools write their output atomically and report usage errors the
+same way: one line on stderr and exit status 1. The benchmarks each own a
+section of docs/perf.md between two marker comments.
 """
 
 import argparse
@@ -23,6 +24,20 @@ def write_atomic(out, blob, prefix):
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def replace_doc_section(path, begin, end, section):
+    """Put section (which starts with begin and ends with end and a newline)
+    in place of the one between those markers in the file at path, or
+    append it if there is none yet."""
+    with open(path) as f:
+        doc = f.read()
+    if begin in doc and end in doc:
+        doc = doc[:doc.index(begin)] + section + doc[doc.index(end) + len(end) + 1:]
+    else:
+        doc = doc.rstrip("\n") + "\n\n" + section
+    with open(path, "w") as f:
+        f.write(doc)
 
 
 class Parser(argparse.ArgumentParser):

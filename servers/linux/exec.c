@@ -177,7 +177,7 @@ int64_t lx_execve(struct lproc *p, const uint64_t *a)
     uintptr_t entry, sp;
     struct mica_thread_state st;
     memset(&st, 0, sizeof(st));
-    int lerr = lx_load(p, elf, size, argc, argv, envc ? envp : NULL, &entry, &sp);
+    int lerr = lx_load(p, elf, &img, argc, argv, envc ? envp : NULL, &entry, &sp);
     free(owned);
     if (lerr != 0) {
         lx_end(p, 11 /* SIGSEGV, as Linux does */, MICA_KILL_WITH_CODE);

@@ -70,11 +70,9 @@ bool lx_fd_room(struct lproc *p, unsigned fd)
 
 bool lx_fd_table(struct lproc *p, unsigned n)
 {
-    unsigned cap = p->fd_cap, fd = n - 1;
-    if (!lx_grow((void **)&p->fds, &cap, fd + 1, sizeof(*p->fds)) ||
-        !lx_grow((void **)&p->cloexec, &p->fd_cap, fd + 1, sizeof(*p->cloexec)))
-        return false;
-    return true;
+    unsigned cap = p->fd_cap; /* both tables grow alike: fd_cap counts for both */
+    return lx_grow((void **)&p->fds, &cap, n, sizeof(*p->fds)) &&
+           lx_grow((void **)&p->cloexec, &p->fd_cap, n, sizeof(*p->cloexec));
 }
 
 /* The lowest free descriptor from `from` under RLIMIT_NOFILE: EMFILE. */

@@ -256,13 +256,14 @@ mica_handle_t lx_futex_take(struct lproc *p, int tid);
 int64_t lx_futex_wake(struct lproc *p, uintptr_t addr, int64_t n);
 bool lx_thread_exit(struct lproc *p); /* SYS_exit: false if it was the last thread */
 
-/* loader.c: lx_load_check refuses what lx_load would (ENOEXEC, E2BIG)
- * without touching p; lx_load replaces p's memory with the program. */
+/* loader.c: lx_load_check refuses what cannot be loaded (ENOEXEC, E2BIG)
+ * without touching any program, and parses the ELF into *img; lx_load
+ * then replaces p's memory with that program. */
 struct elf_image;
 int lx_load_check(const void *elf, size_t size, int argc, char **argv, char *const *envp,
                   struct elf_image *img);
-int lx_load(struct lproc *p, const void *elf, size_t size, int argc, char **argv, char *const *envp,
-            uintptr_t *entry, uintptr_t *sp);
+int lx_load(struct lproc *p, const void *elf, const struct elf_image *img, int argc, char **argv,
+            char *const *envp, uintptr_t *entry, uintptr_t *sp);
 int lx_bootfs_find(const char *path, const void **elf, size_t *size); /* main.c */
 /* A new client identity at the fs server (its own badge, own open-file
  * budget): each program has one, fork children too (main.c). */

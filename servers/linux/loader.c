@@ -196,23 +196,19 @@ int lx_load_check(const void *elf, size_t size, int argc, char **argv, char *con
     return 0;
 }
 
-int lx_load(struct lproc *p, const void *elf, size_t size, int argc, char **argv, char *const *envp,
-            uintptr_t *entry, uintptr_t *sp)
+int lx_load(struct lproc *p, const void *elf, const struct elf_image *img, int argc, char **argv,
+            char *const *envp, uintptr_t *entry, uintptr_t *sp)
 {
-    struct elf_image img;
     struct elf_header_fields h;
     uintptr_t end, stack;
-    int err = lx_load_check(elf, size, argc, argv, envp, &img);
-    if (err)
-        return err;
     header_fields(elf, &h);
-    err = load_segments(p, elf, &img, &end);
+    int err = load_segments(p, elf, img, &end);
     if (err)
         return err;
     /* AT_PHDR: the program headers inside the first segment's file bytes. */
     uintptr_t phdr = 0;
-    for (unsigned i = 0; i < img.n_segments; i++) {
-        const struct elf_segment *s = &img.segments[i];
+    for (unsigned i = 0; i < img->n_segments; i++) {
+        const struct elf_segment *s = &img->segments[i];
         if (h.phoff >= s->file_offset && h.phoff < s->file_offset + s->file_size)
             phdr = s->data_addr + (h.phoff - s->file_offset);
     }
@@ -232,6 +228,6 @@ int lx_load(struct lproc *p, const void *elf, size_t size, int argc, char **argv
     if ((err = map_sigreturn(p)) != 0)
         return err;
     p->mmap_next = LX_MMAP_TOP;
-    *entry = img.entry;
-    return build_stack(p, argc, argv, envp ? envp : environment, &img, phdr, &h, sp);
+    *entry = img->entry;
+    return build_stack(p, argc, argv, envp ? envp : environment, img, phdr, &h, sp);
 }

@@ -10,6 +10,7 @@
  * reply to answer later.
  */
 #include "linux.h"
+#include <mica/elf.h>
 #include <mica/malloc.h>
 #include <mica/proto/linux.h>
 #include <mica/proto/procmgr.h>
@@ -123,7 +124,10 @@ static int spawn(char *cmdline, mica_handle_t *out)
     lx_files_init(p);
     struct mica_thread_state st;
     memset(&st, 0, sizeof(st));
-    int lerr = lx_load(p, elf, size, argc, argv, NULL, &st.pc, &st.sp);
+    struct elf_image img;
+    int lerr = lx_load_check(elf, size, argc, argv, NULL, &img);
+    if (!lerr)
+        lerr = lx_load(p, elf, &img, argc, argv, NULL, &st.pc, &st.sp);
     int err = lerr == -LX_ENOEXEC ? MICA_ERR_INVALID_ARGS : lerr ? MICA_ERR_NO_MEMORY : MICA_OK;
     if (!err)
         err = lx_start_thread(p, &st, NULL);

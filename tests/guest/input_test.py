@@ -32,13 +32,11 @@ import random
 import re
 import subprocess
 import sys
-import tempfile
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402  (qemu_command, Report)
-from shell_test import BB_PROMPT, Console  # noqa: E402
+from shell_test import BB_PROMPT, Console, run_session  # noqa: E402
 
 
 def typeahead(con, report, args):
@@ -106,23 +104,8 @@ def main():
         sys.exit(f"input_test: no image {args.image}: run scripts/build first")
     args.mode, args.machine, args.stdout_path, args.smp = "shell", "", None, 1
     args.append = None
-    report = harness.Report(args.name or f"{args.board}:{args.check}")
-    with tempfile.TemporaryDirectory(prefix="mica-input-") as workdir:
-        cmd = harness.qemu_command(args, workdir)
-        con = Console(cmd)
-        timer = threading.Timer(args.timeout + 120, con.stop)
-        timer.start()
-        try:
-            (typeahead if args.check == "typeahead" else paste)(con, report, args)
-        finally:
-            timer.cancel()
-            con.stop()
-    if report.failed:
-        print(f"--- console output ({' '.join(cmd)}) ---")
-        print(con.text[-4000:])
-        print("--- end of console output ---")
-    print(f"{report.passed} passed, {report.failed} failed")
-    sys.exit(1 if report.failed else 0)
+    run_session(args, f"{args.board}:{args.check}",
+                typeahead if args.check == "typeahead" else paste, args.timeout + 120, tail=4000)
 
 
 if __name__ == "__main__":

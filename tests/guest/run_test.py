@@ -114,10 +114,15 @@ class Terminal:
         self.pid = None
 
 
-def crlf(term, report, args):
+def prompt(term, report, args):
+    """The busybox prompt on the terminal (the start of each check)."""
     got = term.expect(re.escape(BB_PROMPT), args.timeout) is not None
     report.check(got, "busybox prompt on the terminal")
-    if not got:
+    return got
+
+
+def crlf(term, report, args):
+    if not prompt(term, report, args):
         return
     term.type(b"echo hi; echo there\r")
     report.check(term.expect(rb"hi\r\nthere\r\n", 30) is not None, "echo answers")
@@ -143,9 +148,7 @@ int main(int argc, char **argv)
 
 
 def add(term, report, args):
-    got = term.expect(re.escape(BB_PROMPT), args.timeout) is not None
-    report.check(got, "busybox prompt on the terminal")
-    if not got:
+    if not prompt(term, report, args):
         return
     term.type(b"hi one two; cat /data.txt /stuff/a.txt /stuff/sub/b.txt\r")
     report.check(term.expect(rb"hi from hi with 2 argument\(s\)\r\n", 30) is not None,

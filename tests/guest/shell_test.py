@@ -337,20 +337,28 @@ def main():
     # What harness.qemu_command needs besides ours.
     args.mode, args.machine, args.stdout_path = "shell", "", None
     args.append = "mica.run=shell" if args.program == "shell" else None
-    report = harness.Report(args.name or f"{args.board}:{args.program}")
-    with tempfile.TemporaryDirectory(prefix="mica-shell-") as workdir:
+    run_session(args, f"{args.board}:{args.program}",
+                native_session if args.program == "shell" else busybox_session, args.timeout)
+
+
+def run_session(args, label, session, timeout, tail=8000):
+    """Boot QEMU as args say, run session(con, report, args) on its console
+    (stopped after timeout seconds), print the report and exit with its
+    verdict. Also input_test.py's."""
+    report = harness.Report(args.name or label)
+    with tempfile.TemporaryDirectory(prefix="mica-console-") as workdir:
         cmd = harness.qemu_command(args, workdir)
         con = Console(cmd)
-        timer = threading.Timer(args.timeout, con.stop)
+        timer = threading.Timer(timeout, con.stop)
         timer.start()
         try:
-            (native_session if args.program == "shell" else busybox_session)(con, report, args)
+            session(con, report, args)
         finally:
             timer.cancel()
             con.stop()
     if report.failed:
         print(f"--- console output ({' '.join(cmd)}) ---")
-        print(con.text[-8000:])
+        print(con.text[-tail:])
         print("--- end of console output ---")
     print(f"{report.passed} passed, {report.failed} failed")
     sys.exit(1 if report.failed else 0)
