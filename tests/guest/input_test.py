@@ -30,13 +30,12 @@ import hashlib
 import os
 import random
 import re
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402  (qemu_command, Report)
-from shell_test import BB_PROMPT, Console, run_session  # noqa: E402
+from shell_test import BB_PROMPT, Console, ends_qemu, run_session  # noqa: E402
 
 
 def typeahead(con, report, args):
@@ -48,11 +47,7 @@ def typeahead(con, report, args):
                  "the command typed ahead while sleep ran reached the shell (b)")
     report.check(con.expect(r"init: linux/bin/busybox finished with 0 failure\(s\)", 30)
                  is not None, "exit typed ahead ended busybox sh")
-    try:
-        status = con.proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        status = None
-    report.check(status == 0, f"QEMU powered off with status 0 (got {status})")
+    ends_qemu(con, report)
 
 
 def paste(con, report, args):
@@ -81,11 +76,7 @@ def paste(con, report, args):
                  f"the guest's file is the host's data: md5 {want}, {args.size} bytes "
                  f"(guest: {m.group(1) + ', ' + m.group(2) if m else 'no answer'})")
     con.type("exit\r")
-    try:
-        status = con.proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        status = None
-    report.check(status == 0, f"QEMU powered off with status 0 (got {status})")
+    ends_qemu(con, report)
 
 
 def main():
